@@ -64,12 +64,27 @@ AUTHORITIES: dict[str, tuple[str, dict[str, str]]] = {
     ),
     "4": ("文化", {"1": "外国在华文化中心", "9": "其他"}),
     "5": ("民政", {"1": "社会团体", "2": "民办非企业单位", "3": "基金会", "9": "其他"}),
-    "6": ("旅游", {"1": "外国旅游部门常驻代表机构", "2": "港澳台地区旅游部门常驻内地(大陆)代表机构", "9": "其他"}),
+    "6": (
+        "旅游",
+        {
+            "1": "外国旅游部门常驻代表机构",
+            "2": "港澳台地区旅游部门常驻内地(大陆)代表机构",
+            "9": "其他",
+        },
+    ),
     "7": ("宗教", {"1": "宗教活动场所", "2": "宗教院校", "9": "其他"}),
     "8": ("工会", {"1": "基层工会", "9": "其他"}),
     "9": ("工商/市场监管", {"1": "企业", "2": "个体工商户", "3": "农民专业合作社"}),
     "A": ("中央军委改革和编制办公室", {"1": "军队事业单位", "9": "其他"}),
-    "N": ("农业", {"1": "组级集体经济组织", "2": "村级集体经济组织", "3": "乡镇级集体经济组织", "9": "其他"}),
+    "N": (
+        "农业",
+        {
+            "1": "组级集体经济组织",
+            "2": "村级集体经济组织",
+            "3": "乡镇级集体经济组织",
+            "9": "其他",
+        },
+    ),
     "Y": ("其他", {"1": "其他"}),
 }
 
@@ -255,15 +270,11 @@ def check_array(codes: pd.Series | npt.ArrayLike) -> npt.NDArray[np.object_]:
     bad_auth = fixed & ~bad_alpha & ~bad_region & ~_PAIR_OK[arr[:, 0], arr[:, 1]]
     total = (np.where(vals[:, :17] < 0, 0, vals[:, :17]) * _WEIGHTS).sum(axis=1)
     expected = (31 - total % 31) % 31
-    bad_check = (
-        fixed & ~bad_alpha & ~bad_region & ~bad_auth & (expected != vals[:, 17])
-    )
+    bad_check = fixed & ~bad_alpha & ~bad_region & ~bad_auth & (expected != vals[:, 17])
     valid = fixed & ~bad_alpha & ~bad_region & ~bad_auth & ~bad_check
     # Excel keeps 15 significant digits: an all-digit code ending in 000 whose check
     # fails was almost surely truncated, as is anything in scientific notation.
-    sci = text.str.contains(r"^\d+(?:\.\d+)?E\+?\d+$", regex=True).to_numpy(
-        dtype=bool
-    )
+    sci = text.str.contains(r"^\d+(?:\.\d+)?E\+?\d+$", regex=True).to_numpy(dtype=bool)
     all_digits = fixed & (vals < 10).all(axis=1) & (vals >= 0).all(axis=1)
     ends000 = text.str.endswith("000").to_numpy(dtype=bool)
     mangled = ~valid & (sci | (all_digits & ends000))
@@ -327,7 +338,5 @@ def generate(
     if (vals < 0).any():
         raise ValueError("authority_type must be two USCC alphabet characters.")
     buf[:, 17] = alpha_bytes[(31 - (vals * _WEIGHTS).sum(axis=1) % 31) % 31]
-    result: npt.NDArray[np.object_] = (
-        buf.view("S18").ravel().astype(str).astype(object)
-    )
+    result: npt.NDArray[np.object_] = buf.view("S18").ravel().astype(str).astype(object)
     return result
