@@ -23,8 +23,8 @@ import pandas as pd
 
 __all__ = [
     "derive_key",
-    "keyed_uniform",
     "keyed_uint64",
+    "keyed_uniform",
     "seed_sequence",
     "stage_rng",
 ]

@@ -68,11 +68,15 @@ def load_config(path: str | Path, model: type[M]) -> M:
     except FileNotFoundError:
         raise ConfigError(f"The policy file {str(p)!r} does not exist.") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"The policy file {str(p)!r} is not valid TOML: {exc}") from None
+        raise ConfigError(
+            f"The policy file {str(p)!r} is not valid TOML: {exc}"
+        ) from None
     return parse_config(model, data)
 
 
 def config_hash(model: BaseModel) -> str:
     """SHA-256 of the canonical JSON form of a config (for provenance)."""
-    payload = json.dumps(model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    payload = json.dumps(
+        model.model_dump(mode="json"), sort_keys=True, ensure_ascii=False
+    )
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()

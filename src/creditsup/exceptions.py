@@ -97,9 +97,7 @@ class DataValidationError(CreditsupError, ValueError):
         )
 
     @classmethod
-    def from_records(
-        cls, records: Sequence[Mapping[str, Any]]
-    ) -> DataValidationError:
+    def from_records(cls, records: Sequence[Mapping[str, Any]]) -> DataValidationError:
         """Build the error from a list of failure dictionaries."""
         return cls(pd.DataFrame(list(records), columns=list(FAILURE_COLUMNS)))
 
@@ -118,9 +116,7 @@ class InfeasiblePlanError(CreditsupError, RuntimeError):
 
     code = "infeasible"
 
-    def __init__(
-        self, message: str, binding: Sequence[Mapping[str, Any]] = ()
-    ) -> None:
+    def __init__(self, message: str, binding: Sequence[Mapping[str, Any]] = ()) -> None:
         self.binding = [dict(b) for b in binding]
         super().__init__(message)
 
