@@ -318,6 +318,55 @@ def demo(
     out.print(f"done in {time.perf_counter() - t0:.1f} s")
 
 
+@app.command("import-chicago")
+def import_chicago(
+    inspections: Annotated[Path, typer.Argument(help="food_inspections CSV.")],
+    licenses: Annotated[Path, typer.Argument(help="business_licenses CSV.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Dataset folder to write.")],
+) -> None:
+    """Convert Chicago's public food-inspection data into a dataset folder."""
+    from creditsup.chicago import import_chicago_to
+
+    path = import_chicago_to(inspections, licenses, out_dir)
+    out.print(f"dataset: {path} (stand-in USCCs; licence numbers in source_id)")
+
+
+@app.command()
+def backtest(
+    data_dir: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    as_of: Annotated[str, typer.Option("--as-of", help="Split date YYYY-MM-DD.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
+    horizon_days: Annotated[int, typer.Option("--horizon-days")] = 365,
+    policy_file: Annotated[
+        Path | None, typer.Option("--policy", help="Policy TOML file.")
+    ] = None,
+    seeds: Annotated[int, typer.Option(help="Simulated draws.")] = 200,
+    budget: Annotated[
+        float | None, typer.Option(help="Expected visits (default: the policy's).")
+    ] = None,
+    no_calibrate: Annotated[
+        bool, typer.Option("--no-calibrate", help="Use the scorecard as given.")
+    ] = False,
+) -> None:
+    """Backtest a policy on past outcomes against uniform and simple baselines."""
+    from creditsup.evaluate import backtest as run_backtest
+    from creditsup.plan import load_policy
+
+    policy = load_policy(policy_file)
+    result = run_backtest(
+        _load(data_dir),
+        policy,
+        as_of=as_of,
+        horizon_days=horizon_days,
+        seeds=seeds,
+        budget=budget,
+        calibrate=not no_calibrate,
+    )
+    result.save(out_dir)
+    out.print(result.to_markdown())
+    out.print(f"written to {out_dir}")
+
+
 def run(argv: list[str] | None = None) -> int:
     try:
         app(args=argv, standalone_mode=False)
