@@ -1,0 +1,363 @@
+"""The HTML plan report: self-contained, bilingual, CJK-capable, rcParams-safe."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import importlib.resources
+import re
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from _tiny import tiny_tables
+from creditsup.exceptions import ConfigError, CreditsupWarning, MissingDependencyError
+from creditsup.plan import InspectionPlan
+from creditsup.publish import publication_deadline
+from creditsup.report import plots, render_report
+from creditsup.schemas import validate_dataset
+from test_publish import make_plan
+
+matplotlib = pytest.importorskip("matplotlib")
+pytest.importorskip("jinja2")
+
+SECTIONS = (
+    "summary",
+    "tiers",
+    "ratio",
+    "months",
+    "load",
+    "joint",
+    "exclusions",
+    "diagnostics",
+    "deadlines",
+    "provenance",
+)
+
+
+def _cjk_font_file() -> str | None:
+    from matplotlib import font_manager
+
+    for f in font_manager.fontManager.ttflist:
+        if f.name in plots.CJK_FAMILIES:
+            return str(f.fname)
+    return None
+
+
+def _has_cjk_font() -> bool:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreditsupWarning)
+        return plots.resolve_fonts(warn=False).cjk is not None
+
+
+needs_cjk = pytest.mark.skipif(
+    not _has_cjk_font(),
+    reason="no CJK font installed (Debian: apt-get install fonts-wqy-microhei)",
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class RicherPlan(InspectionPlan):
+    """A plan carrying the extra tables the report can use."""
+
+    capacity: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+    strata: pd.DataFrame = dataclasses.field(default_factory=pd.DataFrame)
+
+
+def _check_self_contained(html: str) -> None:
+    refs = re.findall(r"""\b(?:src|href)\s*=\s*["']([^"']*)["']""", html, flags=re.I)
+    assert refs, "expected images and anchors"
+    for ref in refs:
+        assert ref.startswith(("data:image/png;base64,", "#")), ref[:80]
+    assert not re.search(
+        r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, flags=re.I
+    )
+    for bad in ("<script", "<link", "url(", "@import", "<iframe", "<object"):
+        assert bad not in html.lower(), bad
+
+
+def _images(html: str) -> list[bytes]:
+    uris = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
+    return [base64.b64decode(u) for u in uris]
+
+
+def _dataset() -> Any:
+    return validate_dataset(tiny_tables())
+
+
+# ------------------------------------------------------------------- report
+@needs_cjk
+def test_zh_report_is_self_contained_and_complete(tmp_path: Path) -> None:
+    plan = make_plan()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # also: no "Glyph missing" warning
+        out = render_report(plan, tmp_path / "sub" / "report.html")
+    html = out.read_text("utf-8")
+    assert '<html lang="zh-CN">' in html
+    _check_self_contained(html)
+    images = _images(html)
+    assert len(images) >= 6
+    assert all(img.startswith(b"\x89PNG\r\n\x1a\n") for img in images)
+    for sec in SECTIONS:
+        assert f'id="{sec}"' in html
+    for title in (
+        "信用风险分类分布",
+        "计划抽查比例与目标比例",
+        "各月检查量与检查力量",
+        "不可行诊断",
+    ):
+        assert title in html
+    # diagnostics: the unfilled visit and the binding group
+    assert "V2026-000003" in html and "department food, December" in html
+    # provenance block
+    prov = plan.provenance
+    for value in (prov["seed"], prov["seed_commitment"], prov["policy_hash"], "e" * 64):
+        assert value in html
+    # publication deadlines: March 2026 checks end on Tue 31 March
+    assert publication_deadline("2026-03-31").isoformat() in html
+    # exclusions by reason, with the tier of the excluded entity
+    assert "已注销" in html
+
+
+def test_en_report(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter(
+            "ignore", CreditsupWarning
+        )  # fonts are not the point here
+        out = render_report(make_plan(), tmp_path / "r.html", lang="en")
+    html = out.read_text("utf-8")
+    assert '<html lang="en">' in html
+    _check_self_contained(html)
+    for title in (
+        "Tier distribution",
+        "Visits per month against capacity",
+        "Provenance",
+    ):
+        assert title in html
+    assert "信用风险分类分布" not in html
+
+
+def test_report_is_deterministic_and_leaves_rcparams_alone(tmp_path: Path) -> None:
+    before = dict(matplotlib.rcParams)
+    backend = matplotlib.get_backend()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreditsupWarning)
+        a = render_report(make_plan(), tmp_path / "a.html").read_bytes()
+        b = render_report(make_plan(), tmp_path / "b.html").read_bytes()
+    assert a == b
+    assert dict(matplotlib.rcParams) == before
+    assert matplotlib.get_backend() == backend
+
+
+def test_capacity_sources(tmp_path: Path) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreditsupWarning)
+        bare = render_report(make_plan(), tmp_path / "bare.html").read_text("utf-8")
+        with_data = render_report(
+            make_plan(), tmp_path / "data.html", dataset=_dataset()
+        ).read_text("utf-8")
+    assert "计划未携带检查力量信息" in bare
+    assert "由执法检查人员名录库计算" in with_data
+    # market: I001 (5/month) + I002 (4/month); one market slot used in March
+    # (V1), two in May (V2); food: I003 (6/month), one slot in March (V1)
+    assert ">1/9<" in with_data and ">2/9<" in with_data and ">1/6<" in with_data
+    # I002 is on leave in July: market capacity drops to 5
+    assert ">0/5<" in with_data
+    # idle inspectors are counted from the pool: none here, all three used
+    assert "未派任务人员" in with_data
+
+
+def test_plan_capacity_and_strata_tables_are_used(tmp_path: Path) -> None:
+    base = make_plan()
+    fields = {f.name: getattr(base, f.name) for f in dataclasses.fields(InspectionPlan)}
+    capacity = pd.DataFrame(
+        {
+            "department": ["market"] * 12 + ["food"] * 12,
+            "month": list(range(1, 13)) * 2,
+            "capacity_slots": [7] * 12 + [3] * 12,
+        }
+    )
+    strata = pd.DataFrame(
+        {
+            "item_id": ["M01", "M01", "F01", "F01"],
+            "department": ["market", "market", "food", "food"],
+            "tier": ["A", "C", "A", "D"],
+            "pool_size": [10, 4, 8, 2],
+            "ratio": [0.05, 0.5, 0.05, 1.0],
+            "expected": [0.5, 2.0, 0.4, 2.0],
+            "drawn": [1, 2, 0, 2],
+            "kept": [1, 2, 0, 2],
+        }
+    )
+    plan = RicherPlan(**fields, capacity=capacity, strata=strata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreditsupWarning)
+        html = render_report(plan, tmp_path / "r.html", lang="en").read_text("utf-8")
+    assert "from the plan&#39;s (department × month) capacity table" in html
+    assert ">1/7<" in html and ">2/7<" in html and ">1/3<" in html
+    assert "Per (department, tier): planned = checks kept" in html
+    # market × C: planned 2/4 = 50.0 %, target 2.0/4 = 50.0 %
+    assert re.search(
+        r"<td>市场监管科</td><td>C \(elevated\)</td><td[^>]*>4</td>"
+        r"<td[^>]*>50.0%</td><td[^>]*>50.0%</td>",
+        html,
+    )
+
+
+# -------------------------------------------------------------------- fonts
+@needs_cjk
+def test_chinese_glyphs_render_with_the_resolved_font() -> None:
+    from matplotlib.figure import Figure
+
+    fonts = plots.resolve_fonts()
+    assert fonts.cjk in plots.CJK_FAMILIES
+    assert fonts.families[0] == "DejaVu Sans"
+
+    def draw(choice: plots.FontChoice) -> None:
+        with plots.plot_context(choice):
+            fig = Figure()
+            fig.text(0.1, 0.5, "信用风险分类 A/B/C/D 抽查计划")
+            fig.savefig(__import__("io").BytesIO(), format="png")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        draw(fonts)
+    # power check: without the CJK face matplotlib reports missing glyphs
+    with pytest.warns(UserWarning, match="missing from"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")
+            from matplotlib.figure import Figure as F2
+
+            with matplotlib.rc_context({"font.family": ["DejaVu Sans"]}):
+                fig = F2()
+                fig.text(0.1, 0.5, "信用风险")
+                fig.savefig(__import__("io").BytesIO(), format="png")
+
+
+def test_warns_when_no_cjk_font(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plots, "CJK_FAMILIES", ("No Such CJK Font",))
+    monkeypatch.setattr(plots, "_FILE_HINTS", ("no-such-font-file",))
+    plots._register_system_cjk_fonts.cache_clear()
+    try:
+        with pytest.warns(CreditsupWarning, match="No CJK font"):
+            out = render_report(make_plan(), tmp_path / "r.html")
+    finally:
+        plots._register_system_cjk_fonts.cache_clear()
+    assert out.is_file()
+
+
+@needs_cjk
+def test_font_path_and_family(tmp_path: Path) -> None:
+    path = _cjk_font_file()
+    if path is None:  # pragma: no cover - cache predates the font
+        plots._register_system_cjk_fonts()
+        path = _cjk_font_file()
+    assert path is not None
+    choice = plots.resolve_fonts(font_path=path)
+    assert choice.cjk in plots.CJK_FAMILIES and choice.families[0] == choice.cjk
+    assert plots.resolve_fonts(font_family=choice.cjk).cjk == choice.cjk
+    with pytest.raises(ConfigError, match="does not exist"):
+        plots.resolve_fonts(font_path=tmp_path / "none.ttf")
+    bogus = tmp_path / "bogus.ttf"
+    bogus.write_bytes(b"not a font")
+    with pytest.raises(ConfigError, match="not a usable font"):
+        plots.resolve_fonts(font_path=bogus)
+    with pytest.raises(ConfigError, match="not installed"):
+        plots.resolve_fonts(font_family="No Such Family 42")
+    out = render_report(make_plan(), tmp_path / "r.html", font_path=path)
+    assert out.is_file()
+
+
+# ----------------------------------------------------------------- packaging
+def test_missing_report_extra(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "matplotlib", None)
+        with pytest.raises(MissingDependencyError, match=r"creditsup\[report\]"):
+            render_report(make_plan(), tmp_path / "r.html")
+    with monkeypatch.context() as m:
+        m.setitem(sys.modules, "jinja2", None)
+        with pytest.raises(
+            MissingDependencyError, match=r"jinja2.*creditsup\[report\]"
+        ):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CreditsupWarning)
+                render_report(make_plan(), tmp_path / "r.html")
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_bad_lang(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'lang'"):
+        render_report(make_plan(), tmp_path / "r.html", lang="fr")
+
+
+def test_template_is_package_data() -> None:
+    res = importlib.resources.files("creditsup.report").joinpath(
+        "templates/report.html.j2"
+    )
+    assert res.is_file()
+    assert "{{ title }}" in res.read_text("utf-8")
+
+
+# ---------------------------------------------------------------- real plan
+@pytest.fixture(scope="module")
+def real(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, InspectionPlan, Path]:
+    from creditsup.datasets import synthetic_district
+    from creditsup.plan import build_plan
+
+    ds = synthetic_district(1500, 30, seed=5)
+    with warnings.catch_warnings():
+        # upstream pandas deprecations are the other modules' business here
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        plan = build_plan(
+            ds, year=2026, seed="report-test", created_at="2026-01-02T00:00:00+00:00"
+        )
+    bundle = plan.save(tmp_path_factory.mktemp("bundle") / "plan")
+    return ds, plan, bundle
+
+
+@needs_cjk
+def test_real_plan_report(
+    tmp_path: Path, real: tuple[Any, InspectionPlan, Path]
+) -> None:
+    ds, plan, bundle = real
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        html = render_report(plan, tmp_path / "r.html", dataset=ds).read_text("utf-8")
+    _check_self_contained(html)
+    assert len(_images(html)) >= 7
+    for sec in SECTIONS:
+        assert f'id="{sec}"' in html
+    n_visits = len(plan.visits)
+    assert f"{n_visits:,}" in html
+    # from the saved bundle folder (strings everywhere) the figures agree
+    from_disk = render_report(bundle, tmp_path / "d.html").read_text("utf-8")
+    _check_self_contained(from_disk)
+    assert f"{n_visits:,}" in from_disk
+    assert plan.provenance["seed_commitment"] in from_disk
+    unfilled = len(plan.diagnostics["unfilled"])
+    assert f"{unfilled:,}" in from_disk
+
+
+def test_empty_plan_renders(tmp_path: Path) -> None:
+    base = make_plan()
+    empty = make_plan(
+        visits=base.visits.iloc[:0],
+        assignments=base.assignments.iloc[:0],
+        exclusions=base.exclusions.iloc[:0],
+        scores=base.scores.iloc[:0],
+        accounting=pd.DataFrame(),
+        tasks=pd.DataFrame(),
+        diagnostics={"unfilled": [], "binding": []},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreditsupWarning)
+        html = render_report(empty, tmp_path / "r.html").read_text("utf-8")
+    _check_self_contained(html)
+    assert "全部检查均已派员" in html and "没有被排除的主体" in html
