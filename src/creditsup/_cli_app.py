@@ -369,7 +369,9 @@ def backtest(
 
 def run(argv: list[str] | None = None) -> int:
     try:
-        app(args=argv, standalone_mode=False)
+        rv = app(args=argv, standalone_mode=False)
+        if isinstance(rv, int):  # click returns an Exit's code without raising
+            return rv
     except typer.Exit as exc:
         return int(exc.exit_code)
     except InfeasiblePlanError as exc:

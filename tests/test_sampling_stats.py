@@ -1,0 +1,297 @@
+"""Statistical tests of the draw: inclusion probabilities, coordination, power.
+
+Every test runs ~2,000 independent keys (seed strings) on a small pool and
+compares per-unit inclusion frequencies with their target (or Monte Carlo)
+probabilities: per-unit z-scores with a Bonferroni bound and a dispersion
+chi-square, both at alpha = 1e-3. A power check shows that the same test
+rejects deliberately biased samplers. Seeds are fixed, so the tests are
+deterministic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+import pytest
+from scipy import stats
+
+from creditsup._random import derive_key, keyed_uniform
+from creditsup.sampling import SamplingPolicy, _draw, _prepare, estimate_inclusion
+from creditsup.schemas import Dataset, validate_dataset
+from creditsup.uscc import generate
+
+YEAR = 2027
+ALPHA = 1e-3
+R = 2000
+NO_CAPS = {t: None for t in "ABCDE"}
+
+
+def stats_district(n: int = 240, seed: int = 0) -> tuple[Dataset, pd.DataFrame]:
+    """Three items: M1 (general) and F1 (key) share group G1; P1 stands alone."""
+    rng = np.random.default_rng(seed)
+    ids = generate(n, rng=rng)
+    entities = pd.DataFrame(
+        {
+            "uscc": ids,
+            "name": "e",
+            "entity_type": "enterprise",
+            "industry": np.where(np.arange(n) % 2 == 0, "F5211", "C1391"),
+            "region": "140902",
+            "established": "2010-01-01",
+            "status": "active",
+        }
+    )
+    items = pd.DataFrame(
+        {
+            "item_id": ["F1", "M1", "P1"],
+            "department": ["food", "market", "price"],
+            "name": ["f", "m", "p"],
+            "legal_basis": ["law"] * 3,
+            "kind": ["key", "general", "general"],
+            "industries": ["F52", "*", "*"],
+            "joint_group": ["G1", "G1", ""],
+        }
+    )
+    inspectors = pd.DataFrame(
+        {
+            "inspector_id": ["i1", "i2", "i3"],
+            "name": "x",
+            "department": ["food", "market", "price"],
+            "region": "140902",
+            "expertise": "general",
+            "monthly_capacity": 50,
+        }
+    )
+    ds = validate_dataset(
+        {"entities": entities, "items": items, "inspectors": inspectors}
+    )
+    tiers = pd.DataFrame(
+        {"uscc": ds.entities["uscc"], "tier": np.array(list("ABCD"))[np.arange(n) % 4]}
+    )
+    return ds, tiers
+
+
+@pytest.fixture(scope="module")
+def district() -> tuple[Dataset, pd.DataFrame]:
+    return stats_district()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    p_dispersion: float  # smallest per-block p, Bonferroni-adjusted
+    max_abs_z: float
+    z_crit: float
+    n_units: int
+
+    @property
+    def rejected(self) -> bool:
+        return self.p_dispersion < ALPHA or self.max_abs_z > self.z_crit
+
+
+def inclusion_test(
+    counts: npt.ArrayLike,
+    pi: npt.ArrayLike,
+    n_keys: int,
+    block: npt.ArrayLike | None = None,
+    extra_var: npt.ArrayLike = 0.0,
+) -> Verdict:
+    """Per-unit z-scores and dispersion chi-squares of counts vs Binomial(R, pi).
+
+    Units in one ``block`` (one check item) are independent across entities;
+    the checks of one entity by several items are not (shared start points),
+    so the dispersion chi-square runs per block and is Bonferroni-combined.
+    ``extra_var`` inflates the variance by ``(1 + extra_var)`` when ``pi`` is
+    itself an estimate (Monte Carlo from independent keys).
+    """
+    x = np.asarray(counts, dtype=float)
+    p = np.asarray(pi, dtype=float)
+    blk = np.zeros(len(x)) if block is None else np.asarray(block)
+    ev = np.broadcast_to(np.asarray(extra_var, dtype=float), x.shape)
+    inner = (p > 0) & (p < 1)
+    # units with pi in {0, 1} must be never / always drawn
+    assert np.all(x[p == 0] == 0) and np.all(x[p == 1] == n_keys)
+    x, p, blk, ev = x[inner], p[inner], blk[inner], ev[inner]
+    z = (x - n_keys * p) / np.sqrt(n_keys * p * (1 - p) * (1 + ev))
+    p_blocks = []
+    for b in np.unique(blk):
+        zb = z[blk == b]
+        c, m = float((zb**2).sum()), len(zb)
+        p_blocks.append(2 * min(stats.chi2.sf(c, m), stats.chi2.cdf(c, m)))
+    p_disp = min(1.0, min(p_blocks) * len(p_blocks))
+    z_crit = float(stats.norm.isf(ALPHA / (2 * len(z))))
+    return Verdict(float(p_disp), float(np.abs(z).max()), z_crit, len(z))
+
+
+def entity_counts(
+    ds: Dataset, tiers: pd.DataFrame, policy: SamplingPolicy, seed: str
+) -> pd.DataFrame:
+    inc = estimate_inclusion(
+        ds, tiers, policy, year=YEAR, n_keys=R, seed=seed, by="entity"
+    )
+    inc = inc[inc["item_id"] != "(any)"].reset_index(drop=True)
+    inc["x_drawn"] = np.rint(inc["pi_drawn"] * R).astype(int)
+    inc["x_final"] = np.rint(inc["pi_final"] * R).astype(int)
+    return inc
+
+
+# ------------------------------------------------------------------- tests
+def test_poisson_prn_inclusion_matches_target(
+    district: tuple[Dataset, pd.DataFrame],
+) -> None:
+    ds, tiers = district
+    inc = entity_counts(
+        ds, tiers, SamplingPolicy(max_visit_share=None, caps=NO_CAPS), "poisson"
+    )
+    v = inclusion_test(inc["x_final"], inc["target_pi"], R, inc["item_id"])
+    assert v.n_units > 300
+    assert not v.rejected, v
+
+
+def test_srswor_prn_inclusion_matches_n_over_N(
+    district: tuple[Dataset, pd.DataFrame],
+) -> None:
+    ds, tiers = district
+    policy = SamplingPolicy(max_visit_share=None, ratio_mode="fixed", caps=NO_CAPS)
+    inc = entity_counts(ds, tiers, policy, "srswor")
+    # n_h / N_h with n_h = ceil(ratio x N_h) (R07)
+    v = inclusion_test(inc["x_final"], inc["target_pi"], R, inc["item_id"])
+    assert not v.rejected, v
+    # and every draw has exactly n_h units per stratum
+    prep = _prepare(ds, tiers, policy, YEAR)
+    for k in range(20):
+        d = _draw(prep, f"size#{k}")
+        for i, alloc in enumerate(prep.stratum_n):
+            assert alloc is not None
+            assert (d.chk_item == i).sum() == alloc.sum()
+
+
+def test_capped_inclusion_matches_monte_carlo(
+    district: tuple[Dataset, pd.DataFrame],
+) -> None:
+    """With binding caps, frequencies match MC probabilities from other keys."""
+    ds, tiers = district
+    policy = SamplingPolicy(
+        max_visit_share=None,
+        caps={t: 1 for t in "ABCD"},
+        coverage_tiers=("D",),
+        coordination="negative",
+    )
+    a = entity_counts(ds, tiers, policy, "set-one")
+    b = entity_counts(ds, tiers, policy, "set-two")
+    # the cap binds: final inclusion is below the nominal one for C and D
+    by_tier = b.groupby("tier")[["target_pi", "pi_drawn", "pi_final"]].mean()
+    assert by_tier.loc["D", "pi_final"] < by_tier.loc["D", "target_pi"] - 0.1
+    # entities with the same tier and the same applicable items are exchangeable
+    scope = b.groupby("uscc")["item_id"].agg(lambda s: ";".join(sorted(s)))
+    b["cell"] = b["tier"] + "|" + b["uscc"].map(scope) + "|" + b["item_id"]
+    a["cell"] = b["cell"]
+    assert (a[["uscc", "item_id"]] == b[["uscc", "item_id"]]).all().all()
+    cell = b.groupby("cell").agg(pi=("pi_final", "mean"), size=("uscc", "size"))
+    pi_hat = a["cell"].map(cell["pi"]).to_numpy()
+    size = a["cell"].map(cell["size"]).to_numpy()
+    v = inclusion_test(a["x_final"], pi_hat, R, a["item_id"], extra_var=1.0 / size)
+    assert v.n_units > 300
+    assert not v.rejected, v
+
+
+def test_power_biased_samplers_are_rejected(
+    district: tuple[Dataset, pd.DataFrame],
+) -> None:
+    """The same test rejects a sampler with a skewed PRN or a row-order bias."""
+    ds, tiers = district
+    ids = ds.entities["uscc"].to_numpy(dtype=object)
+    pi = tiers["tier"].map(SamplingPolicy(max_visit_share=None).ratios).to_numpy()
+    skewed = np.zeros(len(ids))
+    row_biased = np.zeros(len(ids))
+    control = np.zeros(len(ids))
+    first_half = np.arange(len(ids)) < len(ids) // 2
+    for k in range(R):
+        u = keyed_uniform(ids, derive_key(f"power#{k}", YEAR, "prn"))
+        skewed += u**1.1 < pi  # a subtly wrong PRN transform
+        row_biased += u < np.where(first_half, pi * 1.1, pi)  # favours early rows
+        control += u < pi
+    assert not inclusion_test(control, pi, R).rejected
+    assert inclusion_test(skewed, pi, R).rejected
+    assert inclusion_test(row_biased, pi, R).rejected
+
+
+def _interval_overlap(p1: float, p2: float, shift: float) -> float:
+    """|[0, p1) ∩ [shift, shift + p2) (mod 1)| on the unit circle."""
+    total = 0.0
+    for lo in (shift - 1.0, shift):
+        total += max(0.0, min(p1, lo + p2) - max(0.0, lo))
+    return total
+
+
+def test_start_points_coordinate_overlap(
+    district: tuple[Dataset, pd.DataFrame],
+) -> None:
+    """Same start: overlap = sum min(pi1, pi2); spread starts: the minimum."""
+    ds, tiers = district
+    policy = SamplingPolicy(max_visit_share=None, caps=NO_CAPS)
+    prep = _prepare(ds, tiers, policy, YEAR)
+    item = {str(x): i for i, x in enumerate(prep.items["item_id"])}
+    n_keys = 400
+    same, across = [], []
+    for k in range(n_keys):
+        d = _draw(prep, f"overlap#{k}")
+        sets = {i: set(d.chk_ent[d.chk_item == i].tolist()) for i in item.values()}
+        same.append(len(sets[item["F1"]] & sets[item["M1"]]))
+        across.append(len(sets[item["M1"]] & sets[item["P1"]]))
+    pools = {
+        i: dict(zip(prep.pools[i], prep.pool_pi[i], strict=True)) for i in item.values()
+    }
+    f1, m1, p1 = pools[item["F1"]], pools[item["M1"]], pools[item["P1"]]
+    exp_same = sum(min(pi, m1[e]) for e, pi in f1.items() if e in m1)
+    # two groups (G1, dept:price) get start points half a circle apart
+    exp_across = sum(_interval_overlap(pi, p1[e], 0.5) for e, pi in m1.items())
+    for got, exp in ((same, exp_same), (across, exp_across)):
+        se = np.std(got, ddof=1) / np.sqrt(n_keys) if np.std(got) > 0 else 0.0
+        assert abs(np.mean(got) - exp) <= 4 * se + 1e-9, (np.mean(got), exp, se)
+    # spread starts reach the smallest possible overlap, sum max(0, pi1+pi2-1);
+    # the same start the largest; independent samples sit in between
+    assert exp_across == pytest.approx(
+        sum(max(0.0, pi + p1[e] - 1.0) for e, pi in m1.items())
+    )
+    assert exp_across < sum(pi * p1[e] for e, pi in m1.items())
+    assert exp_same > sum(pi * m1[e] for e, pi in f1.items() if e in m1)
+
+
+def test_coordination_cuts_visits_against_uncoordinated_draw(
+    district: tuple[Dataset, pd.DataFrame],
+) -> None:
+    """Merging (same start within a joint group) measurably cuts visits."""
+    ds, tiers = district
+    n_keys = 300
+    out = {}
+    for mode in ("mix", "independent"):
+        prep = _prepare(
+            ds,
+            tiers,
+            SamplingPolicy(max_visit_share=None, caps=NO_CAPS, coordination=mode),
+            YEAR,
+        )
+        visits = np.array([len(_draw(prep, f"v#{k}").vis_ent) for k in range(n_keys)])
+        checks = np.array([len(_draw(prep, f"c#{k}").chk_ent) for k in range(n_keys)])
+        out[mode] = (visits, checks)
+    v_mix, c_mix = out["mix"]
+    v_ind, c_ind = out["independent"]
+    # expected visits: per entity and group, P(any item of the group draws it):
+    # nested samples under a shared start (max pi), independent otherwise
+    prep = _prepare(ds, tiers, SamplingPolicy(max_visit_share=None, caps=NO_CAPS), YEAR)
+    pi = np.zeros((len(prep.uscc), len(prep.items)))
+    for i, (pool, p) in enumerate(zip(prep.pools, prep.pool_pi, strict=True)):
+        pi[pool, i] = p
+    groups = [np.flatnonzero(prep.item_group == g) for g in range(len(prep.groups))]
+    exp_mix = sum(pi[:, g].max(axis=1).sum() for g in groups)
+    exp_ind = sum((1 - np.prod(1 - pi[:, g], axis=1)).sum() for g in groups)
+    for got, exp in ((v_mix, exp_mix), (v_ind, exp_ind)):
+        assert abs(got.mean() - exp) < 4 * got.std(ddof=1) / np.sqrt(n_keys)
+    se = np.sqrt(v_mix.var(ddof=1) / n_keys + v_ind.var(ddof=1) / n_keys)
+    assert v_mix.mean() < v_ind.mean() - 6 * se
+    # the same checks are drawn in expectation (only their grouping differs)
+    se_c = np.sqrt(c_mix.var(ddof=1) / n_keys + c_ind.var(ddof=1) / n_keys)
+    assert abs(c_mix.mean() - c_ind.mean()) < 4 * se_c
