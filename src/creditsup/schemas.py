@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from creditsup import uscc as _uscc
@@ -273,7 +274,7 @@ class Dataset:
         keep = set(ent["uscc"])
         return Dataset(
             entities=ent,
-            records=rec[rec["uscc"].isin(keep)].reset_index(drop=True),
+            records=rec[_isin(rec["uscc"], keep)].reset_index(drop=True),
             inspectors=self.inspectors,
             conflicts=self.conflicts[self.conflicts["uscc"].isin(keep)].reset_index(
                 drop=True
@@ -360,6 +361,29 @@ class _Collector:
         )
 
 
+def _isin(s: pd.Series, values: object) -> npt.NDArray[np.bool_]:
+    """Vectorised ``s.isin(values)`` for text (pyarrow's hash-based ``is_in``).
+
+    pandas' ``isin`` on Arrow-backed strings loops in Python; this does not.
+    Missing values are never in the set.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(
+        s.astype(object).where(s.notna(), None).to_numpy(),
+        type=pa.string(),
+        from_pandas=True,
+    )
+    if isinstance(values, pd.Series):
+        raw_vals: list[str] = [str(v) for v in values.dropna().unique()]
+    else:
+        raw_vals = sorted({str(v) for v in values})  # type: ignore[attr-defined]
+    vals = pa.array(raw_vals, type=pa.string())
+    out = pc.is_in(arr, value_set=vals).to_numpy(zero_copy_only=False)
+    return np.asarray(out, dtype=bool)
+
+
 def _blank(s: pd.Series) -> pd.Series:
     """Null or whitespace-only."""
     return s.isna() | (s.astype(str).str.strip() == "")
@@ -418,7 +442,7 @@ def _check_column(
         return _text(raw)
     if col.kind == "enum":
         text = raw.astype("str").str.strip().str.lower()
-        bad = present & ~text.isin(col.enum).to_numpy(dtype=bool)
+        bad = present & ~_isin(text, col.enum)
         out.add(
             table,
             rows[bad],
@@ -475,8 +499,8 @@ def _check_column(
         if pd.api.types.is_bool_dtype(raw):
             return raw.astype(bool)
         text = raw.astype("str").str.strip().str.lower()
-        is_t = text.isin(_TRUE).to_numpy(dtype=bool)
-        is_f = text.isin(_FALSE).to_numpy(dtype=bool)
+        is_t = _isin(text, _TRUE)
+        is_f = _isin(text, _FALSE)
         bad = present & ~is_t & ~is_f
         out.add(
             table,
@@ -496,7 +520,7 @@ def _check_column(
     )
     if col.list_enum:
         long = explode_list(text)
-        bad_items = ~long.isin(col.list_enum)
+        bad_items = pd.Series(~_isin(long, col.list_enum), index=long.index)
         if bad_items.any():
             bad_rows = np.unique(long.index[bad_items.to_numpy()].to_numpy())
             pos = raw.index.get_indexer(pd.Index(bad_rows))
@@ -607,14 +631,12 @@ def _check_refs(
 ) -> None:
     ents = tables.get("entities")
     insp = tables.get("inspectors")
-    known_uscc = set(ents["uscc"].dropna()) if ents is not None else set()
-    known_insp = set(insp["inspector_id"].dropna()) if insp is not None else set()
     for table in ("records", "history", "conflicts"):
         df = tables.get(table)
         if df is None or not len(df) or ents is None:
             continue
         s = df["uscc"]
-        bad = (s.notna() & ~s.isin(known_uscc)).to_numpy(dtype=bool)
+        bad = s.notna().to_numpy(dtype=bool) & ~_isin(s, ents["uscc"])
         out.add(
             table,
             np.flatnonzero(bad),
@@ -626,7 +648,7 @@ def _check_refs(
     conf = tables.get("conflicts")
     if conf is not None and len(conf) and insp is not None:
         s = conf["inspector_id"]
-        bad = (s.notna() & ~s.isin(known_insp)).to_numpy(dtype=bool)
+        bad = s.notna().to_numpy(dtype=bool) & ~_isin(s, insp["inspector_id"])
         out.add(
             "conflicts",
             np.flatnonzero(bad),
@@ -638,11 +660,11 @@ def _check_refs(
     hist = tables.get("history")
     if hist is not None and len(hist) and insp is not None:
         long = explode_list(hist["inspector_ids"])
-        bad_ref = ~long.isin(known_insp)
+        bad_ref = ~_isin(long, insp["inspector_id"])
         if bad_ref.any():
             out.add(
                 "history",
-                long.index[bad_ref.to_numpy()].to_numpy(),
+                long.index[bad_ref].to_numpy(),
                 "inspector_ids",
                 long[bad_ref],
                 "unknown_reference",
