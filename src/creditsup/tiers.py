@@ -1,0 +1,402 @@
+"""Credit risk tiers A–D (optional E) from scores, with hard overrides.
+
+Rules C1–C3 of ``domain.md`` §c: tiers run from A (low risk) to D (high risk),
+optionally E; the score → tier mapping is by cut-offs or by quantiles (no
+national cut-offs are published); overrides lift an entity to at least a given
+tier: serious-illegal list → top tier, abnormal list → at least C.
+
+Every entity gets ``tier_reason`` (``'score'`` or the override that set its
+tier) and ``reasons``: the top three reason codes (the indicators that cost it
+the most points, see :func:`creditsup.scoring.reason_codes`). Tiers are
+internal (C3): never publish them.
+
+Quantile mapping
+----------------
+Entities with equal scores always get the same tier. For each boundary the
+cut-off is the score value whose share of entities strictly below it is
+nearest the target cumulative share (ties go to the lower value). Because an
+entity's tier only depends on its score and on these cut-offs, raising one
+entity's score never lowers its tier, and lowering it never raises its tier
+(tested with hypothesis).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from pydantic import Field, model_validator
+
+from creditsup.config import FrozenModel
+from creditsup.exceptions import ConfigError
+from creditsup.io import write_csv
+from creditsup.scoring import (
+    RecordKind,
+    Scorecard,
+    ScoreResult,
+    active_flags,
+    labels_from_codes,
+    lookup,
+    reason_codes,
+    score_entities,
+    to_day,
+)
+
+if TYPE_CHECKING:
+    from creditsup.schemas import Dataset
+
+__all__ = [
+    "SCORES_COLUMNS",
+    "TierOverride",
+    "TierPolicy",
+    "TierResult",
+    "assign_tiers",
+    "rate_entities",
+    "tier_cutoffs",
+    "write_scores",
+]
+
+logger = logging.getLogger(__name__)
+
+_ALL_TIERS = ("A", "B", "C", "D", "E")
+_DEFAULT_SHARES = {4: (0.20, 0.60, 0.15, 0.05), 5: (0.20, 0.55, 0.15, 0.07, 0.03)}
+#: Columns of ``scores.csv`` (contract.md §3).
+SCORES_COLUMNS = ("uscc", "score", "tier", "tier_reason", "reasons")
+
+
+class TierOverride(FrozenModel):
+    """A hard override: a live record of ``kinds`` lifts the entity to ``min_tier``.
+
+    Parameters
+    ----------
+    name : str
+        Written to ``tier_reason`` when the override sets the tier.
+    kinds : tuple of str
+        Record kinds whose live record (not ended, not restored) triggers it.
+    min_tier : str
+        A tier label, or ``'top'`` for the highest tier of the policy.
+    min_listed_days : int
+        Only records listed for at least this many days as of the date (e.g.
+        ``1096`` with ``min_tier='top'`` for "three years on the abnormal list").
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    kinds: tuple[RecordKind, ...] = Field(min_length=1)
+    min_tier: str = "top"
+    min_listed_days: int = Field(default=0, ge=0)
+
+
+def _default_overrides() -> tuple[TierOverride, ...]:
+    return (
+        TierOverride(
+            name="serious_illegal", kinds=("serious_illegal_list",), min_tier="top"
+        ),
+        TierOverride(name="abnormal", kinds=("abnormal_list",), min_tier="C"),
+    )
+
+
+class TierPolicy(FrozenModel):
+    """How scores become tiers (C1, C2).
+
+    Parameters
+    ----------
+    tiers : tuple of str
+        ``('A', 'B', 'C', 'D')`` or ``('A', 'B', 'C', 'D', 'E')``; A is the
+        lowest risk.
+    method : {'quantile', 'cutoff'}
+        Quantiles of the score distribution (``shares``), or fixed ``cutoffs``.
+    shares : tuple of float
+        Target share of each tier (sums to 1). Defaults to 20/60/15/5 %
+        (20/55/15/7/3 % with five tiers).
+    cutoffs : tuple of float
+        ``len(tiers) - 1`` non-decreasing scores: a score ``>= cutoffs[k]`` is
+        at least tier ``k + 1``.
+    overrides : tuple of TierOverride
+        Default: ``serious_illegal`` → top tier, ``abnormal`` → at least C.
+
+    Examples
+    --------
+    >>> TierPolicy().shares
+    (0.2, 0.6, 0.15, 0.05)
+    >>> TierPolicy(tiers=("A", "B", "C", "D", "E")).top
+    'E'
+    >>> TierPolicy(shares=(0.5, 0.5, 0.5, 0.5))
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for TierPolicy
+    ...
+    """
+
+    tiers: tuple[str, ...] = ("A", "B", "C", "D")
+    method: Literal["quantile", "cutoff"] = "quantile"
+    shares: tuple[float, ...] = ()
+    cutoffs: tuple[float, ...] = ()
+    overrides: tuple[TierOverride, ...] = Field(default_factory=_default_overrides)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_shares(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("shares"):
+            n = len(data.get("tiers", _ALL_TIERS[:4]))
+            if n in _DEFAULT_SHARES:
+                data = {**data, "shares": _DEFAULT_SHARES[n]}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> TierPolicy:
+        n = len(self.tiers)
+        if self.tiers not in (_ALL_TIERS[:4], _ALL_TIERS):
+            raise ValueError(
+                "The 'tiers' of TierPolicy must be ('A', 'B', 'C', 'D') or "
+                f"('A', 'B', 'C', 'D', 'E'). Got {self.tiers} instead."
+            )
+        if len(self.shares) != n:
+            raise ValueError(
+                f"The 'shares' of TierPolicy must have one value per tier ({n}). Got "
+                f"{len(self.shares)} instead."
+            )
+        for t, s in zip(self.tiers, self.shares, strict=True):
+            if not 0.0 <= s <= 1.0:
+                raise ValueError(
+                    f"The 'share' for tier '{t}' must be in [0, 1]. Got {s} instead."
+                )
+        if abs(sum(self.shares) - 1.0) > 1e-6:
+            raise ValueError(
+                f"The 'shares' of TierPolicy must sum to 1. Got {sum(self.shares):g} "
+                "instead."
+            )
+        if self.method == "cutoff":
+            if len(self.cutoffs) != n - 1:
+                raise ValueError(
+                    f"The 'cutoffs' of TierPolicy must have len(tiers) - 1 = {n - 1} "
+                    f"values with method='cutoff'. Got {len(self.cutoffs)} instead."
+                )
+            if any(
+                b < a for a, b in zip(self.cutoffs[:-1], self.cutoffs[1:], strict=True)
+            ):
+                raise ValueError(
+                    "The 'cutoffs' of TierPolicy must be non-decreasing. Got "
+                    f"{list(self.cutoffs)} instead."
+                )
+        names = [o.name for o in self.overrides]
+        if len(set(names)) != len(names) or "score" in names:
+            raise ValueError(
+                "The override names of TierPolicy must be unique and not 'score'. Got "
+                f"{names} instead."
+            )
+        for o in self.overrides:
+            if o.min_tier != "top" and o.min_tier not in self.tiers:
+                raise ValueError(
+                    f"The 'min_tier' of override '{o.name}' must be 'top' or one of "
+                    f"{list(self.tiers)}. Got {o.min_tier!r} instead."
+                )
+        return self
+
+    @property
+    def top(self) -> str:
+        """The highest-risk tier."""
+        return self.tiers[-1]
+
+    def tier_index(self, label: str) -> int:
+        """0-based index of a tier label (``'top'`` = the last)."""
+        return len(self.tiers) - 1 if label == "top" else self.tiers.index(label)
+
+
+def _nearest_share_cutoffs(
+    scores: npt.NDArray[np.float64], targets: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """For each cumulative target share, the score value whose share of
+    scores strictly below it is nearest the target (ties → lower value)."""
+    if len(scores) == 0:
+        return np.full(len(targets), np.inf)
+    uniq, counts = np.unique(scores, return_counts=True)
+    below = (np.cumsum(counts) - counts) / len(scores)
+    cand = np.append(uniq, np.inf)
+    share = np.append(below, 1.0)
+    dist = np.abs(share[None, :] - targets[:, None])
+    pick = np.argmin(np.round(dist, 12), axis=1)  # first minimum = lowest value
+    return np.maximum.accumulate(cand[pick])
+
+
+def tier_cutoffs(
+    scores: pd.Series | npt.ArrayLike, policy: TierPolicy
+) -> tuple[float, ...]:
+    """The ``len(tiers) - 1`` score cut-offs of a policy for these scores.
+
+    Examples
+    --------
+    >>> tier_cutoffs(list(range(100)), TierPolicy())
+    (20.0, 80.0, 95.0)
+    >>> tier_cutoffs([0, 0, 0, 0, 1], TierPolicy())  # ties stay together: 80 % B
+    (0.0, 1.0, inf)
+    """
+    if policy.method == "cutoff":
+        return tuple(float(c) for c in policy.cutoffs)
+    s = np.asarray(scores, dtype=np.float64)
+    targets = np.cumsum(np.asarray(policy.shares, dtype=np.float64))[:-1]
+    return tuple(float(c) for c in _nearest_share_cutoffs(s, targets))
+
+
+@dataclass(frozen=True)
+class TierResult:
+    """Tiers as of a date.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``uscc``, ``score``, ``tier``, ``tier_reason``, ``reasons``,
+        ``score_tier`` (the tier from the score alone), sorted by ``uscc``.
+    cutoffs : tuple of float
+        The score cut-offs used.
+    policy : TierPolicy
+    scores : ScoreResult
+    """
+
+    table: pd.DataFrame
+    cutoffs: tuple[float, ...]
+    policy: TierPolicy
+    scores: ScoreResult
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        """The scoring date."""
+        return self.scores.as_of
+
+    def summary(self) -> pd.DataFrame:
+        """Per tier: n, share, target share, score range, overridden count."""
+        t = self.table
+        n = max(len(t), 1)
+        rows = []
+        for label, target in zip(self.policy.tiers, self.policy.shares, strict=True):
+            m = t["tier"] == label
+            sc = t.loc[m, "score"]
+            rows.append(
+                {
+                    "tier": label,
+                    "n": int(m.sum()),
+                    "share": float(m.sum()) / n,
+                    "target_share": float(target),
+                    "min_score": float(sc.min()) if len(sc) else float("nan"),
+                    "max_score": float(sc.max()) if len(sc) else float("nan"),
+                    "overridden": int((m & (t["tier_reason"] != "score")).sum()),
+                }
+            )
+        return pd.DataFrame(rows)
+
+
+def assign_tiers(
+    scores: ScoreResult,
+    dataset: Dataset,
+    policy: TierPolicy | None = None,
+    *,
+    as_of: date | str | pd.Timestamp,
+) -> TierResult:
+    """Map scores to tiers and apply the overrides.
+
+    Parameters
+    ----------
+    scores : ScoreResult
+        From :func:`creditsup.scoring.score_entities` (same ``as_of``).
+    dataset : Dataset
+        The dataset scored (its records decide the overrides).
+    policy : TierPolicy, optional
+        Defaults to ``TierPolicy()``.
+    as_of : date, str or Timestamp
+        Must equal ``scores.as_of``.
+
+    Returns
+    -------
+    TierResult
+        ``table`` with ``uscc, score, tier, tier_reason, reasons, score_tier``.
+
+    Raises
+    ------
+    ConfigError
+        ``as_of`` differs from the scores' date.
+    """
+    pol = policy if policy is not None else TierPolicy()
+    day = to_day(as_of)
+    if day != to_day(scores.as_of):
+        raise ConfigError(
+            f"The 'as_of' of assign_tiers must equal the scores' date "
+            f"{scores.as_of.date()}. Got {as_of!r} instead."
+        )
+    tab = scores.table
+    score = tab["score"].to_numpy(dtype=np.float64)
+    cuts = tier_cutoffs(score, pol)
+    idx = np.searchsorted(np.asarray(cuts, dtype=np.float64), score, side="right")
+    idx = idx.astype(np.int64)
+    score_idx = idx.copy()
+    reason = np.full(len(tab), -1, dtype=np.int64)
+    if pol.overrides and len(tab):
+        unit_ent = lookup(dataset.entities["uscc"], tab["uscc"])
+        unit_day = np.full(len(tab), day, dtype=np.int64)
+        for j, ov in enumerate(pol.overrides):
+            flag = active_flags(
+                dataset,
+                kinds=ov.kinds,
+                unit_ent=unit_ent,
+                unit_day=unit_day,
+                scorecard=scores.scorecard,
+                min_days=ov.min_listed_days,
+            )
+            floor = pol.tier_index(ov.min_tier)
+            hit = flag & (floor >= score_idx)
+            better = hit & ((reason < 0) | (floor > idx))
+            reason[better] = j
+            idx = np.where(flag, np.maximum(idx, floor), idx)
+    names = ["score", *(o.name for o in pol.overrides)]
+    table = pd.DataFrame(
+        {
+            "uscc": tab["uscc"],
+            "score": tab["score"],
+            "tier": labels_from_codes(idx, pol.tiers),
+            "tier_reason": labels_from_codes(reason + 1, names),
+            "reasons": reason_codes(scores),
+            "score_tier": labels_from_codes(score_idx, pol.tiers),
+        }
+    )
+    logger.info(
+        "Tiers as of %s: %s",
+        scores.as_of.date(),
+        ", ".join(f"{t}={int((idx == i).sum())}" for i, t in enumerate(pol.tiers)),
+    )
+    return TierResult(table=table, cutoffs=cuts, policy=pol, scores=scores)
+
+
+def rate_entities(
+    dataset: Dataset,
+    *,
+    as_of: date | str | pd.Timestamp,
+    scorecard: Scorecard | None = None,
+    tier_policy: TierPolicy | None = None,
+) -> TierResult:
+    """Score and tier every entity in one call (what the plan builder uses).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from creditsup.schemas import Dataset
+    >>> ent = pd.DataFrame({"uscc": ["914403001922038216", "91330100716105852F"],
+    ...     "entity_type": ["enterprise", "individual"], "industry": ["F5211", "H6210"],
+    ...     "established": pd.to_datetime(["2010-05-01", "2018-01-31"])})
+    >>> rec = pd.DataFrame({"uscc": ["91330100716105852F"],
+    ...     "kind": ["serious_illegal_list"], "date": pd.to_datetime(["2024-03-01"])})
+    >>> res = rate_entities(Dataset(entities=ent, records=rec), as_of="2025-01-01")
+    >>> res.table[["uscc", "tier", "tier_reason"]].values.tolist()
+    [['91330100716105852F', 'D', 'serious_illegal'], ['914403001922038216', 'B', 'score']]
+    """
+    scores = score_entities(dataset, scorecard, as_of=as_of)
+    return assign_tiers(scores, dataset, tier_policy, as_of=as_of)
+
+
+def write_scores(result: TierResult, path: str | Path) -> None:
+    """Write ``scores.csv`` (UTF-8 with BOM): ``uscc, score, tier, tier_reason,
+    reasons`` (contract.md §3; internal, never published)."""
+    write_csv(result.table.loc[:, list(SCORES_COLUMNS)], path)
