@@ -45,13 +45,18 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
             "unavailable_months": ["", "7;8", ""],
         }
     )
-    conflicts = pd.DataFrame({"inspector_id": ["I002"], "uscc": [U1], "reason": ["亲属"]})
+    conflicts = pd.DataFrame(
+        {"inspector_id": ["I002"], "uscc": [U1], "reason": ["亲属"]}
+    )
     items = pd.DataFrame(
         {
             "item_id": ["M01", "F01"],
             "department": ["market", "food"],
             "name": ["公示信息检查", "食品经营检查"],
-            "legal_basis": ["《企业信息公示暂行条例》第十四条", "《中华人民共和国食品安全法》第八十七条"],
+            "legal_basis": [
+                "《企业信息公示暂行条例》第十四条",
+                "《中华人民共和国食品安全法》第八十七条",
+            ],
             "kind": ["general", "key"],
             "entity_types": ["*", "enterprise;individual"],
             "industries": ["*", "F52;H62"],

@@ -62,4 +62,6 @@ def test_written_csv_is_bom_utf8(tmp_path: Path) -> None:
     write_dataset({"entities": tiny_tables()["entities"]}, tmp_path)
     raw = (tmp_path / "entities.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
-    assert pd.read_csv(tmp_path / "entities.csv", dtype=str)["uscc"].str.len().eq(18).all()
+    assert (
+        pd.read_csv(tmp_path / "entities.csv", dtype=str)["uscc"].str.len().eq(18).all()
+    )

@@ -82,7 +82,9 @@ def test_missing_required_table_and_bad_months() -> None:
     t["inspectors"].loc[0, "unavailable_months"] = "7;13"
     fc = _failures(t)
     assert ("items", "missing_table") in set(zip(fc["table"], fc["rule"], strict=True))
-    assert ("inspectors", "bad_list_value") in set(zip(fc["table"], fc["rule"], strict=True))
+    assert ("inspectors", "bad_list_value") in set(
+        zip(fc["table"], fc["rule"], strict=True)
+    )
 
 
 def test_optional_tables_may_be_absent() -> None:

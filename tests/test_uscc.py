@@ -60,7 +60,14 @@ def test_parse_fields() -> None:
 
 def test_problem_codes() -> None:
     got = uscc.check_array(
-        ["", None, "123", "9144030019220382I6", "91AB03001922038216", "X14403001922038216"]
+        [
+            "",
+            None,
+            "123",
+            "9144030019220382I6",
+            "91AB03001922038216",
+            "X14403001922038216",
+        ]
     ).tolist()
     assert got == ["missing", "missing", "length", "alphabet", "region", "authority"]
 
