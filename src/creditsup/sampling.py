@@ -258,9 +258,10 @@ class SamplingPolicy(FrozenModel):
         default=0.05,
         description="Budget (R08: about 5 % of supervised entities a year): when the "
         "ratios ask for more expected visits than this share of the eligible "
-        "entities, every general-item ratio is scaled down by one common factor, "
-        "so the tiers keep their relative weights. Key items and key-supervision "
-        "entities are never scaled (R23). None: apply the ratios as given.",
+        "entities, every ratio below 1 is scaled down by one common factor, so "
+        "the tiers keep their relative weights. Full coverage (ratio 1, e.g. key "
+        "items for tier D, R23) and key_supervision_ratio are never scaled. "
+        "None: apply the ratios as given.",
     )
     on_conflict: Literal["warn", "raise"] = Field(
         default="warn",
@@ -1063,7 +1064,9 @@ def _prepare(
         pools.append(idx)
         pool_pi.append(pis)
         pool_stratum.append(strat)
-        pool_unscaled.append(np.full(len(idx), bool(item_key[i])) | ks_i)
+        # Full coverage (ratio 1, e.g. every key item for tier D, R23) and the
+        # key-supervision list's own ratio are mandates, never scaled by the budget.
+        pool_unscaled.append((pis >= 1.0) | (ks_i & use_ks_strata))
         pending.append((i, item_id, fixed, idx, strat))
 
     scale = _budget_scale(
@@ -1080,7 +1083,7 @@ def _prepare(
         warnings.append(
             {
                 "code": "budget_unattainable",
-                "message": f"Key items and key-supervision entities alone exceed "
+                "message": f"Full-coverage mandates (ratio 1) alone exceed "
                 f"max_visit_share={policy.max_visit_share:.1%}; ratios applied as given.",
             }
         )
