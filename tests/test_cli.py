@@ -145,7 +145,7 @@ def test_plan_verify_commit_score(
     assert len(capsys.readouterr().out.strip()) == 64
     scores = tmp_path / "scores.csv"
     assert (
-        main(["score", str(data_dir), "--as-of", "2025-12-31", "--out", str(scores)])
+        main(["score", str(data_dir), "--as-of", "2026-12-31", "--out", str(scores)])
         == 0
     )
     df = pd.read_csv(scores, dtype=str, encoding="utf-8-sig")

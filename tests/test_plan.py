@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from creditsup.datasets import synthetic_tables
 
+from creditsup.datasets import synthetic_tables
 from creditsup.io import write_dataset
 from creditsup.plan import (
     InspectionPlan,

@@ -264,6 +264,9 @@ def _matches(codes: ObjArr, spec: str) -> BoolArr:
 # --------------------------------------------------------------------------- #
 # static tables
 # --------------------------------------------------------------------------- #
+_DEPT_NAMES = {d.id: d.name for d in cat.DEPARTMENTS}
+
+
 def _items_frame() -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for it in cat.ITEMS:
@@ -277,6 +280,7 @@ def _items_frame() -> pd.DataFrame:
             "industries": it.industries,
             "expertise": it.expertise,
             "joint_group": it.joint_group,
+            "department_name": _DEPT_NAMES[it.department],
         }
         for t, r in zip("ABCD", it.ratios, strict=True):
             row[f"ratio_{t}"] = np.nan if r is None else float(r)

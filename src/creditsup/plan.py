@@ -260,6 +260,9 @@ class InspectionPlan:
     ledger: list[dict[str, Any]]
     items: pd.DataFrame = field(default_factory=pd.DataFrame)
     entity_names: pd.DataFrame = field(default_factory=pd.DataFrame)
+    capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
+    strata: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cap_removals: pd.DataFrame = field(default_factory=pd.DataFrame)
     redraws: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             columns=["visit_id", "old_inspector_id", "new_inspector_id", "reason"]
@@ -382,6 +385,9 @@ def _content_files(plan: InspectionPlan) -> dict[str, bytes]:
     files["tasks.csv"] = _csv_bytes(plan.tasks)
     files["items.csv"] = _csv_bytes(plan.items)
     files["redraws.csv"] = _csv_bytes(plan.redraws)
+    files["capacity.csv"] = _csv_bytes(plan.capacity)
+    files["strata.csv"] = _csv_bytes(plan.strata)
+    files["cap_removals.csv"] = _csv_bytes(plan.cap_removals)
     files["diagnostics.json"] = json.dumps(
         plan.diagnostics, indent=2, ensure_ascii=False, sort_keys=True, default=str
     ).encode("utf-8")
@@ -430,7 +436,6 @@ def _public_view(plan: InspectionPlan) -> dict[str, pd.DataFrame]:
                 "department",
                 "uscc",
                 "name",
-                "month",
                 "joint",
                 "visit_id",
             ]
@@ -449,10 +454,16 @@ def _public_view(plan: InspectionPlan) -> dict[str, pd.DataFrame]:
     tasks = plan.tasks.copy()
     if not len(items):  # pragma: no cover
         return {"plan": pd.DataFrame(), "entities": entities}
-    per_item = entities.groupby("task_id").agg(
-        quantity=("uscc", "nunique"),
-        first_month=("month", "min"),
-        last_month=("month", "max"),
+    # The month of each visit is internal (checks are unannounced); the plan
+    # table publishes the task's date range only.
+    per_item = (
+        long.rename(columns={"item_id": "task_id"})
+        .groupby("task_id")
+        .agg(
+            quantity=("uscc", "nunique"),
+            first_month=("month", "min"),
+            last_month=("month", "max"),
+        )
     )
     table = items[
         [
@@ -488,7 +499,15 @@ def _public_view(plan: InspectionPlan) -> dict[str, pd.DataFrame]:
         for m in lm
     ]
     table["initiating_body"] = initiating
-    table["checking_body"] = table["department"].map(lambda d: dept_names.get(d, d))
+    names_from_items: dict[str, str] = {}
+    if "department_name" in items.columns:
+        known = items.dropna(subset=["department_name"])
+        names_from_items = dict(
+            zip(known["department"], known["department_name"], strict=True)
+        )
+    table["checking_body"] = table["department"].map(
+        lambda d: dept_names.get(d) or names_from_items.get(d) or d
+    )
     table["mode"] = mode
     plan_table = table.rename(
         columns={"item_id": "task_id", "name": "task", "item_id_": ""}
@@ -664,6 +683,9 @@ def build_plan(
         ledger=ledger,
         items=dataset.items.copy(),
         entity_names=dataset.entities[["uscc", "name"]].copy(),
+        capacity=draw.months.reset_index(drop=True),
+        strata=draw.strata.reset_index(drop=True),
+        cap_removals=draw.cap_removals.reset_index(drop=True),
     )
 
 
@@ -746,7 +768,20 @@ def load_plan(path: str | Path) -> InspectionPlan:
         items=items,
         entity_names=names,
         redraws=csv("redraws.csv"),
+        capacity=_numeric(csv("capacity.csv"), keep=("department",)),
+        strata=_numeric(
+            csv("strata.csv"),
+            keep=("item_id", "department", "group", "kind", "method", "tier"),
+        ),
+        cap_removals=csv("cap_removals.csv"),
     )
+
+
+def _numeric(df: pd.DataFrame, *, keep: tuple[str, ...]) -> pd.DataFrame:
+    for c in df.columns:
+        if c not in keep:
+            df[c] = pd.to_numeric(df[c], errors="coerce")
+    return df
 
 
 # --------------------------------------------------------------------- redraw
@@ -824,6 +859,9 @@ def redraw_plan(
         items=plan.items,
         entity_names=plan.entity_names,
         redraws=redraws,
+        capacity=plan.capacity,
+        strata=plan.strata,
+        cap_removals=plan.cap_removals,
     )
 
 

@@ -115,7 +115,6 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
         "checking_body",
         "uscc",
         "name",
-        "month",
         "joint",
         "visit_id",
     ),

@@ -2212,6 +2212,7 @@ def estimate_inclusion(
     ...         "department": ["market"], "region": "140902", "expertise": "general",
     ...         "monthly_capacity": 9})})
     >>> inc = estimate_inclusion(ds, pd.DataFrame({"uscc": ids, "tier": "B"}),
+    ...                          SamplingPolicy(max_visit_share=None),
     ...                          year=2027, n_keys=50)
     >>> row = inc[inc["item_id"] == "M1"].iloc[0]
     >>> round(float(row["target_pi"]), 6), bool(abs(row["pi_final"] - 0.1) < 0.05)
