@@ -1,0 +1,51 @@
+"""The public API: every name in __all__ resolves; hygiene of the package."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+import creditsup
+
+
+def test_every_public_name_resolves() -> None:
+    for name in creditsup.__all__:
+        assert getattr(creditsup, name) is not None, name
+
+
+def test_library_logs_through_a_null_handler() -> None:
+    handlers = logging.getLogger("creditsup").handlers
+    assert any(isinstance(h, logging.NullHandler) for h in handlers)
+
+
+def test_no_print_in_library_code() -> None:
+    src = Path(creditsup.__file__).parent
+    offenders = [
+        p.name
+        for p in src.rglob("*.py")
+        if p.name not in ("_cli_app.py", "cli.py") and "print(" in _code_lines(p)
+    ]
+    assert offenders == []
+
+
+def _code_lines(path: Path) -> str:
+    # drop docstring/doctest lines (">>> print(...)" is fine in examples)
+    return "\n".join(
+        line
+        for line in path.read_text("utf-8").splitlines()
+        if not line.lstrip().startswith((">>>", "...", "#"))
+    )
+
+
+def test_import_is_light() -> None:
+    code = "import sys, creditsup; print('ortools' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
+
+
+def test_py_typed_marker_ships() -> None:
+    assert (Path(creditsup.__file__).parent / "py.typed").is_file()
