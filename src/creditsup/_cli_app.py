@@ -46,7 +46,7 @@ def _print_failures(exc: DataValidationError, limit: int = 200) -> None:
     for r in fc.head(limit).itertuples(index=False):
         table.add_row(
             str(r.table),
-            "-" if int(r.row) < 0 else str(r.row),
+            "-" if int(str(r.row)) < 0 else str(r.row),
             str(r.column),
             str(r.value)[:40],
             str(r.rule),
@@ -55,8 +55,11 @@ def _print_failures(exc: DataValidationError, limit: int = 200) -> None:
     out.print(table)
     if len(fc) > limit:
         out.print(f"... {len(fc) - limit} more (use --out to write them all)")
-    counts = fc.groupby(["table", "rule"]).size()
-    out.print("by rule: " + ", ".join(f"{t}/{r}: {n}" for (t, r), n in counts.items()))
+    counts = fc.groupby(["table", "rule"]).size().reset_index(name="n")
+    out.print(
+        "by rule: "
+        + ", ".join(f"{t}/{r}: {n}" for t, r, n in counts.itertuples(index=False))
+    )
 
 
 @app.command()

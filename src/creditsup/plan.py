@@ -1040,7 +1040,7 @@ def check_invariants(plan: InspectionPlan, dataset: Dataset) -> list[str]:
     ]
     # caps: tier-A (policy) non-exempt visits per entity per year, history included
     policy = parse_config(Policy, plan.provenance["policy"])
-    caps: dict[str, int] = dict(policy.sampling.caps)
+    caps = {t: c for t, c in policy.sampling.caps.items() if c is not None}
     year = int(plan.provenance["year"])
     hist = dataset.history
     same_year = hist[
