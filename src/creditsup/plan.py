@@ -335,6 +335,9 @@ class InspectionPlan:
         target.parent.mkdir(parents=True, exist_ok=True)
         files = self.to_files()
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a bundle is shared
         try:
             for name, data in files.items():
                 _write_bytes(tmp / name, data)

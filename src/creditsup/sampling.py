@@ -1920,7 +1920,8 @@ def _build(prep: _Prepared, d: _Draw, seed: str) -> DrawResult:
     if warnings:
         ledger.append({"step": "warnings", "warnings": warnings})
     for w in warnings:
-        logger.warning("draw %s: %s", w["code"], w["message"])
+        level = logging.INFO if w["code"] == "ratios_scaled" else logging.WARNING
+        logger.log(level, "draw %s: %s", w["code"], w["message"])
     ledger = [_jsonable(r) for r in ledger]  # type: ignore[misc]
     return DrawResult(
         visits=visits,
