@@ -1795,21 +1795,24 @@ def _pair_excess(pair: npt.NDArray[np.int16] | None, limit: int | None) -> int:
 def _fix_pairs_cpsat(
     P: _Problem, S: _State, policy: AssignmentPolicy, *, seed: str, year: int
 ) -> None:
-    """Re-solve the (department, month) groups that hold over-limit pairs with CP-SAT.
+    """Re-solve with CP-SAT the (department, month) groups holding over-limit pairs.
 
-    Pairs at or over the limit elsewhere in the year cannot meet again in the
-    group. Visits of a group the model cannot staff stay as they were.
+    Given the co-assignment counts of the rest of the year, pairs already at
+    the limit may not meet on a task of the group, and pairs that would exceed
+    it within the group get a cap on their co-assignments (added lazily, at
+    most three rounds). A new solution replaces the group's teams only if it
+    lowers the year's total excess, so the fix never makes things worse.
     """
     from ortools.sat.python import cp_model
 
     limit = int(policy.pair_limit or 0)
     pair = _pair_matrix(P, S)
-    over = np.argwhere(np.triu(pair > limit))
-    if len(over) == 0:
+    excess = _pair_excess(pair, limit)
+    if excess == 0:
         return
-    # groups holding an over-limit pair on one of their tasks
-    groups: set[int] = set()
     t_group = P.t_dept * 13 + S.month
+    over = np.argwhere(np.triu(pair > limit))
+    groups: set[int] = set()
     for a, b in over:
         ta = np.flatnonzero((S.team == a).any(axis=1) & (S.team == b).any(axis=1))
         groups.update(int(g) for g in t_group[ta])
@@ -1820,71 +1823,96 @@ def _fix_pairs_cpsat(
         m = int(S.month[tasks[0]])
         sel = np.isin(S.arc_t, tasks)
         a_t, a_i = S.arc_t[sel], S.arc_i[sel]
-        # counts outside this group
-        cur = _pair_matrix(P, S).astype(np.int64)
-        rows = S.team[tasks]
-        for row in rows:
-            mem = row[row >= 0]
-            for x in mem:
-                for y in mem:
-                    if x != y:
-                        cur[x, y] -= 1
-        model = cp_model.CpModel()
-        x = [model.new_bool_var(f"x{k}") for k in range(len(a_t))]
-        by_t: dict[int, list[int]] = {}
-        for k, t in enumerate(a_t):
-            by_t.setdefault(int(t), []).append(k)
-        for t in tasks:
-            ks = by_t.get(int(t), [])
-            model.add(sum(x[k] for k in ks) == int(P.t_size[t]))
-            req = int(P.t_req[t])
-            for b in range(_MAX_BITS):
-                if (req >> b) & 1:
-                    model.add(
-                        sum(x[k] for k in ks if (int(P.insp_mask[a_i[k]]) >> b) & 1)
-                        >= 1
-                    )
+        old = S.team[tasks].copy()
+        S.team[tasks] = -1
+        base = _pair_matrix(P, S).astype(np.int64)
+        S.team[tasks] = old
+        by_t = {int(t): np.flatnonzero(a_t == t) for t in tasks}
         cap_left = P.insp_cap - S.load[:, m]
-        for i in np.unique(a_i):
-            arcs_i = np.flatnonzero(a_i == i)
-            used = int((S.team[tasks] == i).sum())
-            model.add(sum(x[int(k)] for k in arcs_i) <= int(cap_left[i]) + used)
-        # pair constraints: pairs already at the limit cannot meet in this group
-        for t in tasks:
-            ks = by_t.get(int(t), [])
-            for p_ in range(len(ks)):
-                for q_ in range(p_ + 1, len(ks)):
-                    i1, i2 = int(a_i[ks[p_]]), int(a_i[ks[q_]])
-                    if cur[i1, i2] >= limit:
-                        model.add(x[ks[p_]] + x[ks[q_]] <= 1)
+        used = np.bincount(old[old >= 0], minlength=len(P.insp_id))
         cost = _arc_costs(
             P, a_t, a_i, derive_key(seed, year, "assignment", "pair-cost")
         )
-        model.minimize(sum(int(cost[k]) * x[k] for k in range(len(a_t))))
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = (
-            int(
-                seed_sequence(seed, year, "assignment", "pairs", g).generate_state(1)[0]
+        capped: set[tuple[int, int]] = set()
+        best: B1 | None = None
+        for _ in range(3):
+            model = cp_model.CpModel()
+            x = [model.new_bool_var(f"x{k}") for k in range(len(a_t))]
+            for t in tasks:
+                ks = by_t[int(t)]
+                model.add(sum(x[int(k)] for k in ks) == int(P.t_size[t]))
+                req = int(P.t_req[t])
+                for b in range(_MAX_BITS):
+                    if (req >> b) & 1:
+                        hold = [
+                            int(k) for k in ks if (int(P.insp_mask[a_i[k]]) >> b) & 1
+                        ]
+                        model.add(sum(x[k] for k in hold) >= 1)
+            for i in np.unique(a_i):
+                arcs_i = np.flatnonzero(a_i == i)
+                model.add(sum(x[int(k)] for k in arcs_i) <= int(cap_left[i] + used[i]))
+            together: dict[tuple[int, int], list[Any]] = {}
+            for t in tasks:
+                ks = by_t[int(t)]
+                for p_ in range(len(ks)):
+                    for q_ in range(p_ + 1, len(ks)):
+                        k1, k2 = int(ks[p_]), int(ks[q_])
+                        i1, i2 = sorted((int(a_i[k1]), int(a_i[k2])))
+                        if base[i1, i2] >= limit:
+                            model.add(x[k1] + x[k2] <= 1)
+                        elif (i1, i2) in capped:
+                            y = model.new_bool_var("")
+                            model.add(y >= x[k1] + x[k2] - 1)
+                            together.setdefault((i1, i2), []).append(y)
+            for (i1, i2), ys in together.items():
+                model.add(sum(ys) <= limit - int(base[i1, i2]))
+            model.minimize(sum(int(cost[k]) * x[k] for k in range(len(a_t))))
+            solver = cp_model.CpSolver()
+            solver.parameters.num_workers = 1
+            solver.parameters.random_seed = (
+                int(
+                    seed_sequence(seed, year, "assignment", "pairs", g).generate_state(
+                        1
+                    )[0]
+                )
+                & 0x7FFFFFFF
             )
-            & 0x7FFFFFFF
-        )
-        solver.parameters.max_deterministic_time = policy.max_deterministic_time
-        status = solver.solve(model)
-        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            logger.warning(
-                "pair limit: group %d could not be re-solved (%s)",
-                g,
-                solver.status_name(status),
-            )
+            solver.parameters.max_deterministic_time = policy.max_deterministic_time
+            status = solver.solve(model)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                break
+            chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
+            best = chosen
+            # pairs the group's new teams push over the limit: cap them next round
+            cnt: dict[tuple[int, int], int] = {}
+            for t in tasks:
+                mem = sorted(int(i) for i in a_i[by_t[int(t)][chosen[by_t[int(t)]]]])
+                for p_ in range(len(mem)):
+                    for q_ in range(p_ + 1, len(mem)):
+                        key = (mem[p_], mem[q_])
+                        cnt[key] = cnt.get(key, 0) + 1
+            new = {k for k, c in cnt.items() if base[k] + c > limit} - capped
+            if not new:
+                break
+            capped |= new
+        if best is None:
+            logger.warning("pair limit: group %d could not be re-solved", g)
             continue
-        chosen = np.array([solver.boolean_value(v) for v in x], dtype=bool)
-        # replace the group's teams
-        old = S.team[tasks]
+        # commit only if the year's excess goes down
         has = old >= 0
         np.add.at(S.load, (old[has], np.full(int(has.sum()), m)), -1)
         S.team[tasks] = -1
-        _commit(S, a_t[chosen], a_i[chosen], m)
+        _commit(S, a_t[best], a_i[best], m)
+        new_excess = _pair_excess(_pair_matrix(P, S), limit)
+        if new_excess < excess:
+            excess = new_excess
+        else:
+            now = S.team[tasks]
+            np.add.at(S.load, (now[now >= 0], np.full(int((now >= 0).sum()), m)), -1)
+            S.team[tasks] = old
+            np.add.at(S.load, (old[has], np.full(int(has.sum()), m)), 1)
+        if excess == 0:
+            return
 
 
 def _assignments_frame(P: _Problem, S: _State) -> pd.DataFrame:
