@@ -1,0 +1,152 @@
+"""Past one machine: the keyed-PRN draw on Dask (extra ``[dask]``).
+
+The draw's randomness is a pure function of (seed, year, stream label, USCC),
+so it partitions exactly: every partition computes its own permanent random
+numbers, and
+
+* a **Poisson-PRN** selection (``frac(u + s) < π``) is a per-row filter;
+* a **sequential SRSWOR-PRN** selection of ``n_h`` units per stratum keeps the
+  ``n_h`` smallest shifted PRNs of each partition, and the driver keeps the
+  ``n_h`` smallest of those: the result equals the single-machine selection,
+  whatever the partitioning.
+
+The functions take and return Dask DataFrames (or a pandas frame for the
+small SRSWOR result) and never import Dask at module import time.
+
+Examples
+--------
+>>> import pandas as pd
+>>> import dask.dataframe as dd
+>>> from creditsup.uscc import generate
+>>> import numpy as np
+>>> ids = generate(1000, rng=np.random.default_rng(0))
+>>> df = pd.DataFrame({"uscc": ids, "tier": np.where(np.arange(1000) % 4, "B", "D")})
+>>> one = srswor_prn(dd.from_pandas(df, npartitions=1), n_by_stratum={"B": 20, "D": 5},
+...                  stratum="tier", seed="s", year=2027)
+>>> many = srswor_prn(dd.from_pandas(df.sample(frac=1, random_state=3), npartitions=7),
+...                   n_by_stratum={"B": 20, "D": 5}, stratum="tier", seed="s", year=2027)
+>>> one.equals(many), len(one)
+(True, 25)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from creditsup._prn import hash_ids, prn_key, to_uniform
+from creditsup.exceptions import MissingDependencyError
+
+__all__ = ["poisson_prn", "prn_column", "srswor_prn"]
+
+
+def _dd() -> Any:
+    try:
+        import dask.dataframe as dd
+    except ImportError:
+        raise MissingDependencyError("dask", "dask") from None
+    return dd
+
+
+def _shifted(
+    part: pd.DataFrame, column: str, key: str, start: int
+) -> np.ndarray[Any, Any]:
+    ids = part[column].astype(str).to_numpy(dtype=object)
+    return hash_ids(ids, key) + np.uint64(start % 2**64)
+
+
+def prn_column(
+    ddf: Any,
+    *,
+    seed: str,
+    year: int,
+    label: str = "prn",
+    column: str = "uscc",
+    start: int = 0,
+    name: str = "prn",
+) -> Any:
+    """Add the uniform ``frac(u + s)`` of each row's identifier, per partition.
+
+    Identical to :func:`creditsup._random.keyed_uniform` under
+    ``prn_key(seed, year, label)`` (shifted by ``start``), whatever the
+    partitioning.
+    """
+    _dd()
+    key = prn_key(seed, year, label)
+
+    def add(part: pd.DataFrame) -> pd.DataFrame:
+        return part.assign(**{name: to_uniform(_shifted(part, column, key, start))})
+
+    meta = ddf._meta.assign(**{name: np.float64(0)})
+    return ddf.map_partitions(add, meta=meta)
+
+
+def poisson_prn(
+    ddf: Any,
+    *,
+    pi: str,
+    seed: str,
+    year: int,
+    label: str = "prn",
+    column: str = "uscc",
+    start: int = 0,
+) -> Any:
+    """Poisson-PRN selection: the rows with ``frac(u + s) < π`` (column ``pi``).
+
+    Each row is selected with probability exactly ``π``, independently of the
+    other rows and of the partitioning.
+    """
+    _dd()
+    key = prn_key(seed, year, label)
+
+    def select(part: pd.DataFrame) -> pd.DataFrame:
+        u = to_uniform(_shifted(part, column, key, start))
+        return part[u < part[pi].to_numpy(dtype=float)]
+
+    return ddf.map_partitions(select, meta=ddf._meta)
+
+
+def srswor_prn(
+    ddf: Any,
+    *,
+    n_by_stratum: Mapping[str, int],
+    stratum: str,
+    seed: str,
+    year: int,
+    label: str = "prn",
+    column: str = "uscc",
+    start: int = 0,
+) -> pd.DataFrame:
+    """Sequential SRSWOR on PRNs: the ``n_h`` smallest ``frac(u + s)`` per stratum.
+
+    Every partition keeps its own ``n_h`` smallest per stratum; the driver
+    merges them and keeps the ``n_h`` smallest (ties broken by the
+    identifier). The result is the exact single-machine selection, sorted by
+    stratum and identifier.
+    """
+    _dd()
+    key = prn_key(seed, year, label)
+    wanted = {str(k): int(v) for k, v in n_by_stratum.items()}
+
+    def smallest(frame: pd.DataFrame, v: np.ndarray[Any, Any]) -> pd.DataFrame:
+        out = frame.assign(_v=v, _s=frame[stratum].astype(str))
+        out = out[out["_s"].isin(list(wanted))]
+        out = out.sort_values(["_s", "_v", column], kind="stable")
+        rank = out.groupby("_s", sort=False).cumcount().to_numpy()
+        limit = out["_s"].map(wanted).to_numpy(dtype=np.int64)
+        return out[rank < limit]
+
+    def local(part: pd.DataFrame) -> pd.DataFrame:
+        return smallest(part, _shifted(part, column, key, start)).drop(columns="_s")
+
+    meta = ddf._meta.assign(_v=np.uint64(0))
+    kept = ddf.map_partitions(local, meta=meta).compute()
+    final = smallest(kept.drop(columns="_v"), kept["_v"].to_numpy(dtype=np.uint64))
+    return (
+        final.drop(columns=["_v", "_s"])
+        .sort_values([stratum, column], kind="stable")
+        .reset_index(drop=True)
+    )
