@@ -244,25 +244,44 @@ def check_array(codes: pd.Series | npt.ArrayLike) -> npt.NDArray[np.object_]:
     ...              "916201055811843000", "", "91350100M000100Y44"]).tolist()
     ['ok', 'excel_mangled', 'excel_mangled', 'missing', 'check']
     """
-    s = pd.Series(codes, dtype=object)
-    out = np.full(len(s), UsccProblem.OK.value, dtype=object)
-    missing = s.isna().to_numpy(dtype=bool).copy()
-    text = s.where(~missing, "").astype(str)
-    if text.str.contains(r"[\s\-a-z]", regex=True).any():
-        text = text.str.replace(r"[\s\-]", "", regex=True).str.upper()
-    missing |= (text == "").to_numpy(dtype=bool)
-    length = text.str.len().to_numpy()
-    fixed = (length == 18) & ~missing
-    arr = np.zeros((len(s), 18), dtype=np.int64)
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if isinstance(codes, pd.Series):
+        s = codes
+    else:
+        s = pd.Series(np.asarray(codes, dtype=object), dtype=object)
+    n = len(s)
+    out = np.full(n, UsccProblem.OK.value, dtype=object)
+    try:
+        text = pa.array(s, type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):  # numbers mixed in (e.g. from Excel)
+        s = s.map(lambda v: v if isinstance(v, str) else str(v), na_action="ignore")
+        text = pa.array(s, type=pa.string(), from_pandas=True)
+    text = pc.fill_null(text, "")
+    if not pc.all(pc.string_is_ascii(text)).as_py():
+        # full-width digits and letters (９１３…) are common in Chinese exports
+        text = pc.utf8_normalize(text, "NFKC")
+    if pc.any(pc.match_substring_regex(text, r"[\s\-a-z]")).as_py():
+        text = pc.utf8_upper(pc.replace_substring_regex(text, r"[\s\-]", ""))
+    length = pc.binary_length(text).to_numpy(zero_copy_only=False)
+    missing = length == 0
+    fixed = length == 18
+    arr = np.zeros((n, 18), dtype=np.int64)
     if fixed.any():
-        raw = "".join(text[fixed].tolist()).encode("latin-1", errors="replace")
-        if len(raw) == 18 * int(fixed.sum()):
-            arr[fixed] = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 18)
-        else:  # some non-latin characters: fall back to a per-code encoding
-            arr[fixed] = [
-                list(c.encode("latin-1", errors="replace")[:18].ljust(18, b"?"))
-                for c in text[fixed]
-            ]
+        sub = pc.filter(text, pa.array(fixed))
+        if isinstance(sub, pa.ChunkedArray):
+            sub = sub.combine_chunks()
+        offsets = np.frombuffer(sub.buffers()[1], dtype=np.int32)[
+            sub.offset : sub.offset + len(sub) + 1
+        ]
+        data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)
+        # 18 bytes each (non-ASCII characters take more bytes and were not kept)
+        arr[fixed] = data[offsets[0] : offsets[-1]].reshape(-1, 18)
+    sci = pc.match_substring_regex(text, r"^\d+(?:\.\d+)?E\+?\d+$").to_numpy(
+        zero_copy_only=False
+    )
+    ends000 = pc.ends_with(text, "000").to_numpy(zero_copy_only=False)
     vals = _LUT[arr]
     bad_alpha = fixed & (vals < 0).any(axis=1)
     digits = (arr[:, 2:8] >= ord("0")) & (arr[:, 2:8] <= ord("9"))
@@ -274,9 +293,7 @@ def check_array(codes: pd.Series | npt.ArrayLike) -> npt.NDArray[np.object_]:
     valid = fixed & ~bad_alpha & ~bad_region & ~bad_auth & ~bad_check
     # Excel keeps 15 significant digits: an all-digit code ending in 000 whose check
     # fails was almost surely truncated, as is anything in scientific notation.
-    sci = text.str.contains(r"^\d+(?:\.\d+)?E\+?\d+$", regex=True).to_numpy(dtype=bool)
     all_digits = fixed & (vals < 10).all(axis=1) & (vals >= 0).all(axis=1)
-    ends000 = text.str.endswith("000").to_numpy(dtype=bool)
     mangled = ~valid & (sci | (all_digits & ends000))
     out[bad_check] = UsccProblem.CHECK.value
     out[bad_auth] = UsccProblem.AUTHORITY.value
