@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from creditsup.datasets import synthetic_tables
 from creditsup.io import write_dataset
@@ -314,3 +316,44 @@ def test_killed_save_leaves_no_partial_bundle(
         else:
             assert not target.exists()
         time.sleep(0.05)
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(400, 1500),
+    inspectors=st.integers(25, 45),
+    capacity=st.sampled_from([None, "1", "2"]),
+    cap_a=st.integers(1, 2),
+)
+def test_invariants_hold_on_generated_districts(
+    seed: int, n: int, inspectors: int, capacity: str | None, cap_a: int
+) -> None:
+    """Every contract §3 invariant, on random districts, tight capacity included."""
+    tables = synthetic_tables(n, inspectors, seed=seed, year=YEAR)
+    if capacity is not None:
+        tables["inspectors"] = tables["inspectors"].assign(monthly_capacity=capacity)
+    ds = validate_dataset(tables)
+    policy = Policy.model_validate({"sampling": {"caps": {"A": cap_a}}})
+    plan = build_plan(ds, policy, year=YEAR, seed=f"s{seed}", created_at=CREATED)
+    assert check_invariants(plan, ds) == []
+    # nothing dropped: unfilled visits stay in visits.csv
+    unfilled = {u["visit_id"] for u in plan.diagnostics["unfilled"]}
+    assert unfilled <= set(plan.visits["visit_id"])
+    assert (
+        set(plan.visits.loc[plan.visits["status"] == "unfilled", "visit_id"])
+        == unfilled
+    )
+    # the same inputs shuffled give the same bytes
+    rng = np.random.default_rng(seed)
+    shuffled = {k: v.iloc[rng.permutation(len(v))] for k, v in tables.items()}
+    again = build_plan(
+        validate_dataset(shuffled),
+        policy,
+        year=YEAR,
+        seed=f"s{seed}",
+        created_at=CREATED,
+    )
+    a, b = plan.to_files(), again.to_files()
+    assert a["visits.csv"] == b["visits.csv"]
+    assert a["assignments.csv"] == b["assignments.csv"]
