@@ -55,6 +55,7 @@ import pyarrow.compute as pc
 from pydantic import field_validator, model_validator
 
 from creditsup._flow import (
+    CROSS_WEIGHT,
     RANDOM_COST_RANGE,
     GroupProblem,
     lexicographic_costs,
@@ -1833,6 +1834,9 @@ def _fix_pairs_cpsat(
         cost = _arc_costs(
             P, a_t, a_i, derive_key(seed, year, "assignment", "pair-cost")
         )
+        if policy.same_region_first:  # keep the region preference below the limit
+            cross = P.insp_region[a_i] != P.v_region[P.t_visit[a_t]]
+            cost = cost + CROSS_WEIGHT * RANDOM_COST_RANGE * cross.astype(np.int64)
         capped: set[tuple[int, int]] = set()
         best: B1 | None = None
         for _ in range(3):
