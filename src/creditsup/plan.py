@@ -14,6 +14,7 @@ the policy, so a bureau can publish the commitment before the seed is known
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import hashlib
 import html
@@ -798,16 +799,24 @@ def redraw_plan(
 ) -> InspectionPlan:
     """Replace one inspector after the draw (R12) and log it in the ledger.
 
-    The replacement is random under the same hard rules, from a stream derived
-    from the plan's seed and the re-draw's sequence number, so verification
-    can replay it.
+    The replacement is drawn at random under the same hard rules, from a
+    stream derived from the plan's seed and the re-draw's sequence number, so
+    :func:`verify_plan` can replay it. When nobody qualifies, the visit becomes
+    unfilled and is listed in the diagnostics (never dropped).
     """
+    from creditsup.assignment import AssignmentResult
+
     policy = parse_config(Policy, plan.provenance["policy"])
     n = len(plan.redraws)
     seed = f"{plan.provenance['seed']}|redraw|{n}"
-    result = _assignment_result_from_plan(plan, dataset)
+    current = AssignmentResult.from_tables(
+        visits=plan.visits,
+        assignments=plan.assignments,
+        diagnostics=plan.diagnostics,
+        policy=policy.assignment,
+    )
     new = redraw(
-        result,
+        current,
         dataset,
         visit_id=visit_id,
         inspector_id=inspector_id,
@@ -815,64 +824,36 @@ def redraw_plan(
         seed=seed,
         policy=policy.assignment,
     )
-    replaced = new.redraws.iloc[[-1]].reset_index(drop=True)
-    row = replaced.iloc[0].to_dict()
-    record = {
-        "stage": "redraw",
-        "n": n,
+    last = new.redraws.iloc[-1]
+    row = {
         "visit_id": visit_id,
         "old_inspector_id": inspector_id,
-        "new_inspector_id": str(row.get("new_inspector_id", "")),
+        "new_inspector_id": ""
+        if pd.isna(last.get("new_inspector_id"))
+        else str(last["new_inspector_id"]),
         "reason": reason,
-        "seed_label": seed,
     }
-    ledger = _chain([record], prev=plan.ledger[-1]["hash"])
-    ledger[0]["seq"] = plan.ledger[-1]["seq"] + 1
-    ledger[0]["hash"] = _sha(
-        _canonical({k: v for k, v in ledger[0].items() if k != "hash"})
-    )
-    redraws = pd.concat(
-        [
-            plan.redraws,
-            pd.DataFrame(
-                [
-                    {
-                        "visit_id": visit_id,
-                        "old_inspector_id": inspector_id,
-                        "new_inspector_id": record["new_inspector_id"],
-                        "reason": reason,
-                    }
-                ]
-            ),
-        ],
-        ignore_index=True,
-    )
-    provenance = dict(plan.provenance)
-    provenance["ledger_head"] = ledger[0]["hash"]
-    return InspectionPlan(
-        visits=plan.visits,
+    body = {
+        "stage": "redraw",
+        "n": n,
+        **row,
+        "outcome": str(last.get("outcome", "")),
+        "seed_label": seed,
+        "seq": plan.ledger[-1]["seq"] + 1,
+        "prev_hash": plan.ledger[-1]["hash"],
+    }
+    record = {**body, "hash": _sha(_canonical(body))}
+    return dataclasses.replace(
+        plan,
+        visits=new.visits.reset_index(drop=True),
         assignments=new.assignments.reset_index(drop=True),
-        exclusions=plan.exclusions,
-        scores=plan.scores,
-        accounting=plan.accounting,
-        tasks=plan.tasks,
-        diagnostics=plan.diagnostics,
-        provenance=provenance,
-        ledger=[*plan.ledger, ledger[0]],
-        items=plan.items,
-        entity_names=plan.entity_names,
-        redraws=redraws,
-        capacity=plan.capacity,
-        strata=plan.strata,
-        cap_removals=plan.cap_removals,
-    )
-
-
-def _assignment_result_from_plan(plan: InspectionPlan, dataset: Dataset) -> Any:
-    from creditsup.assignment import AssignmentResult
-
-    return AssignmentResult.from_tables(
-        visits=plan.visits, assignments=plan.assignments, diagnostics=plan.diagnostics
+        diagnostics={
+            "unfilled": list(new.diagnostics.get("unfilled", [])),
+            "binding": list(new.diagnostics.get("binding", [])),
+        },
+        provenance={**plan.provenance, "ledger_head": record["hash"]},
+        ledger=[*plan.ledger, record],
+        redraws=pd.concat([plan.redraws, pd.DataFrame([row])], ignore_index=True),
     )
 
 
@@ -1036,13 +1017,15 @@ def check_invariants(plan: InspectionPlan, dataset: Dataset) -> list[str]:
     visits = plan.visits
     unfilled = {u["visit_id"] for u in plan.diagnostics.get("unfilled", [])}
     staffed = visits[~visits["visit_id"].isin(unfilled)]
-    audit = audit_assignment(plan.assignments, staffed, dataset)
+    policy = parse_config(Policy, plan.provenance["policy"])
+    audit = audit_assignment(
+        plan.assignments, staffed, dataset, policy=policy.assignment
+    )
     problems += [
         f"assignment: {r.get('visit_id', '')} {r.get('rule', '')}: {r.get('detail', '')}"
         for r in audit.to_dict(orient="records")
     ]
     # caps: tier-A (policy) non-exempt visits per entity per year, history included
-    policy = parse_config(Policy, plan.provenance["policy"])
     caps = {t: c for t, c in policy.sampling.caps.items() if c is not None}
     year = int(plan.provenance["year"])
     hist = dataset.history
