@@ -759,26 +759,34 @@ def _budget_scale(
 
     With the same start point within a joint group, an entity's chance of a
     visit from group g is the largest ratio among g's items that apply to it;
-    visits of different groups add up. Key items and key-supervision entities
-    keep their ratio. ``s`` is found by bisection on the exact expectation.
+    visits of different groups add up. Mandates (``pool_unscaled``: full
+    coverage, key-supervision ratio) keep their ratio. ``s`` is found by
+    bisection on the exact expectation.
     """
     if share is None or n_eligible == 0 or not pools:
         return 1.0
-    g = np.concatenate(
-        [np.full(len(p), item_group[i], dtype=np.int64) for i, p in enumerate(pools)]
-    )
-    e = np.concatenate(pools).astype(np.int64)
-    pi = np.concatenate(pool_pi)
-    fixed = np.concatenate(pool_unscaled)
-    if not len(e):
+    gen_parts: list[F64] = []
+    key_parts: list[F64] = []
+    for g in range(max(n_groups, 1)):
+        members = [i for i in range(len(pools)) if int(item_group[i]) == g]
+        if not members:
+            continue
+        gen_g = np.zeros(n)
+        key_g = np.zeros(n)
+        touched = np.zeros(n, dtype=bool)
+        for i in members:  # a pool lists each entity once: plain fancy indexing
+            idx, p, fixed = pools[i], pool_pi[i], pool_unscaled[i]
+            gi, ki = idx[~fixed], idx[fixed]
+            gen_g[gi] = np.maximum(gen_g[gi], p[~fixed])
+            key_g[ki] = np.maximum(key_g[ki], p[fixed])
+            touched[idx] = True
+        t = np.flatnonzero(touched)
+        gen_parts.append(gen_g[t])
+        key_parts.append(key_g[t])
+    if not gen_parts:
         return 1.0
-    _, inv = np.unique(e * max(n_groups, 1) + g, return_inverse=True)
-    inv = inv.ravel()
-    m = int(inv.max()) + 1
-    gen = np.zeros(m)
-    key = np.zeros(m)
-    np.maximum.at(gen, inv[~fixed], pi[~fixed])
-    np.maximum.at(key, inv[fixed], pi[fixed])
+    gen = np.concatenate(gen_parts)
+    key = np.concatenate(key_parts)
     target = share * n_eligible
 
     def expected(s: float) -> float:
