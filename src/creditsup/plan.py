@@ -38,7 +38,7 @@ from creditsup.assignment import AssignmentPolicy, assign_inspectors, redraw
 from creditsup.config import FrozenModel, config_hash, load_config, parse_config
 from creditsup.exceptions import CreditsupError, DataReadError, VerificationError
 from creditsup.sampling import SamplingPolicy, draw_visits
-from creditsup.schemas import Dataset, load_dataset
+from creditsup.schemas import PUBLIC_PLAN_COLUMNS, Dataset, load_dataset
 from creditsup.scoring import Scorecard, default_scorecard
 from creditsup.tiers import TierPolicy, rate_entities
 
@@ -514,25 +514,8 @@ def _public_view(plan: InspectionPlan) -> dict[str, pd.DataFrame]:
     )
     table["mode"] = mode
     plan_table = table.rename(
-        columns={"item_id": "task_id", "name": "task", "item_id_": ""}
-    )[
-        [
-            "task_id",
-            "task",
-            "task_type",
-            "kind",
-            "legal_basis",
-            "scope",
-            "pool_size",
-            "quantity",
-            "ratio",
-            "start_date",
-            "end_date",
-            "initiating_body",
-            "checking_body",
-            "mode",
-        ]
-    ].rename(columns={"kind": "item_kind"})
+        columns={"item_id": "task_id", "name": "task", "kind": "item_kind"}
+    )[list(PUBLIC_PLAN_COLUMNS)]
     plan_table["pool_size"] = plan_table["pool_size"].map(
         lambda x: "" if pd.isna(x) else str(int(x))
     )

@@ -45,6 +45,7 @@ from pydantic import Field, model_validator
 
 from creditsup.config import FrozenModel
 from creditsup.exceptions import ConfigError, CreditsupError, MissingDependencyError
+from creditsup.schemas import PUBLIC_PLAN_COLUMNS
 
 if TYPE_CHECKING:
     from creditsup.plan import InspectionPlan
@@ -93,22 +94,7 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
 
 #: The columns that may be published, per table, in output order.
 PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
-    "plan": (
-        "task_id",
-        "task",
-        "task_type",
-        "item_kind",
-        "legal_basis",
-        "scope",
-        "pool_size",
-        "quantity",
-        "ratio",
-        "start_date",
-        "end_date",
-        "initiating_body",
-        "checking_body",
-        "mode",
-    ),
+    "plan": PUBLIC_PLAN_COLUMNS,
     "entities": (
         "task_id",
         "task",

@@ -20,7 +20,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
 import numpy.typing as npt
@@ -36,12 +36,15 @@ __all__ = [
     "HISTORY_RESULTS",
     "ITEM_KINDS",
     "PROBLEM_RESULTS",
+    "PUBLIC_PLAN_COLUMNS",
     "RECORD_KINDS",
     "SCHEMAS",
     "STATUSES",
     "TRIGGERS",
     "Column",
     "Dataset",
+    "HistoryResult",
+    "RecordKind",
     "TableSchema",
     "explode_list",
     "load_dataset",
@@ -54,7 +57,8 @@ logger = logging.getLogger(__name__)
 
 ENTITY_TYPES = ("enterprise", "individual", "cooperative", "other")
 STATUSES = ("active", "deregistered", "revoked")
-RECORD_KINDS = (
+#: Kinds of credit records (contract §1).
+RecordKind = Literal[
     "penalty",
     "abnormal_list",
     "serious_illegal_list",
@@ -66,9 +70,11 @@ RECORD_KINDS = (
     "honor",
     "commitment_broken",
     "product_sampling_failed",
-)
+]
+RECORD_KINDS: tuple[str, ...] = get_args(RecordKind)
 ITEM_KINDS = ("general", "key")
-HISTORY_RESULTS = (
+#: Inspection results, the publication enum (R19).
+HistoryResult = Literal[
     "normal",
     "not_published",
     "false_info",
@@ -77,7 +83,8 @@ HISTORY_RESULTS = (
     "no_activity",
     "refused",
     "deregistered",
-)
+]
+HISTORY_RESULTS: tuple[str, ...] = get_args(HistoryResult)
 #: Results that count as "a problem was found" (everything except these).
 PROBLEM_RESULTS = tuple(
     r for r in HISTORY_RESULTS if r not in ("normal", "no_activity", "deregistered")
@@ -86,6 +93,25 @@ TRIGGERS = ("random", "complaint", "big_data_alert", "referral", "legal_mandate"
 #: Triggers exempt from the annual cap (R15).
 EXEMPT_TRIGGERS = ("complaint", "big_data_alert", "referral", "legal_mandate")
 TAX_LEVELS = ("A", "B", "M", "C", "D")
+
+#: Columns of the public annual plan table (R06), in order.
+PUBLIC_PLAN_COLUMNS = (
+    "task_id",
+    "task",
+    "task_type",
+    "item_kind",
+    "legal_basis",
+    "scope",
+    "pool_size",
+    "quantity",
+    "ratio",
+    "start_date",
+    "end_date",
+    "initiating_body",
+    "checking_body",
+    "mode",
+)
+
 
 Kind = Literal["id", "text", "uscc", "date", "int", "float", "bool", "enum", "list"]
 

@@ -52,6 +52,7 @@ from pydantic import Field, field_validator, model_validator
 
 from creditsup.config import FrozenModel, parse_config
 from creditsup.exceptions import ConfigError
+from creditsup.schemas import HistoryResult, RecordKind
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -75,30 +76,6 @@ Statistic = Literal[
     "count", "severity_sum", "severity_max", "latest_value", "value", "age_years"
 ]
 Monotone = Literal["increasing", "decreasing", "none"]
-RecordKind = Literal[
-    "penalty",
-    "abnormal_list",
-    "serious_illegal_list",
-    "complaint",
-    "annual_report_late",
-    "annual_report_missing",
-    "check_problem",
-    "tax_credit",
-    "honor",
-    "commitment_broken",
-    "product_sampling_failed",
-]
-HistoryResult = Literal[
-    "normal",
-    "not_published",
-    "false_info",
-    "unreachable",
-    "problem_corrected",
-    "no_activity",
-    "refused",
-    "deregistered",
-]
-
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 

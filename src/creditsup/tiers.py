@@ -36,8 +36,8 @@ from pydantic import Field, model_validator
 from creditsup.config import FrozenModel
 from creditsup.exceptions import ConfigError
 from creditsup.io import write_csv
+from creditsup.schemas import RecordKind
 from creditsup.scoring import (
-    RecordKind,
     Scorecard,
     ScoreResult,
     active_flags,
