@@ -67,6 +67,7 @@ from creditsup._random import derive_key, keyed_uint64, keyed_uniform, seed_sequ
 from creditsup._random import stage_rng as _stage_rng
 from creditsup.config import FrozenModel, config_hash
 from creditsup.exceptions import ConfigError, DataValidationError
+from creditsup.schemas import ASSIGNMENT_COLUMNS, VISIT_COLUMNS
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -88,19 +89,8 @@ U64 = npt.NDArray[np.uint64]
 B1 = npt.NDArray[np.bool_]
 F64 = npt.NDArray[np.float64]
 
-VISIT_COLUMNS = (
-    "visit_id",
-    "uscc",
-    "tier",
-    "month",
-    "departments",
-    "items",
-    "trigger",
-    "joint",
-)
 #: Columns of :func:`audit_assignment`'s result.
 VIOLATION_COLUMNS = ("visit_id", "inspector_id", "rule", "detail")
-ASSIGNMENT_COLUMNS = ("visit_id", "inspector_id", "department")
 REDRAW_COLUMNS = (
     "visit_id",
     "old_inspector_id",

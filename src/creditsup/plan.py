@@ -38,7 +38,13 @@ from creditsup.assignment import AssignmentPolicy, assign_inspectors, redraw
 from creditsup.config import FrozenModel, config_hash, load_config, parse_config
 from creditsup.exceptions import CreditsupError, DataReadError, VerificationError
 from creditsup.sampling import SamplingPolicy, draw_visits
-from creditsup.schemas import PUBLIC_PLAN_COLUMNS, Dataset, load_dataset
+from creditsup.schemas import (
+    ASSIGNMENT_COLUMNS,
+    PUBLIC_PLAN_COLUMNS,
+    VISIT_COLUMNS,
+    Dataset,
+    load_dataset,
+)
 from creditsup.scoring import Scorecard, default_scorecard
 from creditsup.tiers import TierPolicy, rate_entities
 
@@ -65,18 +71,8 @@ ALGORITHM_VERSION = "creditsup-draw/1"
 
 #: The CSV tables of a bundle and their columns, in order.
 BUNDLE_FILES: dict[str, tuple[str, ...]] = {
-    "visits.csv": (
-        "visit_id",
-        "uscc",
-        "tier",
-        "month",
-        "departments",
-        "items",
-        "trigger",
-        "joint",
-        "status",
-    ),
-    "assignments.csv": ("visit_id", "inspector_id", "department"),
+    "visits.csv": (*VISIT_COLUMNS, "status"),
+    "assignments.csv": ASSIGNMENT_COLUMNS,
     "exclusions.csv": ("uscc", "reason_code", "detail"),
     "scores.csv": ("uscc", "score", "tier", "tier_reason", "reasons"),
 }

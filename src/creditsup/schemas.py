@@ -31,6 +31,7 @@ from creditsup.exceptions import FAILURE_COLUMNS, DataValidationError
 from creditsup.io import read_dataset
 
 __all__ = [
+    "ASSIGNMENT_COLUMNS",
     "ENTITY_TYPES",
     "EXEMPT_TRIGGERS",
     "HISTORY_RESULTS",
@@ -41,6 +42,7 @@ __all__ = [
     "SCHEMAS",
     "STATUSES",
     "TRIGGERS",
+    "VISIT_COLUMNS",
     "Column",
     "Dataset",
     "HistoryResult",
@@ -93,6 +95,20 @@ TRIGGERS = ("random", "complaint", "big_data_alert", "referral", "legal_mandate"
 #: Triggers exempt from the annual cap (R15).
 EXEMPT_TRIGGERS = ("complaint", "big_data_alert", "referral", "legal_mandate")
 TAX_LEVELS = ("A", "B", "M", "C", "D")
+
+#: Columns of a plan's visits table (contract §3), in order.
+VISIT_COLUMNS = (
+    "visit_id",
+    "uscc",
+    "tier",
+    "month",
+    "departments",
+    "items",
+    "trigger",
+    "joint",
+)
+#: Columns of a plan's assignments table (contract §3): one row per inspector.
+ASSIGNMENT_COLUMNS = ("visit_id", "inspector_id", "department")
 
 #: Columns of the public annual plan table (R06), in order.
 PUBLIC_PLAN_COLUMNS = (
