@@ -10,8 +10,12 @@ from hypothesis import strategies as st
 
 dd = pytest.importorskip("dask.dataframe")
 
-from creditsup._prn import hash_ids, prn_key, smallest_n, to_uniform  # noqa: E402
-from creditsup._random import keyed_uniform  # noqa: E402
+from creditsup._prn import prn_key, smallest_n  # noqa: E402
+from creditsup._random import (  # noqa: E402
+    keyed_uint64,
+    keyed_uniform,
+    to_uniform,
+)
 from creditsup.distributed import poisson_prn, prn_column, srswor_prn  # noqa: E402
 from creditsup.uscc import generate  # noqa: E402
 
@@ -37,7 +41,7 @@ def single_machine_srswor(
     df: pd.DataFrame, n_by: dict[str, int], seed: str
 ) -> pd.DataFrame:
     key = prn_key(seed, 2027, "prn")
-    v = hash_ids(df["uscc"].to_numpy(dtype=object), key)
+    v = keyed_uint64(df["uscc"].to_numpy(dtype=object), key)
     rank = np.argsort(np.argsort(df["uscc"].to_numpy(dtype=str), kind="stable"))
     parts = []
     for t, n in n_by.items():
@@ -70,4 +74,6 @@ def test_poisson_and_prn_are_partition_independent(nparts: int) -> None:
     )
     with_u = prn_column(ddf, seed="lottery", year=2027).compute().set_index("uscc")
     np.testing.assert_array_equal(with_u.loc[df["uscc"], "prn"].to_numpy(), u)
-    assert np.allclose(to_uniform(hash_ids(df["uscc"].to_numpy(dtype=object), key)), u)
+    assert np.allclose(
+        to_uniform(keyed_uint64(df["uscc"].to_numpy(dtype=object), key)), u
+    )

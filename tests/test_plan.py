@@ -282,12 +282,12 @@ def test_killed_save_leaves_no_partial_bundle(
         f"""
         import sys, time
         import creditsup.plan as p
-        orig = p._write_bytes
+        orig = p.write_atomic
         def slow(path, data):
             orig(path, data)
             print("wrote", path.name, flush=True)
             time.sleep(0.3)
-        p._write_bytes = slow
+        p.write_atomic = slow
         from creditsup.cli import main
         sys.exit(main(["plan", {str(data)!r}, "--year", "{YEAR}", "--seed", "s",
                        "--out", {str(target)!r}, "--quiet"]))

@@ -20,21 +20,18 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from creditsup._random import derive_key
+from creditsup._random import derive_key, keyed_uint64
 
 __all__ = [
     "TWO64",
     "align",
-    "hash_ids",
     "largest_remainder",
     "prn_key",
     "smallest_n",
     "start_points",
-    "to_uniform",
 ]
 
 TWO64 = 2**64
-_TWO53 = float(2**53)
 U64 = npt.NDArray[np.uint64]
 
 
@@ -47,32 +44,6 @@ def prn_key(seed: str, year: int, *labels: object) -> str:
     True
     """
     return derive_key(seed, year, *labels)
-
-
-def hash_ids(ids: npt.NDArray[np.object_], key: str) -> U64:
-    """SipHash-2-4 of each identifier under ``key``.
-
-    Identical to :func:`creditsup._random.keyed_uint64` for an object array of
-    ``str`` (it skips the defensive ``astype(str)`` copy, which costs more than
-    the hash itself at a million identifiers).
-
-    Examples
-    --------
-    >>> from creditsup._random import keyed_uint64
-    >>> ids = np.array(["914403001922038216", "91330100716105852F"], dtype=object)
-    >>> bool((hash_ids(ids, "0123456789abcdef") ==
-    ...       keyed_uint64(ids, "0123456789abcdef")).all())
-    True
-    """
-    if len(ids) == 0:
-        return np.zeros(0, dtype=np.uint64)
-    out = pd.util.hash_array(ids, hash_key=key, categorize=False)
-    return np.asarray(out, dtype=np.uint64)
-
-
-def to_uniform(h: U64) -> npt.NDArray[np.float64]:
-    """Map 64-bit hashes to uniforms in (0, 1): ``((h >> 11) + 0.5) / 2**53``."""
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) / _TWO53
 
 
 def start_points(
@@ -95,12 +66,16 @@ def start_points(
     True
     """
     offset = int(
-        hash_ids(np.array(["offset"], dtype=object), prn_key(seed, year, "start"))[0]
+        keyed_uint64(np.array(["offset"], dtype=object), prn_key(seed, year, "start"))[
+            0
+        ]
     )
     uniq = sorted(set(labels))
     if not spread or len(uniq) <= 1:
         return dict.fromkeys(uniq, offset)
-    order = hash_ids(np.array(uniq, dtype=object), prn_key(seed, year, "start-order"))
+    order = keyed_uint64(
+        np.array(uniq, dtype=object), prn_key(seed, year, "start-order")
+    )
     ranks = np.argsort(np.argsort(order, kind="stable"), kind="stable")
     g = len(uniq)
     return {

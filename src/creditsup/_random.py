@@ -27,6 +27,7 @@ __all__ = [
     "keyed_uniform",
     "seed_sequence",
     "stage_rng",
+    "to_uniform",
 ]
 
 _TWO53 = float(2**53)
@@ -74,24 +75,55 @@ def stage_rng(seed: str, *labels: object) -> np.random.Generator:
 
 
 def keyed_uint64(values: object, key: str) -> npt.NDArray[np.uint64]:
-    """SipHash-2-4 of each value under ``key`` (vectorised).
+    """SipHash-2-4 of each value under ``key`` (vectorised): *the* keyed hash.
+
+    Every per-entity random number in creditsup comes from this function, so
+    its output is pinned by a golden test (``tests/test_random_golden.py``):
+    changing it would change the replay of every past plan.
 
     Parameters
     ----------
     values : array-like of str
-        Identifiers (e.g. USCCs). They are hashed as text.
+        Identifiers (e.g. USCCs). They are hashed as text. An object array of
+        ``str`` is hashed as it is (no defensive copy: at a million
+        identifiers the copy costs more than the hash).
     key : str
         A 16-character key from :func:`derive_key`.
+
+    Examples
+    --------
+    >>> int(keyed_uint64(["914403001922038216"], "0123456789abcdef")[0])
+    5127306149070359985
     """
-    arr = np.asarray(pd.Series(values, dtype=object).astype(str), dtype=object)
+    if isinstance(values, np.ndarray) and values.dtype == object:
+        arr = values
+    else:
+        arr = np.asarray(pd.Series(values, dtype=object).astype(str), dtype=object)
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.uint64)
     out = pd.util.hash_array(arr, hash_key=key, categorize=False)
     return np.asarray(out, dtype=np.uint64)
+
+
+def to_uniform(h: npt.NDArray[np.uint64]) -> npt.NDArray[np.float64]:
+    """Map 64-bit hashes to uniforms in the open interval (0, 1).
+
+    ``u = ((h >> 11) + 0.5) / 2**53``: the 53 high bits, centred. ``u`` is
+    never 0; the single top hash value rounds to 1.0 in float64 (probability
+    2**-53), which every selection rule ``u < pi`` treats as "not selected".
+
+    Examples
+    --------
+    >>> to_uniform(np.array([0, 2**63], dtype=np.uint64)).tolist()
+    [5.551115123125783e-17, 0.5]
+    """
+    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) / _TWO53
 
 
 def keyed_uniform(values: object, key: str) -> npt.NDArray[np.float64]:
     """Uniforms in the open interval (0, 1), one per identifier.
 
-    ``u = ((h >> 11) + 0.5) / 2**53`` where ``h`` is :func:`keyed_uint64`.
+    ``to_uniform(keyed_uint64(values, key))``.
 
     Examples
     --------
@@ -102,5 +134,4 @@ def keyed_uniform(values: object, key: str) -> npt.NDArray[np.float64]:
     >>> float(keyed_uniform(["91330100716105852F"], k)[0]) == float(u[1])
     True
     """
-    h = keyed_uint64(values, key)
-    return ((h >> np.uint64(11)).astype(np.float64) + 0.5) / _TWO53
+    return to_uniform(keyed_uint64(values, key))

@@ -67,7 +67,12 @@ from creditsup._random import derive_key, keyed_uint64, keyed_uniform, seed_sequ
 from creditsup._random import stage_rng as _stage_rng
 from creditsup.config import FrozenModel, config_hash
 from creditsup.exceptions import ConfigError, DataValidationError
-from creditsup.schemas import ASSIGNMENT_COLUMNS, VISIT_COLUMNS
+from creditsup.schemas import (
+    ASSIGNMENT_COLUMNS,
+    TIERS,
+    VISIT_COLUMNS,
+    unavailable_bits,
+)
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -100,7 +105,7 @@ REDRAW_COLUMNS = (
     "n_candidates",
     "outcome",
 )
-_TIER_RANK = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4}
+_TIER_RANK = {t: i for i, t in enumerate(TIERS)}
 _MAX_BITS = 64
 
 
@@ -611,14 +616,7 @@ def _prepare(
         np.bitwise_or.at(
             insp_mask, exp_long.index.to_numpy(), bits_of(exp_dept, exp_long.to_numpy())
         )
-    um = _split(ins["unavailable_months"])
-    insp_unavail = np.zeros(len(ins), dtype=np.int64)
-    if len(um):
-        np.bitwise_or.at(
-            insp_unavail,
-            um.index.to_numpy(),
-            np.int64(1) << um.astype(np.int64).to_numpy(),
-        )
+    insp_unavail = unavailable_bits(ins["unavailable_months"])
     insp_cap = np.asarray(ins["monthly_capacity"].to_numpy(), dtype=np.int64)
     insp_active = ins["active"].astype(bool).to_numpy()
 
@@ -2085,12 +2083,9 @@ def audit_assignment(
         ai[lab], "department_label", "the row's department differs from the inspector's"
     )
     month_s = ai["month"].astype(str)
-    um = _split(ai["unavailable_months"])
-    unav = np.zeros(len(ai), dtype=bool)
-    hit_idx = um.index.to_numpy()[
-        um.to_numpy() == month_s.to_numpy()[um.index.to_numpy()]
-    ]
-    unav[hit_idx] = True
+    bits = unavailable_bits(ai["unavailable_months"])
+    month_n = pd.to_numeric(ai["month"], errors="coerce").fillna(0).astype(np.int64)
+    unav = ((bits >> month_n.to_numpy()) & 1).astype(bool)
     add(ai[unav], "unavailable", "unavailable in month " + month_s[unav])
     conf = dataset.conflicts
     if len(conf):

@@ -64,7 +64,7 @@ import pyarrow.compute as pc
 from creditsup import _synth_catalog as cat
 from creditsup import uscc as _uscc
 from creditsup._random import stage_rng
-from creditsup.schemas import Dataset, validate_dataset
+from creditsup.schemas import TRIGGERS, Dataset, validate_dataset
 
 __all__ = [
     "ENTITY_TYPE_SHARES",
@@ -105,7 +105,7 @@ _PROBLEMS = (
     "refused",
 )
 _PROBLEM_P = np.array([0.60, 0.12, 0.06, 0.16, 0.06])
-_TRIGGERS = ("random", "complaint", "big_data_alert", "referral", "legal_mandate")
+_TRIGGERS = TRIGGERS
 _MONTHS = np.array([str(i) for i in range(13)], dtype=object)
 
 

@@ -37,7 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from creditsup._prn import hash_ids, prn_key, to_uniform
+from creditsup._prn import prn_key
+from creditsup._random import keyed_uint64, to_uniform
 from creditsup.exceptions import MissingDependencyError
 
 __all__ = ["poisson_prn", "prn_column", "srswor_prn"]
@@ -55,7 +56,7 @@ def _shifted(
     part: pd.DataFrame, column: str, key: str, start: int
 ) -> np.ndarray[Any, Any]:
     ids = part[column].astype(str).to_numpy(dtype=object)
-    return hash_ids(ids, key) + np.uint64(start % 2**64)
+    return keyed_uint64(ids, key) + np.uint64(start % 2**64)
 
 
 def prn_column(

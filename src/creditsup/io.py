@@ -9,6 +9,7 @@ number; :mod:`creditsup.schemas` then parses the typed columns.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -19,8 +20,11 @@ from creditsup.exceptions import DataReadError, MissingDependencyError
 
 __all__ = [
     "TABLE_NAMES",
+    "csv_bytes",
+    "fsync_dir",
     "read_dataset",
     "read_table",
+    "write_atomic",
     "write_csv",
     "write_dataset",
 ]
@@ -143,14 +147,61 @@ def _to_text_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The one CSV encoding of creditsup: UTF-8 with BOM, ``\\n`` line endings.
+
+    Excel opens the BOM-marked file with the right encoding; identical frames
+    give identical bytes.
+
+    Examples
+    --------
+    >>> csv_bytes(pd.DataFrame({"a": [1], "b": ["x"]}))
+    b'\\xef\\xbb\\xbfa,b\\n1,x\\n'
+    """
+    text = df.to_csv(index=False, lineterminator="\n")
+    return "\ufeff".encode() + text.encode("utf-8")
+
+
+def fsync_dir(path: str | Path) -> None:
+    """Flush a folder's entry table to disk (after a rename inside it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file, fsync, rename.
+
+    A reader sees the old file or the new one, never a half-written file, even
+    if the process is killed in between.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    finally:
+        if tmp.exists():  # pragma: no cover - only after a failed write
+            tmp.unlink()
+
+
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     """Write a frame as UTF-8-with-BOM CSV (Excel-friendly), dates as ISO text.
 
-    The output is byte-identical for identical frames (``\\n`` line endings).
+    The write is atomic (:func:`write_atomic`), and the output is
+    byte-identical for identical frames (``\\n`` line endings).
     """
-    _to_text_frame(df).to_csv(
-        Path(path), index=False, encoding="utf-8-sig", lineterminator="\n"
-    )
+    write_atomic(path, csv_bytes(_to_text_frame(df)))
 
 
 def write_dataset(

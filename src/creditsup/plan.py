@@ -37,6 +37,7 @@ from creditsup import _toml
 from creditsup.assignment import AssignmentPolicy, assign_inspectors, redraw
 from creditsup.config import FrozenModel, config_hash, load_config, parse_config
 from creditsup.exceptions import CreditsupError, DataReadError, VerificationError
+from creditsup.io import csv_bytes, fsync_dir, write_atomic
 from creditsup.sampling import SamplingPolicy, draw_visits
 from creditsup.schemas import (
     ASSIGNMENT_COLUMNS,
@@ -195,11 +196,6 @@ def _check_chain(ledger: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def _csv_bytes(df: pd.DataFrame) -> bytes:
-    text = df.to_csv(index=False, lineterminator="\n")
-    return "\ufeff".encode() + text.encode("utf-8")
-
-
 def _versions() -> dict[str, str]:
     out = {}
     for pkg in ("creditsup", "numpy", "pandas", "pyarrow", "ortools", "pydantic"):
@@ -337,8 +333,8 @@ class InspectionPlan:
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; a bundle is shared
         try:
             for name, data in files.items():
-                _write_bytes(tmp / name, data)
-            _fsync_dir(tmp)
+                write_atomic(tmp / name, data)
+            fsync_dir(tmp)
             if target.exists():
                 old = target.parent / f".{target.name}.old-{os.getpid()}"
                 os.replace(target, old)
@@ -346,7 +342,7 @@ class InspectionPlan:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(tmp, target)
-            _fsync_dir(target.parent)
+            fsync_dir(target.parent)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -354,40 +350,21 @@ class InspectionPlan:
         return target
 
 
-def _write_bytes(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _content_files(plan: InspectionPlan) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    files["visits.csv"] = _csv_bytes(_frame_for("visits.csv", plan.visits))
-    files["assignments.csv"] = _csv_bytes(
+    files["visits.csv"] = csv_bytes(_frame_for("visits.csv", plan.visits))
+    files["assignments.csv"] = csv_bytes(
         _frame_for("assignments.csv", plan.assignments)
     )
-    files["exclusions.csv"] = _csv_bytes(_frame_for("exclusions.csv", plan.exclusions))
-    files["scores.csv"] = _csv_bytes(_frame_for("scores.csv", plan.scores))
-    files["accounting.csv"] = _csv_bytes(plan.accounting)
-    files["tasks.csv"] = _csv_bytes(plan.tasks)
-    files["items.csv"] = _csv_bytes(plan.items)
-    files["redraws.csv"] = _csv_bytes(plan.redraws)
-    files["capacity.csv"] = _csv_bytes(plan.capacity)
-    files["strata.csv"] = _csv_bytes(plan.strata)
-    files["cap_removals.csv"] = _csv_bytes(plan.cap_removals)
+    files["exclusions.csv"] = csv_bytes(_frame_for("exclusions.csv", plan.exclusions))
+    files["scores.csv"] = csv_bytes(_frame_for("scores.csv", plan.scores))
+    files["accounting.csv"] = csv_bytes(plan.accounting)
+    files["tasks.csv"] = csv_bytes(plan.tasks)
+    files["items.csv"] = csv_bytes(plan.items)
+    files["redraws.csv"] = csv_bytes(plan.redraws)
+    files["capacity.csv"] = csv_bytes(plan.capacity)
+    files["strata.csv"] = csv_bytes(plan.strata)
+    files["cap_removals.csv"] = csv_bytes(plan.cap_removals)
     files["diagnostics.json"] = json.dumps(
         plan.diagnostics, indent=2, ensure_ascii=False, sort_keys=True, default=str
     ).encode("utf-8")
@@ -397,7 +374,7 @@ def _content_files(plan: InspectionPlan) -> dict[str, bytes]:
         for rec in plan.ledger
     )
     for name, df in plan.public_view().items():
-        files[f"public/{name}.csv"] = _csv_bytes(df)
+        files[f"public/{name}.csv"] = csv_bytes(df)
     return files
 
 
@@ -594,7 +571,7 @@ def build_plan(
         {
             "stage": "tiers",
             "as_of": str(as_of),
-            "scores_sha256": _sha(_csv_bytes(_frame_for("scores.csv", scores))),
+            "scores_sha256": _sha(csv_bytes(_frame_for("scores.csv", scores))),
             "tier_counts": {
                 str(k): int(n)
                 for k, n in scores["tier"].value_counts().sort_index().items()
@@ -620,8 +597,8 @@ def build_plan(
         visits = visits.assign(status="staffed")
 
     step("ledger")
-    visits_bytes = _csv_bytes(_frame_for("visits.csv", visits))
-    assign_bytes = _csv_bytes(_frame_for("assignments.csv", assigned.assignments))
+    visits_bytes = csv_bytes(_frame_for("visits.csv", visits))
+    assign_bytes = csv_bytes(_frame_for("assignments.csv", assigned.assignments))
     records.append(
         {
             "stage": "outputs",
@@ -990,7 +967,6 @@ def check_invariants(plan: InspectionPlan, dataset: Dataset) -> list[str]:
     :func:`creditsup.assignment.audit_assignment`.
     """
     from creditsup.assignment import audit_assignment
-    from creditsup.schemas import EXEMPT_TRIGGERS
 
     problems: list[str] = []
     visits = plan.visits
@@ -1006,12 +982,11 @@ def check_invariants(plan: InspectionPlan, dataset: Dataset) -> list[str]:
     ]
     # caps: tier-A (policy) non-exempt visits per entity per year, history included
     caps = {t: c for t, c in policy.sampling.caps.items() if c is not None}
+    exempt = list(policy.sampling.exempt_triggers)  # the rule the draw applied
     year = int(plan.provenance["year"])
     hist = dataset.history
-    same_year = hist[
-        (hist["date"].dt.year == year) & ~hist["trigger"].isin(EXEMPT_TRIGGERS)
-    ]
-    counted = visits[~visits["trigger"].isin(EXEMPT_TRIGGERS)]
+    same_year = hist[(hist["date"].dt.year == year) & ~hist["trigger"].isin(exempt)]
+    counted = visits[~visits["trigger"].isin(exempt)]
     n = (
         pd.concat([counted["uscc"], same_year["uscc"]])
         .value_counts()

@@ -45,6 +45,7 @@ from pydantic import Field, model_validator
 
 from creditsup.config import FrozenModel
 from creditsup.exceptions import ConfigError, CreditsupError, MissingDependencyError
+from creditsup.io import csv_bytes, write_atomic
 from creditsup.schemas import PUBLIC_PLAN_COLUMNS
 
 if TYPE_CHECKING:
@@ -321,23 +322,9 @@ def _check_no_private_values(
 
 
 # ------------------------------------------------------------------ writing
-def _atomic_write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():  # pragma: no cover - only after a failed write
-            tmp.unlink()
-
-
 def _csv_bytes(df: pd.DataFrame, lang: Lang) -> bytes:
     frame = df.rename(columns={c: column_header(c, lang) for c in df.columns})
-    text = frame.to_csv(index=False, lineterminator="\n")
-    return "\ufeff".encode() + text.encode("utf-8")
+    return csv_bytes(frame)
 
 
 def publish_plan(
@@ -391,7 +378,7 @@ def publish_plan(
     written: list[Path] = []
     for name, df in tables.items():
         path = root / f"{name}.csv"
-        _atomic_write(path, _csv_bytes(df, language))
+        write_atomic(path, _csv_bytes(df, language))
         written.append(path)
     if excel:
         path = root / "public.xlsx"

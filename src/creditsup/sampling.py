@@ -48,16 +48,23 @@ from pydantic import Field, field_validator, model_validator
 
 from creditsup._prn import (
     align,
-    hash_ids,
     largest_remainder,
     prn_key,
     smallest_n,
     start_points,
-    to_uniform,
 )
+from creditsup._random import keyed_uint64, to_uniform
 from creditsup.config import FrozenModel, config_hash
 from creditsup.exceptions import DataValidationError, InfeasiblePlanError
-from creditsup.schemas import Dataset, table_hash
+from creditsup.schemas import (
+    EXCLUSION_REASONS,
+    EXEMPT_TRIGGERS,
+    TIERS,
+    Dataset,
+    available_in,
+    table_hash,
+    unavailable_bits,
+)
 
 __all__ = [
     "CAP_TRIMMED",
@@ -73,25 +80,11 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: Tier labels, low to high risk (E is the optional fifth tier, C1).
-TIERS = ("A", "B", "C", "D", "E")
-#: Exclusion reason codes, in priority order (an entity gets the first that applies).
-EXCLUSION_REASONS = (
-    "deregistered",
-    "revoked",
-    "no_tier",
-    "trigger_only",
-    "observation_period",
-    "cap_reached",
-    "out_of_scope",
-    "recently_checked",
-    "zero_ratio",
-)
 #: Reason code of a visit removed by the cap (stage ``cap``).
 CAP_TRIMMED = "cap_trimmed"
 ALGORITHM = "creditsup-prn-v1"
 
-_EXEMPTABLE = ("complaint", "big_data_alert", "referral", "legal_mandate")
+_EXEMPTABLE = EXEMPT_TRIGGERS
 _DEFAULT_RATIOS = {"A": 0.05, "B": 0.10, "C": 0.30, "D": 0.70, "E": 1.0}
 _DEFAULT_KEY_RATIOS = {"A": 0.05, "B": 0.10, "C": 0.30, "D": 1.0, "E": 1.0}
 _DEFAULT_CAPS: dict[str, int | None] = {"A": 2, "B": 3, "C": 4, "D": 6, "E": None}
@@ -617,11 +610,11 @@ class _EntityHash:
 
     def __call__(self) -> U64:
         if self._h is None:
-            self._h = hash_ids(self.uscc, self.key)
+            self._h = keyed_uint64(self.uscc, self.key)
         return self._h
 
     def lookup(self, ids: npt.NDArray[np.object_]) -> I64:
-        return align(self.uscc, self(), ids, hash_ids(ids, self.key))
+        return align(self.uscc, self(), ids, keyed_uint64(ids, self.key))
 
 
 def _align_tiers(
@@ -877,21 +870,14 @@ def _capacity(
     dcode_a = dcode[keep].to_numpy(dtype=np.int64)
     mc = ins["monthly_capacity"].fillna(0).to_numpy(dtype=np.int64)
     if "unavailable_months" in ins.columns:
-        un = (
-            ";"
-            + ins["unavailable_months"]
-            .fillna("")
-            .astype(str)
-            .str.replace(" ", "", regex=False)
-            + ";"
-        )
+        un = unavailable_bits(ins["unavailable_months"])
     else:
-        un = pd.Series([";"] * len(ins), index=ins.index)
+        un = np.zeros(len(ins), dtype=np.int64)
     allowed = set(months)
     for m in range(1, 13):
         if m not in allowed:
             continue
-        avail = ~un.str.contains(f";{m};", regex=False).to_numpy(dtype=bool)
+        avail = available_in(un, m)
         np.add.at(cap[:, m - 1], dcode_a[avail], mc[avail])
     return cap
 
@@ -1230,7 +1216,7 @@ def _draw(prep: _Prepared, seed: str) -> _Draw:
             h = prep.ent_hash  # the joins already hashed every USCC under this key
         else:
             elig_idx = np.flatnonzero(prep.eligible)
-            h[elig_idx] = hash_ids(prep.uscc[elig_idx], key)
+            h[elig_idx] = keyed_uint64(prep.uscc[elig_idx], key)
     starts, start_map = _item_starts(prep, seed)
     ent_parts: list[I64] = []
     item_parts: list[I64] = []
@@ -1238,7 +1224,7 @@ def _draw(prep: _Prepared, seed: str) -> _Draw:
         idx = prep.pools[i]
         if independent:
             item_id = str(prep.items["item_id"].iloc[i])
-            hv = hash_ids(prep.uscc[idx], prn_key(seed, prep.year, "prn", item_id))
+            hv = keyed_uint64(prep.uscc[idx], prn_key(seed, prep.year, "prn", item_id))
         else:
             hv = h[idx]
         v = hv + np.uint64(starts[i])
@@ -1276,7 +1262,9 @@ def _draw(prep: _Prepared, seed: str) -> _Draw:
                 continue
             if independent:
                 item_id = str(prep.items["item_id"].iloc[i])
-                hv = hash_ids(prep.uscc[idx], prn_key(seed, prep.year, "prn", item_id))
+                hv = keyed_uint64(
+                    prep.uscc[idx], prn_key(seed, prep.year, "prn", item_id)
+                )
             else:
                 hv = h[idx]
             v = hv + np.uint64(starts[i])
@@ -1311,7 +1299,7 @@ def _draw(prep: _Prepared, seed: str) -> _Draw:
         if over.any():
             ov = np.flatnonzero(over)
             labels = _visit_labels(prep, vis_ent[ov], vis_group[ov])
-            prn2 = hash_ids(labels, prn_key(seed, prep.year, "cap"))
+            prn2 = keyed_uint64(labels, prn_key(seed, prep.year, "cap"))
             order = np.lexsort((prn2, -prio[ov], prep.rank[vis_ent[ov]]))
             ents = vis_ent[ov][order]
             start = np.r_[True, ents[1:] != ents[:-1]]
@@ -1378,7 +1366,7 @@ def _assign_months(
     if not len(vis_ent):
         return month, load.astype(np.int64), nvis, warnings
     labels = _visit_labels(prep, vis_ent, vis_group)
-    mprn = hash_ids(labels, prn_key(seed, prep.year, "month"))
+    mprn = keyed_uint64(labels, prn_key(seed, prep.year, "month"))
     sig_sizes = np.bincount(vis_sig, minlength=len(vis_depts))
     order = sorted(
         range(len(vis_depts)),

@@ -19,6 +19,7 @@ import hashlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, get_args
 
@@ -33,6 +34,7 @@ from creditsup.io import read_dataset
 __all__ = [
     "ASSIGNMENT_COLUMNS",
     "ENTITY_TYPES",
+    "EXCLUSION_REASONS",
     "EXEMPT_TRIGGERS",
     "HISTORY_RESULTS",
     "ITEM_KINDS",
@@ -41,21 +43,75 @@ __all__ = [
     "RECORD_KINDS",
     "SCHEMAS",
     "STATUSES",
+    "TIERS",
     "TRIGGERS",
     "VISIT_COLUMNS",
     "Column",
     "Dataset",
+    "ExclusionReason",
     "HistoryResult",
     "RecordKind",
     "TableSchema",
+    "Tier",
+    "Trigger",
+    "available_in",
     "explode_list",
     "load_dataset",
     "table_hash",
+    "unavailable_bits",
     "validate_dataset",
     "validate_table",
 ]
 
 logger = logging.getLogger(__name__)
+
+
+class Tier(StrEnum):
+    """Credit-risk tiers, low to high risk (C1); ``E`` is the optional fifth tier."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+    E = "E"
+
+
+#: Tier labels, low to high risk (E is the optional fifth tier, C1).
+TIERS: tuple[str, ...] = tuple(t.value for t in Tier)
+
+
+class Trigger(StrEnum):
+    """Why a check happens: the random draw, or a trigger (R15)."""
+
+    RANDOM = "random"
+    COMPLAINT = "complaint"
+    BIG_DATA_ALERT = "big_data_alert"
+    REFERRAL = "referral"
+    LEGAL_MANDATE = "legal_mandate"
+
+
+TRIGGERS: tuple[str, ...] = tuple(t.value for t in Trigger)
+#: Triggers that may be exempted from the annual cap (R15); the policy's
+#: ``exempt_triggers`` chooses among them.
+EXEMPT_TRIGGERS: tuple[str, ...] = TRIGGERS[1:]
+
+
+class ExclusionReason(StrEnum):
+    """Why an entity is not in the draw; in priority order (the first applies)."""
+
+    DEREGISTERED = "deregistered"
+    REVOKED = "revoked"
+    NO_TIER = "no_tier"
+    TRIGGER_ONLY = "trigger_only"
+    OBSERVATION_PERIOD = "observation_period"
+    CAP_REACHED = "cap_reached"
+    OUT_OF_SCOPE = "out_of_scope"
+    RECENTLY_CHECKED = "recently_checked"
+    ZERO_RATIO = "zero_ratio"
+
+
+#: Exclusion reason codes, in priority order (an entity gets the first that applies).
+EXCLUSION_REASONS: tuple[str, ...] = tuple(r.value for r in ExclusionReason)
 
 ENTITY_TYPES = ("enterprise", "individual", "cooperative", "other")
 STATUSES = ("active", "deregistered", "revoked")
@@ -91,9 +147,6 @@ HISTORY_RESULTS: tuple[str, ...] = get_args(HistoryResult)
 PROBLEM_RESULTS = tuple(
     r for r in HISTORY_RESULTS if r not in ("normal", "no_activity", "deregistered")
 )
-TRIGGERS = ("random", "complaint", "big_data_alert", "referral", "legal_mandate")
-#: Triggers exempt from the annual cap (R15).
-EXEMPT_TRIGGERS = ("complaint", "big_data_alert", "referral", "legal_mandate")
 TAX_LEVELS = ("A", "B", "M", "C", "D")
 
 #: Columns of a plan's visits table (contract §3), in order.
@@ -236,7 +289,7 @@ SCHEMAS: dict[str, TableSchema] = {
                 f"ratio_{t}": Column(
                     "float", required=False, nullable=True, min_value=0
                 )
-                for t in "ABCDE"
+                for t in TIERS
             },
         },
         key=("item_id",),
@@ -340,6 +393,39 @@ def table_hash(df: pd.DataFrame) -> str:
         rows = pd.util.hash_pandas_object(df, index=False).to_numpy(dtype=np.uint64)
         h.update(np.sort(rows).tobytes())
     return h.hexdigest()
+
+
+def unavailable_bits(values: pd.Series) -> npt.NDArray[np.int64]:
+    """Months an inspector is unavailable, as a bit mask (bit ``m`` for month ``m``).
+
+    The one parser of the ``unavailable_months`` column (a ``;`` list of 1-12),
+    used by the draw's capacity, the assignment's eligibility, the audit and the
+    report alike.
+
+    Examples
+    --------
+    >>> b = unavailable_bits(pd.Series(["1;7", "", None, " 12 "]))
+    >>> b.tolist()
+    [130, 0, 0, 4096]
+    >>> available_in(b, 7).tolist()
+    [False, True, True, True]
+    """
+    out = np.zeros(len(values), dtype=np.int64)
+    long = explode_list(values.reset_index(drop=True))
+    if len(long):
+        months = pd.to_numeric(long, errors="coerce")
+        ok = months.between(1, 12).to_numpy()
+        np.bitwise_or.at(
+            out,
+            long.index.to_numpy()[ok],
+            np.int64(1) << months.to_numpy()[ok].astype(np.int64),
+        )
+    return out
+
+
+def available_in(bits: npt.NDArray[np.int64], month: int) -> npt.NDArray[np.bool_]:
+    """``True`` where the mask from :func:`unavailable_bits` leaves ``month`` free."""
+    return np.asarray((bits >> np.int64(month)) & 1 == 0, dtype=bool)
 
 
 def explode_list(series: pd.Series) -> pd.Series:

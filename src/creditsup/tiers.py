@@ -36,7 +36,7 @@ from pydantic import Field, model_validator
 from creditsup.config import FrozenModel
 from creditsup.exceptions import ConfigError
 from creditsup.io import write_csv
-from creditsup.schemas import RecordKind
+from creditsup.schemas import TIERS, RecordKind
 from creditsup.scoring import (
     Scorecard,
     ScoreResult,
@@ -64,7 +64,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_ALL_TIERS = ("A", "B", "C", "D", "E")
+_ALL_TIERS = TIERS
 _DEFAULT_SHARES = {4: (0.20, 0.60, 0.15, 0.05), 5: (0.20, 0.55, 0.15, 0.07, 0.03)}
 #: Columns of ``scores.csv`` (contract.md §3).
 SCORES_COLUMNS = ("uscc", "score", "tier", "tier_reason", "reasons")

@@ -22,6 +22,7 @@ import pandas as pd
 from creditsup.exceptions import ConfigError, CreditsupError, MissingDependencyError
 from creditsup.report import plots
 from creditsup.report._text import EXCLUSION_LABELS, TIER_LABELS, label, month_label, t
+from creditsup.schemas import TIERS, available_in, unavailable_bits
 
 if TYPE_CHECKING:
     from creditsup.plan import InspectionPlan
@@ -31,7 +32,7 @@ __all__ = ["Section", "TableBlock", "render_html", "report_sections"]
 
 logger = logging.getLogger(__name__)
 
-_TIER_ORDER = ("A", "B", "C", "D", "E", "none")
+_TIER_ORDER = (*TIERS, "none")
 _MAX_ROWS = 200
 
 
@@ -511,17 +512,10 @@ def _capacity(
         if "active" in ins.columns:
             ins = ins[ins["active"].fillna(True).astype(bool)]
         months = _section_months(plan)
-        un = (
-            ";"
-            + ins["unavailable_months"]
-            .fillna("")
-            .astype(str)
-            .str.replace(" ", "", regex=False)
-            + ";"
-        )
+        un = unavailable_bits(ins["unavailable_months"])
         frames = []
         for m in months:  # 12 vectorised passes, not a loop over inspectors
-            avail = ~un.str.contains(f";{m};", regex=False)
+            avail = available_in(un, m)
             frames.append(
                 pd.DataFrame(
                     {
