@@ -10,8 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -22,21 +23,137 @@ __all__ = ["FrozenModel", "config_hash", "load_config", "parse_config"]
 M = TypeVar("M", bound=BaseModel)
 
 
-class FrozenModel(BaseModel):
-    """Base of every creditsup configuration object: frozen, no extra keys."""
+_BOUNDS = {
+    "greater_than_equal": ("ge", ">="),
+    "greater_than": ("gt", ">"),
+    "less_than_equal": ("le", "<="),
+    "less_than": ("lt", "<"),
+}
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+
+_TYPES = {
+    "int_parsing": "an integer",
+    "int_type": "an integer",
+    "int_from_float": "an integer",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "true or false",
+    "bool_type": "true or false",
+    "string_type": "text",
+    "list_type": "a list",
+    "tuple_type": "a list",
+    "dict_type": "a table",
+    "model_type": "a table",
+}
+
+
+def _describe(err: Mapping[str, Any]) -> str:
+    """The 'must be ...' part of one pydantic error, scikit-learn style."""
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    if kind in _BOUNDS:
+        key, op = _BOUNDS[kind]
+        bound = ctx.get(key)
+        if isinstance(bound, float) and bound.is_integer():
+            bound = int(bound)
+        return f"must be {op} {bound}"
+    if kind in _TYPES:
+        return f"must be {_TYPES[kind]}"
+    if kind == "extra_forbidden":
+        return "is not a known option"
+    if kind == "missing":
+        return "is required"
+    if kind == "literal_error":
+        return f"must be one of {ctx.get('expected')}"
+    if kind in ("too_short", "too_long"):
+        return (
+            str(err["msg"])
+            .replace("List", "must be a list")
+            .replace("Tuple", "must be a list")
+        )
+    msg = str(err["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            return msg[len(prefix) :]
+    return msg[:1].lower() + msg[1:]
 
 
 def _format_validation_error(model: type[BaseModel], exc: ValidationError) -> str:
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"]) or "<root>"
-        parts.append(
-            f"The '{loc}' of {model.__name__} is invalid: {err['msg']}. "
-            f"Got {err.get('input')!r} instead."
-        )
+        inner = (err.get("ctx") or {}).get("error")
+        if isinstance(inner, ConfigError) and getattr(inner, "formatted", False):
+            parts.append(str(inner))  # a nested config already said it
+            continue
+        loc = ".".join(str(p) for p in err["loc"])
+        text = _describe(err)
+        if str(err["msg"]).startswith("Value error, ") and text.startswith("The "):
+            parts.append(f"{model.__name__}: {text}")  # a validator's own sentence
+            continue
+        where = f"The '{loc}' of {model.__name__}" if loc else f"{model.__name__}"
+        parts.append(f"{where} {text}. Got {err.get('input')!r} instead.")
     return "\n".join(parts)
+
+
+def _config_error(model: type[BaseModel], exc: ValidationError) -> ConfigError:
+    err = ConfigError(_format_validation_error(model, exc))
+    err.formatted = True  # type: ignore[attr-defined]
+    return err
+
+
+class FrozenModel(BaseModel):
+    """Base of every creditsup configuration object: frozen, no extra keys.
+
+    Constraints are declared on the fields (``Field(ge=..., le=...)``,
+    ``Literal``, ``Annotated``). However a config is built, from a dict, from
+    TOML or directly, a bad value raises one error type,
+    :class:`~creditsup.exceptions.ConfigError`, with a scikit-learn-style
+    message.
+
+    Examples
+    --------
+    >>> from pydantic import Field
+    >>> class P(FrozenModel):
+    ...     ratio: float = Field(0.1, ge=0, le=1)
+    >>> P(ratio=1.5)
+    Traceback (most recent call last):
+    ...
+    creditsup.exceptions.ConfigError: The 'ratio' of P must be <= 1. Got 1.5 instead.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise _config_error(type(self), exc) from None
+
+    @classmethod
+    def model_validate(
+        cls,
+        obj: Any,
+        *,
+        strict: bool | None = None,
+        extra: Any = None,
+        from_attributes: bool | None = None,
+        context: Any | None = None,
+        by_alias: bool | None = None,
+        by_name: bool | None = None,
+    ) -> Self:
+        """Validate ``obj``; a bad value raises :class:`ConfigError`."""
+        try:
+            return super().model_validate(
+                obj,
+                strict=strict,
+                extra=extra,
+                from_attributes=from_attributes,
+                context=context,
+                by_alias=by_alias,
+                by_name=by_name,
+            )
+        except ValidationError as exc:
+            raise _config_error(cls, exc) from None
 
 
 def parse_config(model: type[M], data: dict[str, Any]) -> M:
@@ -51,12 +168,12 @@ def parse_config(model: type[M], data: dict[str, Any]) -> M:
     >>> parse_config(P, {"ratoi": 0.2})
     Traceback (most recent call last):
     ...
-    creditsup.exceptions.ConfigError: The 'ratoi' of P is invalid: ...
+    creditsup.exceptions.ConfigError: The 'ratoi' of P is not a known option. Got 0.2 instead.
     """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_format_validation_error(model, exc)) from None
+        raise _config_error(model, exc) from None
 
 
 def load_config(path: str | Path, model: type[M]) -> M:

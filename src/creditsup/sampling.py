@@ -157,9 +157,7 @@ class SamplingPolicy(FrozenModel):
     >>> SamplingPolicy(ratios={"D": 1.5})
     Traceback (most recent call last):
     ...
-    pydantic_core._pydantic_core.ValidationError: 1 validation error for SamplingPolicy
-    ratios
-      Value error, The 'ratio' for tier 'D' must be in [0, 1]. Got 1.5 instead. ...
+    creditsup.exceptions.ConfigError: SamplingPolicy: The 'ratio' for tier 'D' must be in [0, 1]. Got 1.5 instead.
     """
 
     ratios: dict[str, float] = Field(

@@ -129,8 +129,7 @@ class TierPolicy(FrozenModel):
     >>> TierPolicy(shares=(0.5, 0.5, 0.5, 0.5))
     Traceback (most recent call last):
     ...
-    pydantic_core._pydantic_core.ValidationError: 1 validation error for TierPolicy
-    ...
+    creditsup.exceptions.ConfigError: TierPolicy: The 'shares' ... must sum to 1. ...
     """
 
     tiers: tuple[str, ...] = ("A", "B", "C", "D")
