@@ -36,18 +36,19 @@ from importlib import metadata
 from pathlib import Path
 
 from creditsup.exceptions import OutputBusyError, UnsafeOutputError
-from creditsup.io import fsync_dir, write_atomic
 
 __all__ = [
     "MARKER",
     "check_output",
     "contains",
+    "fsync_dir",
     "output_lock",
     "owned_folder_kind",
     "recover",
     "replace_file",
     "replace_folder",
     "starts_with",
+    "write_atomic",
 ]
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,39 @@ logger = logging.getLogger(__name__)
 #: The marker file in every folder creditsup writes (other than plan bundles).
 MARKER = ".creditsup.json"
 _PARTIAL, _NEW, _OLD = "creditsup-partial", "creditsup-new", "creditsup-old"
+
+
+def fsync_dir(path: str | Path) -> None:
+    """Flush a folder's entry table to disk (after a rename inside it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # pragma: no cover - platforms without directory fds
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically: a temporary file, fsync, rename.
+
+    A reader sees the old file or the new one, never a half-written file, even
+    if the process is killed in between.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+    try:
+        with tmp.open("wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        fsync_dir(target.parent)
+    finally:
+        if tmp.exists():  # pragma: no cover - only after a failed write
+            tmp.unlink()
 
 
 def _version() -> str:
