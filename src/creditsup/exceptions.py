@@ -73,6 +73,15 @@ class OutputBusyError(CreditsupError, RuntimeError):
     code = "output_busy"
 
 
+def _excel_row(row: object) -> str:
+    """A 0-based data row as Excel shows it (the header is row 1)."""
+    try:
+        n = int(str(row))
+    except ValueError:
+        return str(row)
+    return "-" if n < 0 else str(n + 2)
+
+
 class DataValidationError(CreditsupError, ValueError):
     """One or more rows of the input tables break the data contract.
 
@@ -104,7 +113,7 @@ class DataValidationError(CreditsupError, ValueError):
         summary = ", ".join(f"{rule}: {k}" for rule, k in counts.items())
         head = self.failure_cases.head(10)
         lines = [
-            f"- {r.table} row {r.row}, column '{r.column}': {r.message}"
+            f"- {r.table} row {_excel_row(r.row)}, column '{r.column}': {r.message}"
             for r in head.itertuples(index=False)
         ]
         more = f"\n... and {n - len(head)} more" if n > len(head) else ""
