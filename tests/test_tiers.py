@@ -54,7 +54,7 @@ def test_policy_defaults_and_validation() -> None:
     bad = [
         (
             {"shares": [0.5, 0.5, 0.5, -0.5]},
-            "The 'share' for tier 'D' must be in [0, 1]",
+            "The 'shares.3' of TierPolicy must be >= 0. Got -0.5 instead.",
         ),
         ({"shares": [0.2, 0.2, 0.2, 0.2]}, "sum to 1"),
         ({"tiers": ["A", "B"]}, "'tiers'"),

@@ -42,18 +42,21 @@ from creditsup.exceptions import ConfigError
 from creditsup.scoring import (
     Indicator,
     Scorecard,
-    _evaluate,
-    _Evaluation,
-    _points_matrix,
-    _prepare,
-    active_flags,
     as_of_timestamp,
     default_scorecard,
     lookup,
     score_entities,
     to_day,
 )
-from creditsup.tiers import TierPolicy, TierResult, tier_cutoffs
+from creditsup.scoring.indicators import Evaluation, evaluate_indicators, points_matrix
+from creditsup.scoring.records import prepare_arrays
+from creditsup.tiers import (
+    TierPolicy,
+    TierResult,
+    apply_overrides,
+    override_flags,
+    tier_cutoffs,
+)
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -371,16 +374,10 @@ def _unit_tiers(
     unit_day: IntArray,
 ) -> npt.NDArray[np.object_]:
     idx = np.searchsorted(np.asarray(cutoffs, dtype=np.float64), score, side="right")
-    for ov in policy.overrides:
-        flag = active_flags(
-            dataset,
-            kinds=ov.kinds,
-            unit_ent=unit_ent,
-            unit_day=unit_day,
-            scorecard=scorecard,
-            min_days=ov.min_listed_days,
-        )
-        idx = np.where(flag, np.maximum(idx, policy.tier_index(ov.min_tier)), idx)
+    flags = override_flags(
+        dataset, policy, scorecard=scorecard, unit_ent=unit_ent, unit_day=unit_day
+    )
+    idx, _ = apply_overrides(idx, flags, policy)
     return np.asarray(policy.tiers, dtype=object)[idx]
 
 
@@ -436,7 +433,7 @@ def calibrate_scorecard(
         raise ConfigError("Calibration needs a non-empty history table. Got 0 rows.")
     hday = pd.to_datetime(hist["date"]).to_numpy(dtype="datetime64[D]").astype(np.int64)
     ent_row = lookup(dataset.entities["uscc"], hist["uscc"])
-    prep = _prepare(dataset, sc)
+    prep = prepare_arrays(dataset, sc)
     keep = (
         (hday < day)
         & (ent_row >= 0)
@@ -456,7 +453,7 @@ def calibrate_scorecard(
             "Calibration needs inspections before as_of with and without problems. "
             f"Got {len(rows)} inspection(s), {int(y.sum())} with a problem."
         )
-    ev: _Evaluation = _evaluate(dataset, sc, prep, unit_ent, unit_day)
+    ev: Evaluation = evaluate_indicators(dataset, sc, prep, unit_ent, unit_day)
     inds = list(sc.indicators)
     active = [i.name not in ev.inactive for i in inds]
     bins = np.column_stack([ev.bins[i.name] for i in inds]).astype(np.int64)
@@ -484,8 +481,8 @@ def calibrate_scorecard(
     fitted = sc.with_points(new_points)
     intercept = intercept0 - offset / scale  # log-odds at score 0
     # diagnostics
-    before = _points_matrix(sc, ev, len(rows)).sum(axis=0) + sc.base_points
-    after = _points_matrix(fitted, ev, len(rows)).sum(axis=0) + fitted.base_points
+    before = points_matrix(sc, ev, len(rows)).sum(axis=0) + sc.base_points
+    after = points_matrix(fitted, ev, len(rows)).sum(axis=0) + fitted.base_points
     eta = intercept + after / scale
     prob = np.asarray(special.expit(eta), dtype=np.float64)
     pop = score_entities(dataset, fitted, as_of=ts)
