@@ -48,6 +48,7 @@ from creditsup.scoring import (
     score_entities,
     to_day,
 )
+from creditsup.scoring._arrays import BoolArray, IntArray
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -69,8 +70,6 @@ logger = logging.getLogger(__name__)
 
 #: A share of the entities (a tier's target share).
 Share = Annotated[float, Field(ge=0, le=1)]
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 _DEFAULT_SHARES = {4: (0.20, 0.60, 0.15, 0.05), 5: (0.20, 0.55, 0.15, 0.07, 0.03)}
 #: Columns of ``scores.csv`` (contract.md §3).
 SCORES_COLUMNS = ("uscc", "score", "tier", "tier_reason", "reasons")

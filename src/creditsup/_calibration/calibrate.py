@@ -30,6 +30,7 @@ from creditsup.scoring import (
     score_entities,
     to_day,
 )
+from creditsup.scoring._arrays import FloatArray, IntArray
 from creditsup.scoring.indicators import Evaluation, evaluate_indicators, points_matrix
 from creditsup.scoring.records import PreparedArrays, prepare_arrays
 from creditsup.tiers import (
@@ -52,9 +53,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True)

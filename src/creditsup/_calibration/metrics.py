@@ -13,6 +13,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from creditsup.scoring._arrays import FloatArray
+
 __all__ = [
     "auc_score",
     "calibration_table",
@@ -21,7 +23,6 @@ __all__ = [
     "wilson_interval",
 ]
 
-FloatArray = npt.NDArray[np.float64]
 
 _Z95 = 1.959963984540054
 

@@ -21,6 +21,7 @@ from creditsup.exceptions import ConfigError
 __all__ = [
     "ALWAYS",
     "NEVER",
+    "BoolArray",
     "FloatArray",
     "IntArray",
     "add_months",
@@ -36,6 +37,7 @@ __all__ = [
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 #: Day number used for "never" (no end, no restoration).
 NEVER = np.int64(2**62)

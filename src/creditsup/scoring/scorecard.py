@@ -15,12 +15,12 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 from pydantic import Field, model_validator
 
 from creditsup.config import FrozenModel, parse_config
 from creditsup.exceptions import ConfigError
 from creditsup.schemas import HistoryResult, RecordKind
+from creditsup.scoring._arrays import FloatArray
 from creditsup.scoring._profiles import DEFAULT_PROFILE, profile_data, profile_names
 
 __all__ = [
@@ -38,7 +38,6 @@ Statistic = Literal[
     "count", "severity_sum", "severity_max", "latest_value", "value", "age_years"
 ]
 Monotone = Literal["increasing", "decreasing", "none"]
-FloatArray = npt.NDArray[np.float64]
 #: A finite bin edge (no inf, no NaN).
 Edge = Annotated[float, Field(allow_inf_nan=False)]
 
