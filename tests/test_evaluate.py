@@ -16,7 +16,6 @@ from scipy import stats
 from creditsup import uscc
 from creditsup.evaluate import (
     BacktestResult,
-    _weighted_auc,
     auc_interval,
     auc_score,
     backtest,
@@ -28,6 +27,7 @@ from creditsup.evaluate import (
     score_as_of,
     simulate_hit_rates,
 )
+from creditsup.evaluate.metrics import weighted_auc
 from creditsup.exceptions import ConfigError
 from creditsup.sampling import SamplingPolicy
 from creditsup.schemas import Dataset, validate_dataset
@@ -184,7 +184,7 @@ def test_weighted_auc_equals_auc_of_the_expanded_sample(
     s = np.array([r[1] for r in rows], dtype=float)
     w = np.array([r[2] for r in rows])
     ye, se = np.repeat(y, w), np.repeat(s, w)
-    got = _weighted_auc(y, s, w[None, :])[0]
+    got = weighted_auc(y, s, w[None, :])[0]
     if ye.all() or not ye.any():
         assert np.isnan(got)
     else:

@@ -35,14 +35,15 @@ __all__ = [
     "to_day",
 ]
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-
 #: Day number used for "never" (no end, no restoration).
 NEVER = np.int64(2**62)
 #: Day number used for "always" (a missing date sorts first).
 ALWAYS = np.int64(-(2**62))
+
+#: Array types of the scoring, tiering, calibration and backtest stages.
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 #: Arrow string types -> pandas' default "str" dtype (zero-copy).
 _STR_TYPES = {

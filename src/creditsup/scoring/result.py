@@ -37,6 +37,15 @@ __all__ = ["ScoreResult", "reason_codes", "score_entities", "units_as_of"]
 logger = logging.getLogger(__name__)
 
 
+def _summary_row(
+    name: str, dimension: str, active: bool, points: pd.Series
+) -> dict[str, Any]:
+    stats = {"share_nonzero": (points != 0).mean()}
+    stats.update(mean=points.mean(), min=points.min(), max=points.max())
+    values = {k: float(v) if len(points) else 0.0 for k, v in stats.items()}
+    return {"indicator": name, "dimension": dimension, "active": active, **values}
+
+
 @dataclass(frozen=True)
 class ScoreResult:
     """Scores as of a date, with per-indicator contributions.
@@ -79,15 +88,6 @@ class ScoreResult:
         ]
         rows.append(_summary_row("score", "", True, self.table["score"]))
         return pd.DataFrame(rows)
-
-
-def _summary_row(
-    name: str, dimension: str, active: bool, points: pd.Series
-) -> dict[str, Any]:
-    stats = {"share_nonzero": (points != 0).mean()}
-    stats.update(mean=points.mean(), min=points.min(), max=points.max())
-    values = {k: float(v) if len(points) else 0.0 for k, v in stats.items()}
-    return {"indicator": name, "dimension": dimension, "active": active, **values}
 
 
 def units_as_of(
@@ -174,12 +174,7 @@ def score_entities(
             "%d entities established after %s are not scored.", n_new, ts.date()
         )
     return ScoreResult(
-        table=table,
-        details=details,
-        as_of=ts,
-        scorecard=sc,
-        inactive=ev.inactive,
-        n_not_established=n_new,
+        table, details, ts, sc, inactive=ev.inactive, n_not_established=n_new
     )
 
 
