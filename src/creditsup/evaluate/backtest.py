@@ -70,35 +70,10 @@ def backtest(
         e.g. :class:`creditsup.plan.Policy`; ``None`` for the defaults.
     as_of : date, str or Timestamp
         The split: scores use rows dated before it, outcomes rows on or after.
-    horizon_days : int, default 365
-        Length of the outcome window ``[as_of, as_of + horizon_days)``.
-    budget : float, optional
-        Expected visits among the evaluated entities: a count (>= 1), or a
-        share of them (< 1). ``None``: the policy's tier ratios as they are.
-    seeds : int, default 200
-        Simulated draws.
-    calibrate : bool, default True
-        Refit the scorecard's points on inspections before ``as_of`` first.
-    outcome : str, optional
-        ``'result'`` (a problem result, R19) or a history column (true / > 0
-        = event). ``None``: ``problem_found`` when history has it, else
-        ``'result'``.
-    recode_history : bool, default True
-        When the outcome is a history column, re-code ``history.result`` from
-        it (event → ``problem_corrected``, else ``normal``) before calibrating
-        and scoring, so that "a problem" means the outcome throughout (see
-        :func:`recode_outcome`).
-    outcome_triggers : sequence of str, default ('random',)
-        Inspections that count as outcomes.
-    exclude_results : sequence of str
-        Results that are not outcomes.
-    baselines : sequence of str
-        Among :data:`BASELINES`; ``city_risk`` is skipped when the entities
-        have no ``city_risk`` column.
-    n_boot : int, default 1000
-        Bootstrap resamples for the AUC intervals.
-    seed : str
-        Seeds the bootstrap and the simulated draws.
+    horizon_days, budget, seeds, calibrate, outcome, recode_history : optional
+        Fields of :class:`BacktestOptions`, documented there (same defaults).
+    outcome_triggers, exclude_results, baselines, n_boot, seed : optional
+        Fields of :class:`BacktestOptions`, documented there (same defaults).
 
     Returns
     -------

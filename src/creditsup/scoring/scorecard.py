@@ -397,10 +397,10 @@ def default_scorecard(profile: str = DEFAULT_PROFILE) -> Scorecard:
     --------
     >>> default_scorecard() == Scorecard()
     True
-    >>> default_scorecard("nowhere")
+    >>> default_scorecard("nowhere")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    creditsup.exceptions.ConfigError: The 'profile' must be one of the built-in scorecard profiles ['national']. Got 'nowhere' instead.
+    creditsup.exceptions.ConfigError: The 'profile' must be one of the built-in scorecard profiles [...'national'...]. Got 'nowhere' instead.
     """
     return parse_config(Scorecard, profile_data(profile))
 
@@ -410,7 +410,7 @@ def scorecard_profiles() -> tuple[str, ...]:
 
     Examples
     --------
-    >>> scorecard_profiles()
-    ('national',)
+    >>> "national" in scorecard_profiles()
+    True
     """
     return profile_names()
