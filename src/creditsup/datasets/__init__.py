@@ -61,7 +61,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from creditsup import _synth_catalog as cat
+from creditsup.datasets import _catalog as cat
 from creditsup import uscc as _uscc
 from creditsup._random import stage_rng
 from creditsup.schemas import TRIGGERS, Dataset, validate_dataset
