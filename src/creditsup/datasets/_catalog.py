@@ -1,27 +1,34 @@
 """Static catalogue data for the synthetic district (:mod:`creditsup.datasets`).
 
-Everything here is plain data: departments, expertise fields, the check-item
-list (抽查事项清单) with its legal bases, GB/T 4754-2017 industries with their
-weights per entity type, the county-level divisions of Xinzhou (忻州市, GB/T
-2260 prefix ``1409``) with their townships, and the word lists used to build
-plausible Chinese names and addresses. Nothing is random here.
-
-The legal citations are realistic in form and, as far as the authors know,
-in substance, but the item list is synthetic: do not quote it as law.
+Everything here is plain data: entity types and their shares, departments,
+expertise fields, the check-item list (:mod:`creditsup.datasets._items`),
+GB/T 4754-2017 industries with their weights per entity type, the
+county-level divisions of Xinzhou (忻州市, GB/T 2260 prefix ``1409``) with
+their townships, and the word lists used to build plausible Chinese names and
+addresses. Nothing is random here.
 """
 
 from __future__ import annotations
 
 from typing import Final, NamedTuple
 
+from creditsup.datasets._items import ITEMS, Item
+
 __all__ = [
+    "CLUSTER_BUILDINGS",
     "CONFLICT_REASONS",
+    "COOP",
     "DEPARTMENTS",
+    "ENT",
+    "ENTITY_TYPES",
+    "ENTITY_TYPE_SHARES",
     "EXPERTISE",
     "GIVEN_CHARS",
     "HONORS",
+    "IND",
     "INDUSTRIES",
     "ITEMS",
+    "OTHER",
     "REGIONS",
     "ROADS",
     "SURNAMES",
@@ -32,6 +39,17 @@ __all__ = [
     "Region",
 ]
 
+#: Entity-type shares (individual businesses are the majority).
+ENTITY_TYPE_SHARES: dict[str, float] = {
+    "individual": 0.675,
+    "enterprise": 0.28,
+    "cooperative": 0.025,
+    "other": 0.02,
+}
+#: The entity types, in the order of their codes ``IND, ENT, COOP, OTHER``.
+ENTITY_TYPES: Final[tuple[str, ...]] = tuple(ENTITY_TYPE_SHARES)
+IND, ENT, COOP, OTHER = range(4)
+
 
 class Department(NamedTuple):
     """A checking body (检查主体)."""
@@ -39,26 +57,6 @@ class Department(NamedTuple):
     id: str
     name: str
     code: int  # two digits in synthetic certificate numbers
-
-
-class Item(NamedTuple):
-    """One row of the check-item list (R02)."""
-
-    item_id: str
-    department: str
-    name: str
-    legal_basis: str
-    kind: str  # general | key
-    entity_types: str  # ';' list or '*'
-    industries: str  # ';' list of GB/T 4754 prefixes or '*'
-    expertise: str  # '' = any officer of the department
-    joint_group: str | None
-    ratios: tuple[float | None, float | None, float | None, float | None] = (
-        None,
-        None,
-        None,
-        None,
-    )
 
 
 class Industry(NamedTuple):
@@ -138,510 +136,6 @@ EXPERTISE: Final[dict[str, dict[str, str]]] = {
     "tax": {"invoice": "发票管理", "tax_filing": "纳税评估与检查"},
 }
 
-_ALL = "*"
-_EIC = "enterprise;individual"
-
-ITEMS: Final[tuple[Item, ...]] = (
-    # --- market: registration, publicity, online trade, fair trade -------------
-    Item(
-        "market-01",
-        "market",
-        "企业年度报告公示信息抽查",
-        "《企业信息公示暂行条例》第十四条；《企业信息公示暂行条例》第八条",
-        "general",
-        "enterprise",
-        _ALL,
-        "publicity",
-        "publicity",
-    ),
-    Item(
-        "market-02",
-        "market",
-        "个体工商户年度报告公示信息抽查",
-        "《促进个体工商户发展条例》第二十九条；《个体工商户年度报告暂行办法》第十条",
-        "general",
-        "individual",
-        _ALL,
-        "",
-        None,
-    ),
-    Item(
-        "market-03",
-        "market",
-        "农民专业合作社年度报告公示信息抽查",
-        "《中华人民共和国农民专业合作社法》第七十一条；"
-        "《农民专业合作社年度报告公示暂行办法》第十条",
-        "general",
-        "cooperative",
-        _ALL,
-        "publicity",
-        None,
-    ),
-    Item(
-        "market-04",
-        "market",
-        "登记事项（住所、经营场所）检查",
-        "《中华人民共和国市场主体登记管理条例》第三十八条",
-        "general",
-        "enterprise;individual;cooperative",
-        _ALL,
-        "registration",
-        None,
-    ),
-    Item(
-        "market-05",
-        "market",
-        "网络交易经营者亮照亮证及经营行为检查",
-        "《中华人民共和国电子商务法》第十五条；《网络交易监督管理办法》第十二条",
-        "general",
-        _EIC,
-        "F5292;I65;L725",
-        "online_trade",
-        None,
-    ),
-    Item(
-        "market-06",
-        "market",
-        "合同格式条款及合同行为检查",
-        "《中华人民共和国民法典》第四百九十六条；《合同行政监督管理办法》第六条",
-        "general",
-        "enterprise",
-        "K70;E47;E50;O801;L7121",
-        "fair_trade",
-        None,
-    ),
-    Item(
-        "market-07",
-        "market",
-        "反不正当竞争（虚假宣传、商业混淆）检查",
-        "《中华人民共和国反不正当竞争法》第十三条",
-        "general",
-        "enterprise",
-        "F51;F52;C",
-        "fair_trade",
-        None,
-    ),
-    # --- food ---------------------------------------------------------------
-    Item(
-        "food-01",
-        "food",
-        "食品生产者监督检查",
-        "《中华人民共和国食品安全法》第一百一十条；《食品生产经营监督检查管理办法》第十二条",
-        "key",
-        _EIC,
-        "C13;C14;C15",
-        "food_production",
-        None,
-    ),
-    Item(
-        "food-02",
-        "food",
-        "食品销售者监督检查",
-        "《中华人民共和国食品安全法》第一百一十条",
-        "general",
-        _EIC,
-        "F5111;F5121;F5211;F5212;F5213;F5221;F5222;F5223;F5224;F5225;F5226",
-        "food_distribution",
-        "retail",
-    ),
-    Item(
-        "food-03",
-        "food",
-        "餐饮服务提供者监督检查",
-        "《中华人民共和国食品安全法》第一百一十条；《餐饮服务食品安全操作规范》",
-        "general",
-        _EIC,
-        "H61;H62",
-        "catering",
-        "catering",
-    ),
-    Item(
-        "food-04",
-        "food",
-        "学校食堂食品安全检查",
-        "《学校食品安全与营养健康管理规定》第五十条",
-        "key",
-        "other;enterprise",
-        "P8310;P8321",
-        "catering",
-        None,
-        (1.0, 1.0, 1.0, 1.0),
-    ),
-    Item(
-        "food-05",
-        "food",
-        "食品安全监督抽检",
-        "《中华人民共和国食品安全法》第八十七条",
-        "general",
-        _EIC,
-        "C13;C14;C15;F5212;F5221;F5224",
-        "food_distribution",
-        None,
-    ),
-    Item(
-        "food-06",
-        "food",
-        "保健食品经营者监督检查",
-        "《中华人民共和国食品安全法》第一百一十条；《中华人民共和国食品安全法》第七十八条",
-        "general",
-        _EIC,
-        "F5225",
-        "food_distribution",
-        None,
-    ),
-    # --- drugs, medical devices, cosmetics ------------------------------------
-    Item(
-        "drug-01",
-        "drug",
-        "药品零售企业监督检查",
-        "《中华人民共和国药品管理法》第九十九条",
-        "key",
-        _EIC,
-        "F5271;F5272",
-        "drug",
-        "pharmacy",
-        (None, None, 0.5, 1.0),
-    ),
-    Item(
-        "drug-02",
-        "drug",
-        "医疗器械经营企业监督检查",
-        "《医疗器械监督管理条例》第七十条",
-        "general",
-        _EIC,
-        "F5271;F5274",
-        "medical_device",
-        "pharmacy",
-    ),
-    Item(
-        "drug-03",
-        "drug",
-        "医疗器械使用质量监督检查",
-        "《医疗器械监督管理条例》第七十条；《医疗器械使用质量监督管理办法》第二十条",
-        "key",
-        "other;enterprise;individual",
-        "Q84",
-        "medical_device",
-        "clinic",
-    ),
-    Item(
-        "drug-04",
-        "drug",
-        "化妆品经营者监督检查",
-        "《化妆品监督管理条例》第四十六条",
-        "general",
-        _EIC,
-        "F5211;F5212;F5213;O8040",
-        "cosmetics",
-        None,
-    ),
-    Item(
-        "drug-05",
-        "drug",
-        "医疗机构药品使用质量检查",
-        "《中华人民共和国药品管理法》第九十九条；《医疗机构药品监督管理办法（试行）》第三十条",
-        "key",
-        "other;enterprise;individual",
-        "Q84",
-        "drug",
-        "clinic",
-    ),
-    # --- quality, special equipment, metrology --------------------------------
-    Item(
-        "quality-01",
-        "quality",
-        "特种设备使用单位安全监察",
-        "《中华人民共和国特种设备安全法》第五十七条",
-        "key",
-        "enterprise;other",
-        "H61;K7020;F5265;Q841;D44;C13;C15;C26",
-        "special_equipment",
-        "industrial",
-    ),
-    Item(
-        "quality-02",
-        "quality",
-        "工业产品生产许可证获证企业监督检查",
-        "《中华人民共和国工业产品生产许可证管理条例》第三十七条",
-        "general",
-        "enterprise",
-        "C22;C26;C30;C33",
-        "product_quality",
-        "industrial",
-    ),
-    Item(
-        "quality-03",
-        "quality",
-        "产品质量监督抽查",
-        "《中华人民共和国产品质量法》第十五条",
-        "general",
-        _EIC,
-        "C18;C21;C30;C33;F5232;F5251;F5281",
-        "product_quality",
-        None,
-    ),
-    Item(
-        "quality-04",
-        "quality",
-        "计量器具使用（强制检定）监督检查",
-        "《中华人民共和国计量法》第九条；《中华人民共和国计量法实施细则》第十一条",
-        "general",
-        _EIC,
-        "F5212;F5221;F5223;F5224",
-        "metrology",
-        "retail",
-    ),
-    Item(
-        "quality-05",
-        "quality",
-        "强制性产品认证执行情况检查",
-        "《中华人民共和国认证认可条例》第二十八条；《强制性产品认证管理规定》第四十一条",
-        "general",
-        _EIC,
-        "F5251;F5261;F5264;F5284",
-        "product_quality",
-        None,
-    ),
-    Item(
-        "quality-06",
-        "quality",
-        "加油站计量及油品质量检查",
-        "《中华人民共和国计量法》第九条；《中华人民共和国产品质量法》第十五条",
-        "key",
-        _EIC,
-        "F5265",
-        "metrology",
-        "fuel",
-    ),
-    # --- intellectual property ------------------------------------------------
-    Item(
-        "ip-01",
-        "ip",
-        "商标使用行为检查",
-        "《中华人民共和国商标法》第六十二条",
-        "general",
-        _EIC,
-        "F52;C14;C15",
-        "trademark",
-        "retail",
-    ),
-    Item(
-        "ip-02",
-        "ip",
-        "专利标识标注检查",
-        "《中华人民共和国专利法》第六十八条；《专利标识标注办法》第五条",
-        "general",
-        "enterprise",
-        "C",
-        "patent",
-        None,
-    ),
-    Item(
-        "ip-03",
-        "ip",
-        "地理标志专用标志使用检查",
-        "《地理标志专用标志使用管理办法（试行）》第十一条",
-        "general",
-        "enterprise;cooperative",
-        "A01;C13;C15",
-        "trademark",
-        None,
-    ),
-    # --- price ----------------------------------------------------------------
-    Item(
-        "price-01",
-        "price",
-        "商品零售明码标价检查",
-        "《中华人民共和国价格法》第十三条；《明码标价和禁止价格欺诈规定》第四条",
-        "general",
-        _EIC,
-        "F52",
-        "pricing",
-        "retail",
-    ),
-    Item(
-        "price-02",
-        "price",
-        "餐饮住宿明码标价检查",
-        "《中华人民共和国价格法》第十三条；《明码标价和禁止价格欺诈规定》第四条",
-        "general",
-        _EIC,
-        "H61;H62",
-        "pricing",
-        "catering",
-    ),
-    Item(
-        "price-03",
-        "price",
-        "涉企收费及服务价格检查",
-        "《中华人民共和国价格法》第三十四条",
-        "general",
-        "enterprise;other;individual",
-        "K7020;K7030;O80;P8391",
-        "pricing",
-        None,
-    ),
-    Item(
-        "price-04",
-        "price",
-        "药品和医疗服务价格检查",
-        "《中华人民共和国价格法》第十四条；《中华人民共和国药品管理法》第八十五条",
-        "general",
-        _ALL,
-        "F5271;F5272;Q84",
-        "pricing",
-        "clinic",
-    ),
-    # --- advertising ----------------------------------------------------------
-    Item(
-        "ads-01",
-        "ads",
-        "广告经营者、广告发布者检查",
-        "《中华人民共和国广告法》第四十九条",
-        "general",
-        _EIC,
-        "L725",
-        "advertising",
-        None,
-    ),
-    Item(
-        "ads-02",
-        "ads",
-        "医疗、药品、医疗器械、保健食品广告检查",
-        "《中华人民共和国广告法》第十六条；《中华人民共和国广告法》第十八条",
-        "general",
-        _ALL,
-        "F5271;F5274;F5225;Q84",
-        "advertising",
-        "pharmacy",
-    ),
-    Item(
-        "ads-03",
-        "ads",
-        "房地产广告检查",
-        "《中华人民共和国广告法》第二十六条；《房地产广告发布规定》第四条",
-        "general",
-        "enterprise",
-        "K70",
-        "advertising",
-        None,
-        (0.02, 0.03, 0.1, 0.3),
-    ),
-    # --- fire -----------------------------------------------------------------
-    Item(
-        "fire-01",
-        "fire",
-        "餐饮住宿场所消防安全检查",
-        "《中华人民共和国消防法》第五十三条",
-        "general",
-        _EIC,
-        "H61;H62",
-        "fire_safety",
-        "catering",
-    ),
-    Item(
-        "fire-02",
-        "fire",
-        "商场市场等人员密集场所消防安全检查",
-        "《中华人民共和国消防法》第五十三条；《消防监督检查规定》第六条",
-        "general",
-        _EIC,
-        "F5211;F5212;R90;O805",
-        "fire_safety",
-        "retail",
-    ),
-    Item(
-        "fire-03",
-        "fire",
-        "生产加工企业消防安全检查",
-        "《中华人民共和国消防法》第五十三条；《中华人民共和国消防法》第十六条",
-        "key",
-        "enterprise",
-        "C;D44",
-        "fire_safety",
-        "industrial",
-    ),
-    Item(
-        "fire-04",
-        "fire",
-        "消防产品质量及使用检查",
-        "《消防产品监督管理规定》第二十一条",
-        "general",
-        "enterprise",
-        "F5281;E49;C33",
-        "fire_safety",
-        None,
-    ),
-    # --- environment ----------------------------------------------------------
-    Item(
-        "env-01",
-        "env",
-        "排污单位现场监督检查",
-        "《中华人民共和国环境保护法》第二十四条；《排污许可管理条例》第二十六条",
-        "general",
-        "enterprise",
-        "C;D44",
-        "pollution",
-        "industrial",
-    ),
-    Item(
-        "env-02",
-        "env",
-        "危险废物规范化环境管理检查",
-        "《中华人民共和国固体废物污染环境防治法》第二十八条",
-        "general",
-        _EIC,
-        "C26;C33;C336;O8111",
-        "hazardous_waste",
-        None,
-    ),
-    Item(
-        "env-03",
-        "env",
-        "餐饮油烟污染防治检查",
-        "《中华人民共和国大气污染防治法》第八十一条",
-        "general",
-        _EIC,
-        "H62",
-        "pollution",
-        "catering",
-    ),
-    Item(
-        "env-04",
-        "env",
-        "加油站油气回收治理检查",
-        "《中华人民共和国大气污染防治法》第四十七条",
-        "general",
-        _EIC,
-        "F5265",
-        "pollution",
-        "fuel",
-    ),
-    # --- tax ------------------------------------------------------------------
-    Item(
-        "tax-01",
-        "tax",
-        "发票使用管理检查",
-        "《中华人民共和国发票管理办法》第三十条",
-        "general",
-        _EIC,
-        _ALL,
-        "invoice",
-        "publicity",
-        (0.005, 0.01, None, None),
-    ),
-    Item(
-        "tax-02",
-        "tax",
-        "纳税申报与税款缴纳检查",
-        "《中华人民共和国税收征收管理法》第五十四条",
-        "general",
-        "enterprise;individual;cooperative",
-        _ALL,
-        "tax_filing",
-        "publicity",
-    ),
-)
 
 # code|name|shop word|enterprise word|co-op word|other word|weights|risk|flags|complaints
 # weights = individual enterprise cooperative other; flags: k = key supervision,
@@ -759,106 +253,36 @@ def _parse_industries(text: str) -> tuple[Industry, ...]:
 #: GB/T 4754-2017 classes with their name words, weights and risk.
 INDUSTRIES: Final[tuple[Industry, ...]] = _parse_industries(_INDUSTRY_TABLE)
 
-REGIONS: Final[tuple[Region, ...]] = (
-    Region(
-        "140902",
-        "忻府区",
-        "忻州市",
-        0.22,
-        (
-            "秀容街道",
-            "新建路街道",
-            "长征街街道",
-            "云中路街道",
-            "旭来街街道",
-            "播明镇",
-            "奇村镇",
-            "三交镇",
-            "庄磨镇",
-            "豆罗镇",
-            "董村镇",
-            "西张镇",
-            "高城乡",
-            "兰村乡",
-            "紫岩乡",
-            "合索乡",
-        ),
-    ),
-    Region(
-        "140981",
-        "原平市",
-        "原平市",
-        0.14,
-        (
-            "北城街道",
-            "南城街道",
-            "轩岗镇",
-            "崞阳镇",
-            "大牛店镇",
-            "闫庄镇",
-            "东社镇",
-            "苏龙口镇",
-            "子干乡",
-        ),
-    ),
-    Region(
-        "140921",
-        "定襄县",
-        "定襄县",
-        0.06,
-        ("晋昌镇", "河边镇", "宏道镇", "受禄乡", "蒋村乡", "南王乡"),
-    ),
-    Region(
-        "140922",
-        "五台县",
-        "五台县",
-        0.07,
-        ("台城镇", "东冶镇", "豆村镇", "耿镇镇", "建安乡", "茹村乡"),
-    ),
-    Region(
-        "140923",
-        "代县",
-        "代县",
-        0.06,
-        ("上馆镇", "阳明堡镇", "峨口镇", "聂营镇", "枣林镇"),
-    ),
-    Region(
-        "140924",
-        "繁峙县",
-        "繁峙县",
-        0.06,
-        ("繁城镇", "砂河镇", "大营镇", "杏园乡", "光裕堡乡"),
-    ),
-    Region(
-        "140925",
-        "宁武县",
-        "宁武县",
-        0.05,
-        ("凤凰镇", "阳方口镇", "东寨镇", "石家庄镇", "化北屯乡"),
-    ),
-    Region(
-        "140926", "静乐县", "静乐县", 0.04, ("鹅城镇", "杜家村镇", "康家会镇", "丰润镇")
-    ),
-    Region(
-        "140927", "神池县", "神池县", 0.03, ("龙泉镇", "义井镇", "八角镇", "东湖乡")
-    ),
-    Region(
-        "140928", "五寨县", "五寨县", 0.035, ("砚城镇", "小河头镇", "三岔镇", "前所乡")
-    ),
-    Region(
-        "140929", "岢岚县", "岢岚县", 0.03, ("岚漪镇", "三井镇", "神堂坪乡", "高家会乡")
-    ),
-    Region(
-        "140930", "河曲县", "河曲县", 0.04, ("文笔镇", "楼子营镇", "刘家塔镇", "巡镇镇")
-    ),
-    Region(
-        "140931", "保德县", "保德县", 0.04, ("东关镇", "义门镇", "桥头镇", "杨家湾镇")
-    ),
-    Region(
-        "140932", "偏关县", "偏关县", 0.03, ("新关镇", "天峰坪镇", "老营镇", "万家寨镇")
-    ),
-    Region("140971", "五台山风景名胜区", "五台山", 0.015, ("台怀镇", "金岗库乡")),
-)
+# code|name|city prefix|weight|townships (space-separated)
+_REGION_TABLE = """
+140902|忻府区|忻州市|0.22|秀容街道 新建路街道 长征街街道 云中路街道 旭来街街道 播明镇 奇村镇 三交镇 庄磨镇 豆罗镇 董村镇 西张镇 高城乡 兰村乡 紫岩乡 合索乡
+140981|原平市|原平市|0.14|北城街道 南城街道 轩岗镇 崞阳镇 大牛店镇 闫庄镇 东社镇 苏龙口镇 子干乡
+140921|定襄县|定襄县|0.06|晋昌镇 河边镇 宏道镇 受禄乡 蒋村乡 南王乡
+140922|五台县|五台县|0.07|台城镇 东冶镇 豆村镇 耿镇镇 建安乡 茹村乡
+140923|代县|代县|0.06|上馆镇 阳明堡镇 峨口镇 聂营镇 枣林镇
+140924|繁峙县|繁峙县|0.06|繁城镇 砂河镇 大营镇 杏园乡 光裕堡乡
+140925|宁武县|宁武县|0.05|凤凰镇 阳方口镇 东寨镇 石家庄镇 化北屯乡
+140926|静乐县|静乐县|0.04|鹅城镇 杜家村镇 康家会镇 丰润镇
+140927|神池县|神池县|0.03|龙泉镇 义井镇 八角镇 东湖乡
+140928|五寨县|五寨县|0.035|砚城镇 小河头镇 三岔镇 前所乡
+140929|岢岚县|岢岚县|0.03|岚漪镇 三井镇 神堂坪乡 高家会乡
+140930|河曲县|河曲县|0.04|文笔镇 楼子营镇 刘家塔镇 巡镇镇
+140931|保德县|保德县|0.04|东关镇 义门镇 桥头镇 杨家湾镇
+140932|偏关县|偏关县|0.03|新关镇 天峰坪镇 老营镇 万家寨镇
+140971|五台山风景名胜区|五台山|0.015|台怀镇 金岗库乡
+"""
+
+
+def _parse_regions(text: str) -> tuple[Region, ...]:
+    out = []
+    for line in text.strip().splitlines():
+        code, name, city, weight, towns = line.split("|")
+        out.append(Region(code, name, city, float(weight), tuple(towns.split())))
+    return tuple(out)
+
+
+#: The county-level divisions of Xinzhou with their townships.
+REGIONS: Final[tuple[Region, ...]] = _parse_regions(_REGION_TABLE)
 
 #: Common surnames with rough relative frequencies.
 SURNAMES: Final[tuple[tuple[str, float], ...]] = (
