@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from creditsup.exceptions import MissingDependencyError
+from creditsup._optional import require
 from creditsup.labels import Lang
 
 __all__ = ["EXCEL_MAX_ROWS", "require_openpyxl", "write_xlsx"]
@@ -37,11 +37,7 @@ _WIDE = r"[\u1100-\u115f\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff
 
 def require_openpyxl() -> Any:
     """The ``openpyxl`` module, or a :class:`MissingDependencyError`."""
-    try:
-        import openpyxl
-    except ImportError:
-        raise MissingDependencyError("openpyxl", "excel") from None
-    return openpyxl
+    return require("openpyxl", "excel")
 
 
 def _display_width(values: pd.Series) -> pd.Series:

@@ -18,8 +18,9 @@ import numpy.typing as npt
 import pandas as pd
 from pydantic import Field, model_validator
 
+from creditsup._optional import require
 from creditsup.config import FrozenModel
-from creditsup.exceptions import ConfigError, MissingDependencyError
+from creditsup.exceptions import ConfigError
 
 __all__ = [
     "WorkCalendar",
@@ -159,11 +160,7 @@ def _as_date(value: Any) -> _dt.date:
 
 
 def _package() -> Any:
-    try:
-        import chinese_calendar
-    except ImportError:
-        raise MissingDependencyError("chinesecalendar", "calendar") from None
-    return chinese_calendar
+    return require("chinese_calendar", "calendar", package="chinesecalendar")
 
 
 def _year_days(
