@@ -180,7 +180,7 @@ def parse_table(text: str) -> dict[str, tuple[str, str]]:
 
     Examples
     --------
-    >>> parse_table("# a comment\nuscc | 统一社会信用代码 | USCC")
+    >>> parse_table("# a comment\\nuscc | 统一社会信用代码 | USCC")
     {'uscc': ('统一社会信用代码', 'USCC')}
     """
     table: dict[str, tuple[str, str]] = {}
