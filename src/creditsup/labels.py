@@ -2,8 +2,8 @@
 
 Every column header and every code value that creditsup shows to people
 comes from :data:`LABELS`: the public files of :mod:`creditsup.publish`, the
-tables and charts of :mod:`creditsup.report` and the CLI. Keys are of two
-kinds:
+tables and charts of :mod:`creditsup.report`, and any label the CLI shows.
+Keys are of two kinds:
 
 * a column or figure key, e.g. ``uscc`` or ``pool_size`` (:func:`label`);
 * a code of a vocabulary, ``"<vocabulary>.<code>"``, e.g. ``tier.A``,
@@ -197,7 +197,7 @@ def parse_table(text: str) -> dict[str, tuple[str, str]]:
 #: Every display label: ``key -> (Chinese, English)`` (read-only).
 LABELS: Final[Mapping[str, tuple[str, str]]] = MappingProxyType(parse_table(_TABLE))
 
-_MONTHS_EN = ("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec").split()
+_MONTHS_EN = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
 def check_lang(lang: str) -> Lang:

@@ -399,17 +399,22 @@ def due_dates(
     out["due_date"] = due
     if published_column is None and as_of is None:
         return out
-    status = pd.Series("pending", index=out.index, dtype="object")
     published = (
         pd.to_datetime(out[published_column], errors="coerce").dt.normalize()
         if published_column is not None
         else pd.Series(pd.NaT, index=out.index, dtype="datetime64[ns]")
     )
+    out["publication_status"] = _publication_status(due, published, as_of)
+    return out
+
+
+def _publication_status(due: pd.Series, published: pd.Series, as_of: Any) -> pd.Series:
+    """``on_time``, ``late``, ``overdue`` (unpublished past ``as_of``) or ``pending``."""
+    status = pd.Series("pending", index=due.index, dtype="object")
     done = published.notna()
     status[done & (published <= due)] = "on_time"
     status[done & (published > due)] = "late"
     if as_of is not None:
         ref = pd.Timestamp(_as_date(as_of))
         status[~done & due.notna() & (due < ref)] = "overdue"
-    out["publication_status"] = status.astype("string")
-    return out
+    return status.astype("string")
