@@ -7,6 +7,8 @@ and carries a stable ``code`` that a CLI or a user interface can translate::
      ├── ConfigError             (ValueError)    code="config"
      ├── DataValidationError     (ValueError)    code="data_validation"
      ├── DataReadError           (ValueError)    code="data_read"
+     ├── UnsafeOutputError       (ValueError)    code="unsafe_output"
+     ├── OutputBusyError         (RuntimeError)  code="output_busy"
      ├── InfeasiblePlanError     (RuntimeError)  code="infeasible"
      ├── SolverError             (RuntimeError)  code="solver"
      ├── VerificationError       (RuntimeError)  code="verification"
@@ -31,7 +33,9 @@ __all__ = [
     "DataValidationError",
     "InfeasiblePlanError",
     "MissingDependencyError",
+    "OutputBusyError",
     "SolverError",
+    "UnsafeOutputError",
     "VerificationError",
 ]
 
@@ -55,6 +59,18 @@ class DataReadError(CreditsupError, ValueError):
     """A dataset file cannot be found, opened or parsed."""
 
     code = "data_read"
+
+
+class UnsafeOutputError(CreditsupError, ValueError):
+    """An output path would replace something creditsup did not write."""
+
+    code = "unsafe_output"
+
+
+class OutputBusyError(CreditsupError, RuntimeError):
+    """Another creditsup run is writing the same output."""
+
+    code = "output_busy"
 
 
 class DataValidationError(CreditsupError, ValueError):
