@@ -48,13 +48,13 @@ identical for identical arguments. Everything is vectorised: one million
 entities take about ten seconds.
 
 The stages are private modules, run by :func:`synthetic_tables` in order:
-``_entities`` (types, places, ages, capital, relationships, USCCs, names and
-addresses via ``_naming``, latent risk) -> ``_scope`` (which items and
+``_entities`` (types, places, ages, capital, relationships, USCCs, latent
+risk; names and addresses from ``_naming``) -> ``_scope`` (which items and
 departments apply) -> ``_records`` (credit records, then the final status)
--> ``_inspectors`` (the pool and its conflicts of interest) -> ``_history``
-(past visits, adding their follow-up records) -> ``_tables`` (assembly).
-Static data live in ``_catalog`` and ``_items``; vectorised helpers in
-``_arrays``.
+-> ``_inspectors`` (the pool) -> ``_history`` (past visits, adding their
+follow-up records) -> ``_conflicts`` (conflicts of interest) -> ``_tables``
+(assembly). Static data live in ``_catalog`` and ``_items``; vectorised
+helpers in ``_arrays``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,4 @@
-"""The inspectors stage (pool sized to the expected workload) and the
-inspectors' declared conflicts of interest.
+"""The inspectors stage: a pool sized to the expected workload.
 
 Every (department, expertise) pair required by an item has at least two
 active inspectors who are never on leave (a "core" per department); the rest
@@ -12,7 +11,6 @@ import logging
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from creditsup._random import stage_rng
 from creditsup.datasets import _catalog as cat
@@ -30,7 +28,7 @@ from creditsup.datasets._entities import Entities
 from creditsup.datasets._naming import person_names
 from creditsup.datasets._scope import Scope, dept_fields
 
-__all__ = ["build_conflicts", "build_inspectors", "workload"]
+__all__ = ["build_inspectors", "workload"]
 
 logger = logging.getLogger(__name__)
 
@@ -246,44 +244,5 @@ def build_inspectors(
             "unavailable_months": df["unavailable_months"].to_numpy(dtype=object),
             "certificate_no": cert.to_numpy(dtype=object),
             "active": df["active"].to_numpy(dtype=bool),
-        }
-    )
-
-
-def build_conflicts(seed: str, insp: pd.DataFrame, ents: Entities) -> pd.DataFrame:
-    """The ``conflicts`` table: each inspector declares about 0.5 % of the
-    entities of a region (3-30), 80 % of them in their own region."""
-    rng = stage_rng(seed, "synth", "conflicts")
-    n, n_reg = len(ents.s), len(cat.REGIONS)
-    if n == 0 or not len(insp):
-        return pd.DataFrame(
-            {"inspector_id": [], "uscc": [], "reason": []}, dtype=object
-        )
-    mu = float(np.clip(0.005 * n / n_reg, 3, 30))
-    k = rng.poisson(mu, len(insp))
-    ins = np.repeat(np.arange(len(insp)), k)
-    codes = [r.code for r in cat.REGIONS]
-    ireg = pd.Index(codes).get_indexer(pd.Index(insp["region"]))[ins]
-    order = np.argsort(ents.region, kind="stable")
-    cnt = np.bincount(ents.region, minlength=n_reg)
-    off = np.concatenate([[0], np.cumsum(cnt)[:-1]])
-    same = (rng.random(len(ins)) < 0.8) & (cnt[ireg] > 0)
-    u = rng.random(len(ins))
-    ent = np.where(
-        same,
-        order[np.minimum(off[ireg] + np.floor(u * cnt[ireg]).astype(np.int64), n - 1)],
-        np.floor(u * n).astype(np.int64),
-    )
-    pair = np.unique(ins.astype(np.int64) * n + ent)
-    ins, ent = pair // n, pair % n
-    reasons = pick(
-        [r for r, _ in cat.CONFLICT_REASONS],
-        choice(rng, np.array([w for _, w in cat.CONFLICT_REASONS]), len(ins)),
-    )
-    return pd.DataFrame(
-        {
-            "inspector_id": insp["inspector_id"].to_numpy(dtype=object)[ins],
-            "uscc": to_text(ents.uscc_pa.take(pa.array(ent))),
-            "reason": reasons,
         }
     )

@@ -11,9 +11,10 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from creditsup.datasets._conflicts import build_conflicts
 from creditsup.datasets._entities import build_entities
 from creditsup.datasets._history import build_history
-from creditsup.datasets._inspectors import build_conflicts, build_inspectors
+from creditsup.datasets._inspectors import build_inspectors
 from creditsup.datasets._records import Records, credit_records, status
 from creditsup.datasets._scope import item_scope, items_frame
 from creditsup.schemas import Dataset, validate_dataset
