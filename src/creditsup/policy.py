@@ -18,6 +18,7 @@ from pydantic import Field
 from creditsup import _toml
 from creditsup.assignment import AssignmentPolicy
 from creditsup.config import FrozenModel, load_config
+from creditsup.exceptions import ConfigError
 from creditsup.sampling import SamplingPolicy
 from creditsup.scoring import Scorecard, default_scorecard
 from creditsup.tiers import TierPolicy
@@ -56,11 +57,39 @@ class Policy(FrozenModel):
     publication: PublicationPolicy = Field(default_factory=PublicationPolicy)
 
 
-def load_policy(path: str | Path | None = None) -> Policy:
-    """Load a policy TOML file (``None``: the default policy)."""
-    if path is None:
-        return Policy()
-    return load_config(path, Policy)
+def load_policy(
+    path: str | Path | None = None, *, profile: str | None = None
+) -> Policy:
+    """Load a policy TOML file (``None``: the default policy).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        A policy TOML file (``creditsup policy-template`` writes one).
+    profile : str, optional
+        A built-in scorecard profile (:func:`creditsup.scoring.scorecard_profiles`)
+        for a policy whose file has no ``[scorecard]`` section, or for the
+        default policy.
+
+    Examples
+    --------
+    >>> load_policy(profile="national") == Policy()
+    True
+    >>> load_policy(profile="mars")
+    Traceback (most recent call last):
+    ...
+    creditsup.exceptions.ConfigError: ...
+    """
+    policy = Policy() if path is None else load_config(path, Policy)
+    if profile is None:
+        return policy
+    card = default_scorecard(profile=profile)
+    if path is not None and policy.scorecard != default_scorecard():
+        raise ConfigError(
+            f"The policy file {str(path)!r} has its own [scorecard]; it cannot "
+            f"also take the profile {profile!r}. Drop one of the two."
+        )
+    return policy.model_copy(update={"scorecard": card})
 
 
 def policy_template() -> str:
