@@ -359,8 +359,9 @@ def publish(
     from creditsup.publish import publish_plan
 
     check_output(out_dir, kinds=("public",), protect=[plan_dir])
-    paths = publish_plan(load_plan(plan_dir), out_dir, lang=lang, excel=not no_excel)
-    _mark(out_dir, "public")
+    paths = publish_plan(
+        load_plan(plan_dir), out_dir, lang=lang, excel=not no_excel, protect=[plan_dir]
+    )
     if not quiet:
         for p in paths:
             out.print(str(p))
@@ -451,8 +452,7 @@ def demo(
         result = build_plan(ds, year=year, seed=seed, operator="demo")
         result.save(plan_dir, protect=[data_dir])
     with err.status("publishing and reporting…"):
-        public = publish_plan(result, out_dir / "public")
-        _mark(out_dir / "public", "public")
+        public = publish_plan(result, out_dir / "public", protect=[plan_dir])
         html_path = render_report(result, out_dir / "report.html")
     if not quiet:
         out.print(escape(result.summary().to_string(index=False)))

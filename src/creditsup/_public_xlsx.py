@@ -9,9 +9,10 @@ dates as dates. Used by :func:`creditsup.publish.publish_plan`.
 from __future__ import annotations
 
 import datetime as _dt
-import os
+import io
+import re
+import zipfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -19,7 +20,7 @@ import pandas as pd
 from creditsup._optional import require
 from creditsup.labels import Lang
 
-__all__ = ["EXCEL_MAX_ROWS", "require_openpyxl", "write_xlsx"]
+__all__ = ["EXCEL_MAX_ROWS", "require_openpyxl", "xlsx_bytes"]
 
 #: Rows of an Excel sheet, the header row included.
 EXCEL_MAX_ROWS = 1_048_576
@@ -113,6 +114,11 @@ def _data_sheet(
             c = WriteOnlyCell(ws, value=None if cells[i] is None else str(cells[i]))
             c.number_format = "@"
             cells[i] = c
+        for i, v in enumerate(cells):
+            if isinstance(v, str):  # a string cell, never a formula (OWASP)
+                c = WriteOnlyCell(ws, value=v)
+                c.data_type = "s"
+                cells[i] = c
         for i in date_pos:
             if cells[i] is not None:
                 c = WriteOnlyCell(ws, value=cells[i])
@@ -149,18 +155,39 @@ def _workbook(created_at: Any) -> Any:
     return wb
 
 
-def write_xlsx(
+def _repack(data: bytes, stamp: _dt.datetime | None) -> bytes:
+    """Fix the zip entries' times and the 'modified' property: same plan, same bytes."""
+    when = (stamp or _dt.datetime(1980, 1, 1)).timetuple()[:6]
+    src = zipfile.ZipFile(io.BytesIO(data))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml" and stamp is not None:
+                iso = stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+                body = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + iso + rb"\g<2>",
+                    body,
+                )
+            entry = zipfile.ZipInfo(info.filename, date_time=when)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(entry, body)
+    return buf.getvalue()
+
+
+def xlsx_bytes(
     tables: Mapping[str, pd.DataFrame],
-    path: Path,
     lang: Lang,
     *,
     columns: Mapping[str, tuple[str, str]],
     created_at: Any = None,
-) -> None:
-    """Write ``tables`` to ``path`` atomically.
+) -> bytes:
+    """The ``public.xlsx`` workbook as bytes (byte-identical for the same plan).
 
     ``columns`` are the labels ``key -> (Chinese, English)`` of every column
-    the tables may hold, in the order of the column dictionary sheet.
+    the tables may hold, in the order of the column dictionary sheet. Every
+    text value is written as a string cell, never as a formula.
     """
     wb = _workbook(created_at)
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -179,10 +206,6 @@ def write_xlsx(
     )
     rows = [(c, columns[c][0], columns[c][1]) for c in used]
     _dictionary_sheet(wb, _SHEETS["columns"][idx], rows, lang, style)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():  # pragma: no cover - only after a failed save
-            tmp.unlink()
+    buf = io.BytesIO()
+    wb.save(buf)
+    return _repack(buf.getvalue(), wb.properties.created if created_at else None)

@@ -24,6 +24,7 @@ __all__ = [
     "TABLE_NAMES",
     "csv_bytes",
     "dataset_files",
+    "inert_cells",
     "read_dataset",
     "read_table",
     "write_atomic",
@@ -208,6 +209,35 @@ def _to_text_frame(df: pd.DataFrame) -> pd.DataFrame:
             out[col] = s.map({True: "true", False: "false"})
         else:
             out[col] = s
+    return out
+
+
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def inert_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, made inert (OWASP).
+
+    A cell that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return
+    gets a leading ``'``, so that Excel or WPS shows it as text instead of
+    evaluating it (CSV injection). Returns a new frame; numbers are untouched.
+
+    Examples
+    --------
+    >>> inert_cells(pd.DataFrame({"name": ["=cmd|' /C calc'!A1", "ok"], "n": [-1, 2]}))
+                      name  n
+    0  '=cmd|' /C calc'!A1 -1
+    1                   ok  2
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        text = s.astype("string")
+        hit = text.str.contains(_FORMULA_START, regex=True).fillna(False).astype(bool)
+        if bool(hit.any()):
+            out[col] = s.where(~hit, "'" + text)
     return out
 
 

@@ -35,15 +35,15 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from creditsup._public_xlsx import EXCEL_MAX_ROWS, require_openpyxl, write_xlsx
+from creditsup._public_xlsx import EXCEL_MAX_ROWS, require_openpyxl, xlsx_bytes
 from creditsup.exceptions import ConfigError, CreditsupError
-from creditsup.io import csv_bytes, write_atomic
+from creditsup.io import csv_bytes, inert_cells
 from creditsup.labels import (
     LABELS,
     Lang,
@@ -52,6 +52,7 @@ from creditsup.labels import (
     value_label,
     value_labels,
 )
+from creditsup.outputs import replace_folder
 from creditsup.schemas import PUBLIC_PLAN_COLUMNS
 from creditsup.workdays import (
     WorkCalendar,
@@ -279,7 +280,9 @@ def _check_no_private_values(
 
 # ------------------------------------------------------------------ writing
 def _csv_bytes(df: pd.DataFrame, lang: Lang) -> bytes:
-    frame = df.rename(columns={c: column_header(c, lang) for c in df.columns})
+    frame = inert_cells(df).rename(
+        columns={c: column_header(c, lang) for c in df.columns}
+    )
     return csv_bytes(frame)
 
 
@@ -289,6 +292,7 @@ def publish_plan(
     *,
     lang: str = "zh",
     excel: bool = True,
+    protect: Sequence[str | Path] = (),
 ) -> list[Path]:
     """Write the public view of a plan (一公开) into ``out_dir``.
 
@@ -297,13 +301,19 @@ def publish_plan(
     plan : InspectionPlan
         The plan to publish (built, or loaded with :func:`creditsup.plan.load_plan`).
     out_dir : str or Path
-        The folder to write (created if needed). Write it outside the plan
-        bundle: the bundle's own files are hashed in ``provenance.json``.
+        The folder to write. Write it outside the plan bundle: the bundle's
+        own files are hashed in ``provenance.json``.
     lang : {"zh", "en"}
         ``zh``: CSV headers ``中文名 key`` and Chinese values, Chinese sheet
         names and headers; ``en``: English keys, values and sheet names.
     excel : bool
         Also write ``public.xlsx`` (needs the ``excel`` extra, openpyxl).
+    protect : sequence of path-like
+        Inputs that must not be replaced (e.g. the plan bundle's folder).
+
+    The folder is written atomically and only over a new or empty folder or a
+    public folder creditsup wrote (see :mod:`creditsup.outputs`). Cells that a
+    spreadsheet would run as formulas are made inert (OWASP CSV injection).
 
     Returns
     -------
@@ -329,22 +339,15 @@ def publish_plan(
                 f"most {EXCEL_MAX_ROWS - 1:,} data rows. Publish with excel=False "
                 "(CSV only)."
             )
-    root = Path(out_dir)
-    root.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for name, df in tables.items():
-        path = root / f"{name}.csv"
-        write_atomic(path, _csv_bytes(df, language))
-        written.append(path)
+    files = {f"{name}.csv": _csv_bytes(df, language) for name, df in tables.items()}
     if excel:
-        path = root / "public.xlsx"
-        write_xlsx(
+        files["public.xlsx"] = xlsx_bytes(
             tables,
-            path,
             language,
             columns=COLUMN_LABELS,
             created_at=plan.provenance.get("created_at"),
         )
-        written.append(path)
+    root = replace_folder(out_dir, files, kind="public", protect=protect)
+    written = [root / name for name in files]
     logger.info("published %d files to %s", len(written), root)
     return written

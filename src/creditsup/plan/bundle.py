@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from creditsup.exceptions import DataReadError
-from creditsup.io import csv_bytes
+from creditsup.io import csv_bytes, inert_cells
 from creditsup.outputs import output_lock, recover, replace_folder
 from creditsup.plan._ledger import sha256
 from creditsup.plan.public import public_view as _public_view
@@ -192,7 +192,7 @@ def _content_files(plan: InspectionPlan) -> dict[str, bytes]:
         for rec in plan.ledger
     )
     for name, df in plan.public_view().items():
-        files[f"public/{name}.csv"] = csv_bytes(df)
+        files[f"public/{name}.csv"] = csv_bytes(inert_cells(df))
     return files
 
 
