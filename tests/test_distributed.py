@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 
 dd = pytest.importorskip("dask.dataframe")
 
-from creditsup._prn import prn_key, smallest_n  # noqa: E402
 from creditsup._random import (  # noqa: E402
     keyed_uint64,
     keyed_uniform,
     to_uniform,
 )
 from creditsup.distributed import poisson_prn, prn_column, srswor_prn  # noqa: E402
+from creditsup.sampling._prn import prn_key, smallest_n  # noqa: E402
 from creditsup.uscc import generate  # noqa: E402
 
 

@@ -37,9 +37,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from creditsup._prn import prn_key
 from creditsup._random import keyed_uint64, to_uniform
 from creditsup.exceptions import MissingDependencyError
+from creditsup.sampling._prn import prn_key
 
 __all__ = ["poisson_prn", "prn_column", "srswor_prn"]
 
