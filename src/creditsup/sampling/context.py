@@ -50,6 +50,12 @@ def _failure(
     }
 
 
+def _same_ids(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two USCC columns list the same identifiers in the same order."""
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    return len(a) == len(b) and a.astype(str).equals(b.astype(str))
+
+
 @dataclass(frozen=True)
 class TierTable:
     """The tiers frame, validated: tier codes (-1: none) and hashed USCCs."""
@@ -65,10 +71,7 @@ class TierTable:
 
     def align(self, uscc: pd.Series, ent: KeyedIds) -> tuple[I8, int]:
         """Tier code of each entity of a slice, and how many rows matched."""
-        ent_uscc = uscc.reset_index(drop=True)
-        if len(self.uscc) == len(ent_uscc) and self.uscc.astype(str).equals(
-            ent_uscc.astype(str)
-        ):
+        if _same_ids(self.uscc, uscc):
             return self.codes.copy(), len(self.codes)
         pos = ent.positions_of(self.ids)
         out = np.full(len(ent.ids), -1, dtype=np.int8)
@@ -111,10 +114,7 @@ def tier_table(tiers: pd.DataFrame, entities: pd.DataFrame, key: str) -> TierTab
                 for r in bad[:1000]
             ]
         )
-    ent_uscc = entities["uscc"].reset_index(drop=True)
-    same = len(t_uscc) == len(ent_uscc) and t_uscc.astype(str).equals(
-        ent_uscc.astype(str)
-    )
+    same = _same_ids(t_uscc, entities["uscc"])
     dup = np.zeros(0, dtype=np.int64) if same else t_uscc.duplicated(keep=False)
     if bool(dup.any()):
         raise DataValidationError.from_records(

@@ -52,7 +52,8 @@ def _merge(parts: Sequence[EntityPools]) -> tuple[EntityPools, list[I64]]:
     uscc = np.concatenate([p.uscc for p in parts])
     n = len(uscc)
     order = np.argsort(uscc.astype(str), kind="stable")
-    if n > 1 and bool((uscc[order][1:] == uscc[order][:-1]).any()):
+    ordered = uscc[order]
+    if n > 1 and bool((ordered[1:] == ordered[:-1]).any()):
         raise ValueError("The slices of entities overlap: an entity is in two.")
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
@@ -65,7 +66,7 @@ def _merge(parts: Sequence[EntityPools]) -> tuple[EntityPools, list[I64]]:
         return np.concatenate([getattr(p, name) for p in parts])[order]
 
     whole = EntityPools(
-        uscc=uscc[order],
+        uscc=ordered,
         rank=np.arange(n, dtype=np.int64),
         is_sorted=True,
         tier=cat("tier"),
