@@ -50,6 +50,7 @@ entities take about ten seconds.
 
 from __future__ import annotations
 
+import datetime as _dt
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,7 +65,7 @@ import pyarrow.compute as pc
 from creditsup import _synth_catalog as cat
 from creditsup import uscc as _uscc
 from creditsup._random import stage_rng
-from creditsup.schemas import TRIGGERS, Dataset, validate_dataset
+from creditsup.schemas import TRIGGERS, Dataset, DateWindow, validate_dataset
 
 __all__ = [
     "ENTITY_TYPE_SHARES",
@@ -1413,7 +1414,8 @@ def synthetic_district(
             include_latent=include_latent,
             draw_ratio=draw_ratio,
             capacity_slack=capacity_slack,
-        )
+        ),
+        dates=DateWindow(latest=_dt.date(year, 12, 31)),  # the data's own snapshot
     )
 
 

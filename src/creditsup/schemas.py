@@ -10,11 +10,13 @@ pandera's lazy validation does.
 Rule codes (stable): ``missing_table``, ``missing_column``, ``missing_value``,
 ``wrong_type``, ``bad_date``, ``duplicate_key``, ``invalid_uscc``,
 ``excel_mangled_uscc``, ``unknown_enum``, ``negative_value``,
-``empty_legal_basis`` (R02), ``unknown_reference``, ``bad_list_value``.
+``empty_legal_basis`` (R02), ``unknown_reference``, ``bad_list_value``,
+``implausible_date`` (outside :class:`DateWindow`), ``control_character``.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -48,6 +50,7 @@ __all__ = [
     "VISIT_COLUMNS",
     "Column",
     "Dataset",
+    "DateWindow",
     "ExclusionReason",
     "HistoryResult",
     "RecordKind",
@@ -184,6 +187,40 @@ PUBLIC_PLAN_COLUMNS = (
 
 Kind = Literal["id", "text", "uscc", "date", "int", "float", "bool", "enum", "list"]
 
+#: The founding of the People's Republic: no market entity or record is older.
+EARLIEST_DATE = _dt.date(1949, 10, 1)
+#: No date, even a future end of publicity, lies beyond this.
+LATEST_FUTURE_DATE = _dt.date(2200, 12, 31)
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The plausible dates of a dataset (rule ``implausible_date``).
+
+    Dates of events (an entity's ``established``, a record's or an
+    inspection's ``date``) must lie in ``[earliest, latest]``; dates that may
+    be in the future (``end_date``, ``restored_on``) in
+    ``[earliest, 2200-12-31]``. ``latest`` defaults to the end of next year:
+    the data cannot describe events after its own snapshot.
+
+    Examples
+    --------
+    >>> DateWindow().earliest
+    datetime.date(1949, 10, 1)
+    """
+
+    earliest: _dt.date = EARLIEST_DATE
+    latest: _dt.date | None = None
+
+    def bounds(self, future_ok: bool) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The window of one column, as timestamps."""
+        latest = self.latest or _dt.date(_dt.date.today().year + 1, 12, 31)
+        hi = LATEST_FUTURE_DATE if future_ok else latest
+        return pd.Timestamp(self.earliest), pd.Timestamp(hi)
+
+
+_CONTROL = r"[\x00-\x08\x0b-\x1f]"
+
 
 @dataclass(frozen=True)
 class Column:
@@ -196,6 +233,8 @@ class Column:
     default: Any = None
     min_value: float | None = None
     list_enum: tuple[str, ...] = ()
+    #: For dates: may lie after the data's snapshot (e.g. the end of a publicity).
+    future_ok: bool = False
 
 
 @dataclass(frozen=True)
@@ -234,8 +273,10 @@ SCHEMAS: dict[str, TableSchema] = {
             "uscc": Column("uscc"),
             "kind": Column("enum", enum=RECORD_KINDS),
             "date": Column("date"),
-            "end_date": Column("date", required=False, nullable=True),
-            "restored_on": Column("date", required=False, nullable=True),
+            "end_date": Column("date", required=False, nullable=True, future_ok=True),
+            "restored_on": Column(
+                "date", required=False, nullable=True, future_ok=True
+            ),
             "severity": Column("float", required=False, nullable=True, min_value=0),
             "value": Column("text", required=False, nullable=True),
             "source": Column("text", required=False, nullable=True),
@@ -523,7 +564,12 @@ def _text(s: pd.Series) -> pd.Series:
 
 
 def _check_column(
-    table: str, name: str, col: Column, raw: pd.Series, out: _Collector
+    table: str,
+    name: str,
+    col: Column,
+    raw: pd.Series,
+    out: _Collector,
+    dates: DateWindow = DateWindow(),
 ) -> pd.Series:
     """Parse one column, recording failures; returns the typed column."""
     rows = np.arange(len(raw))
@@ -596,6 +642,16 @@ def _check_column(
             "bad_date",
             f"The '{name}' of {table} must be a date YYYY-MM-DD.",
         )
+        lo, hi = dates.bounds(col.future_ok)
+        odd = present & ~bad & ((parsed < lo) | (parsed > hi)).to_numpy(dtype=bool)
+        out.add(
+            table,
+            rows[odd],
+            name,
+            raw[odd],
+            "implausible_date",
+            f"The '{name}' of {table} must lie between {lo.date()} and {hi.date()}.",
+        )
         return parsed.astype("datetime64[us]")
     if col.kind in ("int", "float"):
         num = pd.to_numeric(raw.where(present, None), errors="coerce").astype("float64")
@@ -664,8 +720,31 @@ def _check_column(
     return text.astype("str")
 
 
+def _check_control(table: str, raw: pd.DataFrame, out: _Collector) -> None:
+    """Control characters (C0 but tab and newline) in any text cell (vectorised)."""
+    for name in raw.columns:
+        s = raw[name]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        hit = s.astype("str").str.contains(_CONTROL, regex=True).fillna(False)
+        hit_a = hit.to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
+        out.add(
+            table,
+            np.flatnonzero(hit_a),
+            str(name),
+            s[hit_a].map(repr),
+            "control_character",
+            f"The '{name}' of {table} holds a control character (shown escaped); "
+            "remove it.",
+        )
+
+
 def validate_table(
-    df: pd.DataFrame, table: str, *, failures: _Collector | None = None
+    df: pd.DataFrame,
+    table: str,
+    *,
+    failures: _Collector | None = None,
+    dates: DateWindow | None = None,
 ) -> pd.DataFrame:
     """Validate one table and return the typed frame.
 
@@ -720,7 +799,10 @@ def validate_table(
                 continue
             typed[name] = pd.Series(fill, index=raw.index, dtype="str")
             continue
-        typed[name] = _check_column(table, name, col, raw[name], out)
+        typed[name] = _check_column(
+            table, name, col, raw[name], out, dates or DateWindow()
+        )
+    _check_control(table, raw, out)
     extra = [c for c in raw.columns if c not in schema.columns]
     result = pd.DataFrame(typed, index=raw.index)
     for c in extra:
@@ -807,7 +889,9 @@ def _sorted(df: pd.DataFrame, table: str) -> pd.DataFrame:
     )
 
 
-def validate_dataset(tables: Mapping[str, pd.DataFrame]) -> Dataset:
+def validate_dataset(
+    tables: Mapping[str, pd.DataFrame], *, dates: DateWindow | None = None
+) -> Dataset:
     """Validate raw tables against the contract and return a typed :class:`Dataset`.
 
     Every table is checked, then cross-table references; all failures are
@@ -850,7 +934,7 @@ def validate_dataset(tables: Mapping[str, pd.DataFrame]) -> Dataset:
                 failures=_Collector(),
             )
             continue
-        typed[name] = validate_table(tables[name], name, failures=out)
+        typed[name] = validate_table(tables[name], name, failures=out, dates=dates)
     unknown = sorted(set(tables) - set(SCHEMAS))
     if unknown:
         logger.warning("Ignoring unknown tables: %s", ", ".join(unknown))
@@ -860,8 +944,10 @@ def validate_dataset(tables: Mapping[str, pd.DataFrame]) -> Dataset:
     return Dataset(**{name: _sorted(df, name) for name, df in typed.items()})
 
 
-def load_dataset(folder: str | Path) -> Dataset:
+def load_dataset(folder: str | Path, *, dates: DateWindow | None = None) -> Dataset:
     """Read and validate a dataset folder (see ``contract.md`` §1).
+
+    ``dates`` sets the window of plausible dates (default :class:`DateWindow`).
 
     Raises
     ------
@@ -870,4 +956,4 @@ def load_dataset(folder: str | Path) -> Dataset:
     DataValidationError
         Some rows break the contract; ``failure_cases`` lists all of them.
     """
-    return validate_dataset(read_dataset(folder))
+    return validate_dataset(read_dataset(folder), dates=dates)
