@@ -21,12 +21,15 @@ from creditsup._random import (  # noqa: E402
 )
 from creditsup.distributed import (  # noqa: E402
     dask_mapper,
-    draw_visits_dask,
     poisson_prn,
     prn_column,
     srswor_prn,
 )
-from creditsup.sampling import SamplingPolicy, draw_visits  # noqa: E402
+from creditsup.sampling import (  # noqa: E402
+    SamplingPolicy,
+    draw_partitioned,
+    draw_visits,
+)
 from creditsup.sampling._prn import prn_key, smallest_n  # noqa: E402
 from creditsup.sampling.context import build_context  # noqa: E402
 from creditsup.sampling.eligibility import eligible_pools  # noqa: E402
@@ -96,20 +99,22 @@ def test_poisson_and_prn_are_partition_independent(nparts: int) -> None:
 
 
 @pytest.mark.parametrize("nparts", [1, 3, 7])
-def test_draw_visits_dask_is_the_single_machine_draw(nparts: int) -> None:
+def test_draw_on_dask_partitions_is_the_single_machine_draw(nparts: int) -> None:
     ds, tiers = build(300, seed=4)
     policy = SamplingPolicy(
         max_visit_share=0.2, fixed_counts={"P01": 20}, coverage_tiers=("D",)
     )
     expected = draw_visits(ds, tiers, policy, year=2027, seed="dask")
     rows = ds.entities.sample(frac=1.0, random_state=nparts)
-    got = draw_visits_dask(
-        dd.from_pandas(rows, npartitions=nparts, sort=False),
+    ddf = dd.from_pandas(rows, npartitions=nparts, sort=False)
+    got = draw_partitioned(
         ds,
         tiers,
         policy,
         year=2027,
         seed="dask",
+        partitions=ddf.to_delayed(),
+        mapper=dask_mapper,
     )
     for name in ("visits", "checks", "exclusions", "accounting", "tasks", "strata"):
         pd.testing.assert_frame_equal(getattr(got, name), getattr(expected, name))

@@ -10,8 +10,9 @@ numbers, and
   ``n_h`` smallest of those: the result equals the single-machine selection,
   whatever the partitioning.
 
-:func:`draw_visits_dask` runs the whole :func:`creditsup.sampling.draw_visits`
-this way, through the stages of :mod:`creditsup.sampling`:
+:func:`creditsup.sampling.draw_partitioned` with ``partitions=ddf.to_delayed()``
+and ``mapper=``:func:`dask_mapper` runs the whole ``draw_visits`` this way,
+through the stages of :mod:`creditsup.sampling`:
 
 1. driver: ``build_context`` -- items, ratios, caps, the tiers frame and
    the history (validated and hashed once), inspector capacity;
@@ -57,17 +58,9 @@ import pandas as pd
 
 from creditsup._random import keyed_uint64, to_uniform
 from creditsup.exceptions import MissingDependencyError
-from creditsup.sampling import DrawResult, SamplingPolicy, draw_partitioned
 from creditsup.sampling._prn import prn_key
-from creditsup.schemas import Dataset
 
-__all__ = [
-    "dask_mapper",
-    "draw_visits_dask",
-    "poisson_prn",
-    "prn_column",
-    "srswor_prn",
-]
+__all__ = ["dask_mapper", "poisson_prn", "prn_column", "srswor_prn"]
 
 R = TypeVar("R")
 
@@ -186,52 +179,24 @@ def srswor_prn(
 def dask_mapper(fn: Callable[[Any], R], items: Sequence[Any], /) -> list[R]:
     """Run ``fn`` on every item as one Dask task each; results in order.
 
-    Items may be Dask ``Delayed`` objects (e.g. ``ddf.to_delayed()``); a
-    :class:`creditsup.sampling.pipeline.Mapper`.
-    """
-    dask = _dask()
-    tasks = [dask.delayed(fn)(dask.delayed(x, traverse=False)) for x in items]
-    return list(dask.compute(*tasks))
-
-
-def draw_visits_dask(
-    entities: Any,
-    dataset: Dataset,
-    tiers: pd.DataFrame,
-    policy: SamplingPolicy | None = None,
-    *,
-    year: int,
-    seed: str,
-    inclusion_keys: int = 0,
-) -> DrawResult:
-    """:func:`creditsup.sampling.draw_visits` over the partitions of ``entities``.
-
-    ``entities`` is a Dask DataFrame of the (validated) entities table; the
-    per-entity stages run as one Dask task per partition, the global ones on
-    the driver (see the module docstring). ``dataset`` gives the items,
-    history and inspectors; its ``entities`` table is read only to skip the
-    duplicate check of a ``tiers`` frame that lists exactly those entities
-    (it may be empty). The result is exactly that of ``draw_visits``.
+    Items may be Dask ``Delayed`` objects, such as the partitions of a Dask
+    DataFrame (``ddf.to_delayed()``). This is the
+    :class:`~creditsup.sampling.pipeline.Mapper` that runs the per-entity
+    stages of :func:`creditsup.sampling.draw_partitioned` on Dask (see the
+    module docstring); the result is exactly that of ``draw_visits``.
 
     Examples
     --------
     >>> import dask.dataframe as dd
-    >>> from creditsup.sampling import draw_visits
+    >>> from creditsup.sampling import draw_partitioned, draw_visits
     >>> from creditsup.sampling._examples import tiny_draw_inputs
     >>> ds, tiers = tiny_draw_inputs()
     >>> ddf = dd.from_pandas(ds.entities, npartitions=3)
-    >>> res = draw_visits_dask(ddf, ds, tiers, year=2027, seed="demo")
+    >>> res = draw_partitioned(ds, tiers, year=2027, seed="demo",
+    ...                        partitions=ddf.to_delayed(), mapper=dask_mapper)
     >>> res.visits.equals(draw_visits(ds, tiers, year=2027, seed="demo").visits)
     True
     """
-    _dask()
-    return draw_partitioned(
-        dataset,
-        tiers,
-        policy,
-        year=year,
-        seed=seed,
-        partitions=entities.to_delayed(),
-        mapper=dask_mapper,
-        inclusion_keys=inclusion_keys,
-    )
+    dask = _dask()
+    tasks = [dask.delayed(fn)(dask.delayed(x, traverse=False)) for x in items]
+    return list(dask.compute(*tasks))
