@@ -601,3 +601,18 @@ def test_due_dates_status() -> None:
         "on_time",
     ]
     assert "publication_status" not in due_dates(frame).columns
+
+
+def test_column_labels_and_calendar_have_one_home() -> None:
+    import creditsup.publish as publish
+    import creditsup.workdays as workdays
+    from creditsup.labels import LABELS, check_lang, value_label
+
+    assert list(COLUMN_LABELS)[:3] == ["task_id", "task", "task_type"]
+    assert all(COLUMN_LABELS[k] == LABELS[k] for k in COLUMN_LABELS)
+    for name in workdays.__all__:
+        assert getattr(publish, name) is getattr(workdays, name)
+    assert value_label("entity_type", "individual") == "个体工商户"
+    assert value_label("joint", "true", "en") == "yes"
+    with pytest.raises(ConfigError, match="Got 'fr' instead"):
+        check_lang("fr")

@@ -360,6 +360,7 @@ def publish(
 
     check_output(out_dir, kinds=("public",), protect=[plan_dir])
     paths = publish_plan(load_plan(plan_dir), out_dir, lang=lang, excel=not no_excel)
+    _mark(out_dir, "public")
     if not quiet:
         for p in paths:
             out.print(str(p))

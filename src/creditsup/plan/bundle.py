@@ -230,7 +230,7 @@ def load_plan(path: str | Path) -> InspectionPlan:
     :func:`creditsup.outputs.recover`).
     """
     root = Path(path)
-    if not root.is_dir() or not (root / "provenance.json").is_file():
+    if any(root.parent.glob(f".{root.name}.creditsup-*")):  # a killed write
         with output_lock(root):
             recover(root)
     if not (root / "provenance.json").is_file():
