@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditsup._prn import largest_remainder, smallest_n
 from creditsup._random import derive_key, keyed_uint64, keyed_uniform, to_uniform
-from creditsup.config import parse_config
+from creditsup.config import config_hash, parse_config
 from creditsup.exceptions import ConfigError, DataValidationError, InfeasiblePlanError
 from creditsup.sampling import (
     EXCLUSION_REASONS,
@@ -23,6 +22,7 @@ from creditsup.sampling import (
     industry_matches,
     normalize_industry,
 )
+from creditsup.sampling._prn import largest_remainder, smallest_n
 from creditsup.schemas import Dataset, validate_dataset
 from creditsup.uscc import generate
 
@@ -215,13 +215,76 @@ def test_policy_defaults_follow_lindian_and_r15() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"ratios": {"D": 1.5}}, "The 'ratio' for tier 'D' must be in [0, 1]. Got 1.5"),
+        (
+            {"ratios": {"D": 1.5}},
+            "The 'ratios.D' of SamplingPolicy must be <= 1. Got 1.5 instead.",
+        ),
+        (
+            {"ratios": {"d": -0.1}},
+            "The 'ratios.D' of SamplingPolicy must be >= 0. Got -0.1 instead.",
+        ),
+        (
+            {"ratios": {"D": float("nan")}},
+            "The 'ratios.D' of SamplingPolicy input should be a finite number. "
+            "Got nan instead.",
+        ),
         ({"ratios": {"Z": 0.1}}, "Got 'Z' instead"),
-        ({"caps": {"A": 0}}, "The 'cap' for tier 'A' must be at least 1"),
-        ({"months": [0, 6]}, "The 'months' must be in 1-12. Got 0"),
+        ({"ratio_ceiling": {"Z": 0.1}}, "'ratio_ceiling.Z.[key]'"),
+        (
+            {"key_ratios": {"A": 2}},
+            "The 'key_ratios.A' of SamplingPolicy must be <= 1. Got 2 instead.",
+        ),
+        (
+            {"key_supervision_ratio": 1.2},
+            "The 'key_supervision_ratio' of SamplingPolicy must be <= 1. "
+            "Got 1.2 instead.",
+        ),
+        (
+            {"caps": {"A": 0}},
+            "The 'caps.A' of SamplingPolicy must be >= 1. Got 0 instead.",
+        ),
+        (
+            {"months": [0, 6]},
+            "The 'months.0' of SamplingPolicy must be >= 1. Got 0 instead.",
+        ),
+        (
+            {"months": [6, 13]},
+            "The 'months.1' of SamplingPolicy must be <= 12. Got 13 instead.",
+        ),
+        ({"months": []}, "'months' of SamplingPolicy"),
         ({"ratios": {"A": 0.0}}, "trigger_only_tiers"),
         ({"exempt_triggers": ["random"]}, "Got 'random' instead"),
-        ({"team_size": 0}, "team_size"),
+        ({"trigger_only_tiers": ["F"]}, "Got 'F' instead"),
+        (
+            {"team_size": 0},
+            "The 'team_size' of SamplingPolicy must be >= 1. Got 0 instead.",
+        ),
+        (
+            {"fixed_counts": {"P01": -1}},
+            "The 'fixed_counts.P01' of SamplingPolicy must be >= 0. Got -1 instead.",
+        ),
+        (
+            {"recent_check_days": -3},
+            "The 'recent_check_days' of SamplingPolicy must be >= 0. Got -3 instead.",
+        ),
+        (
+            {"recent_check_days_by_department": {"food": -1}},
+            "The 'recent_check_days_by_department.food' of SamplingPolicy must be "
+            ">= 0. Got -1 instead.",
+        ),
+        (
+            {"max_visit_share": -1},
+            "The 'max_visit_share' of SamplingPolicy must be > 0. Got -1 instead.",
+        ),
+        (
+            {"max_visit_share": 0.0},
+            "The 'max_visit_share' of SamplingPolicy must be > 0. Got 0.0 instead.",
+        ),
+        (
+            {"max_visit_share": 1.5},
+            "The 'max_visit_share' of SamplingPolicy must be <= 1. Got 1.5 instead.",
+        ),
+        ({"ratio_mode": "exact"}, "Got 'exact' instead"),
         ({"ratioz": 0.1}, "ratioz"),
     ],
 )
@@ -229,6 +292,27 @@ def test_policy_validation_messages(data: dict[str, object], message: str) -> No
     with pytest.raises(ConfigError, match="SamplingPolicy") as err:
         parse_config(SamplingPolicy, data)
     assert message in str(err.value)
+    # built directly, the policy raises the same error
+    with pytest.raises(ConfigError) as direct:
+        SamplingPolicy(**data)  # type: ignore[arg-type]
+    assert str(direct.value) == str(err.value)
+
+
+def test_policy_dump_is_plain_json() -> None:
+    """Tier keys and lists are plain strings: the dump and hash do not change."""
+    p = SamplingPolicy(
+        ratios={"b": 0.2},
+        caps={"e": "unlimited"},
+        coverage_tiers=("d", "D"),
+        max_visit_share=1.0,
+    )
+    dump = p.model_dump(mode="json")
+    assert list(dump["ratios"]) == list("ABCDE")
+    assert dump["caps"]["E"] is None and dump["coverage_tiers"] == ["D"]
+    assert all(type(k) is str for k in p.ratios)
+    assert all(type(t) is str for t in p.coverage_tiers + p.exempt_triggers)
+    assert config_hash(p) == config_hash(parse_config(SamplingPolicy, dump))
+    assert p.max_visit_share == 1.0 and SamplingPolicy(max_visit_share=None)
 
 
 def test_policy_partial_dicts_merge_and_none_caps() -> None:
