@@ -225,7 +225,7 @@ def test_policy_defaults_follow_lindian_and_r15() -> None:
         ),
         (
             {"ratios": {"D": float("nan")}},
-            "The 'ratios.D' of SamplingPolicy input should be a finite number. "
+            "The 'ratios.D' of SamplingPolicy must be a finite number. "
             "Got nan instead.",
         ),
         ({"ratios": {"Z": 0.1}}, "Got 'Z' instead"),

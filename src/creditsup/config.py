@@ -64,14 +64,12 @@ def _describe(err: Mapping[str, Any]) -> str:
         return "is not a known option"
     if kind == "missing":
         return "is required"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return f"must be one of {ctx.get('expected')}"
-    if kind in ("too_short", "too_long"):
-        return (
-            str(err["msg"])
-            .replace("List", "must be a list")
-            .replace("Tuple", "must be a list")
-        )
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} item(s)"
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
