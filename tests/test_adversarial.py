@@ -291,6 +291,20 @@ def test_duplicate_header_and_big5_are_refused(data: Path, tmp_path: Path) -> No
     one_error_line(cli("validate", str(b5)), "Big5")
 
 
+def test_numeric_uscc_cells_in_xlsx_are_excel_mangled(tmp_path: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    d = tmp_path / "x"
+    write_dataset(synthetic_tables(60, 30, seed="xl", year=2026), d, fmt="xlsx")
+    wb = openpyxl.load_workbook(d / "entities.xlsx")
+    ws = wb.active
+    col = [c.value for c in ws[1]].index("uscc") + 1
+    ws.cell(row=2, column=col).value = 914403001922038216  # typed as a number
+    wb.save(d / "entities.xlsx")
+    res = cli("validate", str(d))
+    assert res.returncode == 1 and "excel_mangled_uscc" in res.stdout
+    assert "Traceback" not in res.stderr
+
+
 # ------------------------------------------------------------------ kill and recover
 _KILLER = textwrap.dedent(
     """

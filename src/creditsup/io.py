@@ -9,6 +9,7 @@ number; :mod:`creditsup.schemas` then parses the typed columns.
 from __future__ import annotations
 
 import csv
+import datetime as _dt
 import io
 import logging
 from collections.abc import Mapping
@@ -103,6 +104,34 @@ def _check_headers(path: Path, df: pd.DataFrame, header: list[str]) -> pd.DataFr
     return df
 
 
+def _cell_text(v: object) -> object:
+    """A spreadsheet cell as text; a number of 15+ digits as Excel shows it.
+
+    Excel keeps 15 significant digits: a USCC typed into a number cell is
+    already truncated, so it is shown in scientific notation, which the USCC
+    check reports as Excel-mangled instead of as a wrong check character.
+    """
+    if v is None or isinstance(v, str) or isinstance(v, bool):
+        return v
+    if isinstance(v, int | float):
+        if v != v:  # NaN: an empty cell
+            return None
+        if abs(v) >= 1e15:
+            return f"{float(v):.14E}"
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+    if isinstance(v, _dt.datetime | _dt.date):
+        return v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+def _xlsx_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Every column of a sheet read with cell types, as text."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        out[col] = df[col].map(_cell_text).astype(object)
+    return out
+
+
 def _raw_header(path: Path, suffix: str) -> list[str]:
     if suffix == ".csv":
         for enc in ("utf-8-sig", "gb18030"):
@@ -151,8 +180,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 import openpyxl  # noqa: F401
             except ImportError:
                 raise MissingDependencyError("openpyxl", "excel") from None
-            df = pd.read_excel(p, dtype=str, keep_default_na=False, na_values=[""])
-            return _check_headers(p, df, _raw_header(p, suffix))
+            df = pd.read_excel(p, dtype=object, keep_default_na=False, na_values=[""])
+            return _check_headers(p, _xlsx_text(df), _raw_header(p, suffix))
     except (DataReadError, MissingDependencyError):
         raise
     except Exception as exc:  # pandas/pyarrow/openpyxl raise many types
