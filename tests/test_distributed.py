@@ -36,7 +36,7 @@ from creditsup.sampling.eligibility import eligible_pools  # noqa: E402
 from creditsup.sampling.pools import allocate  # noqa: E402
 from creditsup.sampling.select import draw_streams, select_candidates  # noqa: E402
 from creditsup.uscc import generate  # noqa: E402
-from test_sampling import build  # noqa: E402
+from strategies import build  # noqa: E402
 
 
 def frame(n: int, seed: int = 0) -> pd.DataFrame:

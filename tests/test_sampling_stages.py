@@ -21,7 +21,7 @@ from creditsup.sampling.estimate import estimate
 from creditsup.sampling.pipeline import draw_once, prepare
 from creditsup.sampling.select import draw_streams, select_candidates
 from creditsup.schemas import Dataset
-from test_sampling import YEAR, build
+from strategies import YEAR, build
 
 POLICIES = {
     "default": SamplingPolicy(),

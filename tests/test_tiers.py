@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creditsup import uscc
 from creditsup._calibration import outcome_rates
 from creditsup.config import parse_config
 from creditsup.exceptions import ConfigError
@@ -26,11 +25,9 @@ from creditsup.tiers import (
     tier_cutoffs,
     write_scores,
 )
+from strategies import AS_OF, IDS, NEGATIVE
+from strategies import record_districts as districts
 
-AS_OF = pd.Timestamp("2025-12-31")
-IDS = sorted(uscc.generate(30, rng=np.random.default_rng(42)).tolist())
-NEGATIVE = sorted(default_scorecard().negative_kinds())
-ALL_KINDS = [*NEGATIVE, "tax_credit", "honor"]
 POLICIES = [
     TierPolicy(),
     TierPolicy(method="cutoff", cutoffs=(8.0, 20.0, 45.0)),
@@ -104,34 +101,6 @@ def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
         df[c] = pd.to_datetime(df[c])
     df["severity"] = df["severity"].astype(float)
     return df
-
-
-@st.composite
-def districts(draw: st.DrawFn) -> tuple[int, list[dict[str, object]]]:
-    n = draw(st.integers(3, 25))
-    rows = draw(
-        st.lists(
-            st.fixed_dictionaries(
-                {
-                    "uscc": st.sampled_from(IDS[:n]),
-                    "kind": st.sampled_from(ALL_KINDS),
-                    "date": st.integers(-1500, 30).map(
-                        lambda d: AS_OF + pd.Timedelta(days=d)
-                    ),
-                    "severity": st.sampled_from([1.0, 2.0, 3.0, np.nan]),
-                    "value": st.sampled_from(["A", "B", "C", "D", None]),
-                    "restored_on": st.one_of(
-                        st.none(),
-                        st.integers(-600, 60).map(
-                            lambda d: AS_OF + pd.Timedelta(days=d)
-                        ),
-                    ),
-                }
-            ),
-            max_size=60,
-        )
-    )
-    return n, rows
 
 
 def _tiers(n: int, rows: list[dict[str, object]], policy: TierPolicy) -> pd.Series:
