@@ -616,3 +616,16 @@ def test_column_labels_and_calendar_have_one_home() -> None:
     assert value_label("joint", "true", "en") == "yes"
     with pytest.raises(ConfigError, match="Got 'fr' instead"):
         check_lang("fr")
+
+
+def test_public_columns_match_the_docs() -> None:
+    """docs/publication.md lists exactly the columns publish writes, in order."""
+    import re
+
+    from creditsup.publish import PUBLIC_COLUMNS
+
+    doc = (Path(__file__).parents[1] / "docs" / "publication.md").read_text("utf-8")
+    for table in ("plan", "entities"):
+        para = doc.split(f"`{table}.csv`: ", 1)[1].split("\n\n", 1)[0]
+        keys = [k for k in re.findall(r"`([a-z_]+)`", para)]
+        assert tuple(keys) == PUBLIC_COLUMNS[table], (table, keys)
