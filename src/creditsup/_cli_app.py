@@ -134,6 +134,27 @@ def _policy(path: Path | None) -> Any:
 Year = Annotated[int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")]
 PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="Policy TOML file.")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="Print only errors.")]
+SeedSourceOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--seed-source",
+        help="Where the seed will come from, e.g. '福彩3D, draw of 2027-01-05'.",
+    ),
+]
+SeedFormOpt = Annotated[
+    str | None,
+    typer.Option("--seed-form", help="A regular expression the seed must match."),
+]
+
+
+def _seed_source(text: str | None, form: str | None) -> Any:
+    from creditsup.plan import SeedSource
+
+    if text is None:
+        if form is not None:
+            _fail("The '--seed-form' needs a '--seed-source'.")
+        return None
+    return SeedSource(_text("--seed-source", text), form)
 
 
 @app.command()
@@ -245,15 +266,11 @@ def _say_infeasible(result: Any, where: Path) -> None:
     err.print(f"  see {where / 'diagnostics.json'}")
 
 
-def _build_with_progress(
-    ds_dir: Path, policy: Any, *, year: int, seed: str, operator: str, quiet: bool
-) -> Any:
+def _build_with_progress(ds_dir: Path, policy: Any, *, quiet: bool, **kw: Any) -> Any:
     from creditsup.plan import build_plan
 
     if quiet:
-        return build_plan(
-            _load(ds_dir), policy, year=year, seed=seed, operator=operator
-        )
+        return build_plan(_load(ds_dir), policy, **kw)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     stages = ["load", "tiers", "draw", "assignment", "ledger", "save"]
@@ -270,9 +287,7 @@ def _build_with_progress(
             bar.update(task, description=name, advance=1)
 
         ds = _load(ds_dir)
-        return build_plan(
-            ds, policy, year=year, seed=seed, operator=operator, progress=step
-        )
+        return build_plan(ds, policy, progress=step, **kw)
 
 
 @app.command()
@@ -287,12 +302,15 @@ def plan(
     out_dir: Annotated[Path, typer.Option("--out", help="Bundle folder to write.")],
     policy_file: PolicyOpt = None,
     operator: Annotated[str, typer.Option(help="Who runs the draw (R10).")] = "",
+    seed_source: SeedSourceOpt = None,
+    seed_form: SeedFormOpt = None,
     quiet: Quiet = False,
 ) -> None:
     """Build the annual plan bundle (contract §3). Exit 3 when infeasible."""
     from creditsup.outputs import check_output
 
     check_output(out_dir, kinds=("plan",), protect=[data_dir])
+    source = _seed_source(seed_source, seed_form)
     policy = _policy(policy_file)
     result = _build_with_progress(
         data_dir,
@@ -301,6 +319,7 @@ def plan(
         seed=_text("--seed", seed),
         operator=operator,
         quiet=quiet,
+        seed_source=source,
     )
     result.save(out_dir, protect=[data_dir])
     if not quiet:
@@ -318,11 +337,18 @@ def commit(
         int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")
     ],
     policy_file: PolicyOpt = None,
+    seed_source: SeedSourceOpt = None,
+    seed_form: SeedFormOpt = None,
 ) -> None:
     """Print the commitment to publish before the seed is known."""
     from creditsup.plan import compute_commitment
 
-    typer.echo(compute_commitment(_load(data_dir), _policy(policy_file), year=year))
+    source = _seed_source(seed_source, seed_form)
+    typer.echo(
+        compute_commitment(
+            _load(data_dir), _policy(policy_file), year=year, seed_source=source
+        )
+    )
 
 
 @app.command()

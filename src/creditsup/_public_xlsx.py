@@ -28,9 +28,10 @@ EXCEL_MAX_ROWS = 1_048_576
 _SHEETS: dict[str, tuple[str, str]] = {
     "plan": ("年度抽查计划", "annual_plan"),
     "entities": ("抽查对象名单", "entities"),
+    "draw": ("抽取记录", "draw_record"),
     "columns": ("字段说明", "columns"),
 }
-_TEXT_COLUMNS = frozenset({"task_id", "uscc", "visit_id"})
+_TEXT_COLUMNS = frozenset({"task_id", "uscc", "visit_id", "seed", "year"})
 _INT_COLUMNS = frozenset({"pool_size", "quantity", "month"})
 _DATE_COLUMNS = frozenset({"start_date", "end_date"})
 _WIDE = r"[\u1100-\u115f\u2e80-\u9fff\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6]"

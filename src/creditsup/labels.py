@@ -58,6 +58,7 @@ item_kind | 事项类别 | Item kind
 legal_basis | 检查依据 | Legal basis
 scope | 抽查对象范围 | Object scope
 pool_size | 对象总数 | Pool size
+seed_source | 种子来源 | Seed source
 quantity | 抽查数量 | Quantity
 ratio | 抽查比例 | Ratio
 start_date | 开始日期 | Start date

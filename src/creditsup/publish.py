@@ -81,12 +81,23 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
+#: The draw record (抽取记录, R10): what a third party needs to check the draw.
+DRAW_COLUMNS = (
+    "year",
+    "algorithm",
+    "seed_commitment",
+    "seed_source",
+    "seed",
+    "created_at",
+)
+
 #: Display labels of every public column: ``key -> (Chinese, English)``, taken
 #: from the one label table :data:`creditsup.labels.LABELS`.
 COLUMN_LABELS: dict[str, tuple[str, str]] = {
     key: LABELS[key]
     for key in (
         *PUBLIC_PLAN_COLUMNS,
+        *DRAW_COLUMNS,
         "department",
         "uscc",
         "name",
@@ -108,6 +119,7 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
         "joint",
         "visit_id",
     ),
+    "draw": DRAW_COLUMNS,
 }
 
 #: Columns that must never appear in a public file (C3); checked by the tests.
@@ -226,7 +238,7 @@ def public_tables(plan: InspectionPlan, *, lang: str = "zh") -> dict[str, pd.Dat
         is written).
     """
     language = check_lang(lang)
-    view = plan.public_view()
+    view = {**plan.public_view(), "draw": _draw_record(plan)}
     depts = department_names(plan.provenance)
     out: dict[str, pd.DataFrame] = {}
     for name, allowed in PUBLIC_COLUMNS.items():
@@ -248,6 +260,22 @@ def public_tables(plan: InspectionPlan, *, lang: str = "zh") -> dict[str, pd.Dat
         out[name] = df.reset_index(drop=True)
     _check_no_private_values(out, plan)
     return out
+
+
+def _draw_record(plan: InspectionPlan) -> pd.DataFrame:
+    """One row: the year, algorithm, commitment, declared seed source and seed."""
+    prov = plan.provenance
+    source = prov.get("seed_source") or {}
+    text = str(source.get("text", "")) if isinstance(source, dict) else ""
+    row = {
+        "year": str(prov.get("year", "")),
+        "algorithm": str(prov.get("algorithm", "")),
+        "seed_commitment": str(prov.get("seed_commitment", "")),
+        "seed_source": text,
+        "seed": str(prov.get("seed", "")),
+        "created_at": str(prov.get("created_at", "")),
+    }
+    return pd.DataFrame([row], columns=list(DRAW_COLUMNS))
 
 
 def _check_no_private_values(

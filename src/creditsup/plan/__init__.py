@@ -15,7 +15,7 @@ Stages (modules):
 The policy lives in :mod:`creditsup.policy`; its names are re-exported here.
 """
 
-from creditsup.plan._ledger import ALGORITHM_VERSION, compute_commitment
+from creditsup.plan._ledger import ALGORITHM_VERSION, SeedSource, compute_commitment
 from creditsup.plan.build import ProgressFn, build_plan, parse_config_error, redraw_plan
 from creditsup.plan.bundle import BUNDLE_FILES, InspectionPlan, load_plan
 from creditsup.plan.invariants import check_invariants
@@ -29,6 +29,7 @@ __all__ = [
     "Policy",
     "ProgressFn",
     "PublicationPolicy",
+    "SeedSource",
     "VerifyReport",
     "build_plan",
     "check_invariants",

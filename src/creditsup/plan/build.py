@@ -24,6 +24,7 @@ from creditsup.exceptions import ConfigError
 from creditsup.io import csv_bytes
 from creditsup.plan._ledger import (
     ALGORITHM_VERSION,
+    SeedSource,
     canonical,
     chain,
     compute_commitment,
@@ -150,6 +151,7 @@ def build_plan(
     operator: str = "",
     created_at: str | None = None,
     progress: ProgressFn | None = None,
+    seed_source: SeedSource | None = None,
 ) -> InspectionPlan:
     """Build the annual plan: tiers, the coordinated draw and the assignment.
 
@@ -171,6 +173,10 @@ def build_plan(
         ISO timestamp to record (default: now, UTC). Verification replays it.
     progress : callable, optional
         Called with the name of each stage as it starts.
+    seed_source : SeedSource, optional
+        Where the seed came from, as declared in the commitment before the
+        draw (e.g. a lottery draw). Recorded in the commitment, the provenance
+        and the ledger; a seed that does not have the declared form is refused.
 
     Returns
     -------
@@ -179,11 +185,13 @@ def build_plan(
     policy = policy or Policy()
     if not isinstance(seed, str) or not seed:
         raise parse_config_error("seed", seed)
+    if seed_source is not None and (problem := seed_source.check(seed)):
+        raise ConfigError(f"The 'seed' cannot be used: {problem}.")
     step = progress or (lambda _name: None)
     created = created_at or _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     as_of = policy.as_of or _default_as_of(year)
-    commitment = compute_commitment(dataset, policy, year=year)
-    inputs = {
+    commitment = compute_commitment(dataset, policy, year=year, seed_source=seed_source)
+    inputs: dict[str, Any] = {
         "algorithm": ALGORITHM_VERSION,
         "year": year,
         "seed": seed,
@@ -193,6 +201,8 @@ def build_plan(
         "operator": operator,
         "created_at": created,
     }
+    if seed_source is not None:
+        inputs["seed_source"] = seed_source.as_json()
     records: _Records = [{"stage": "inputs", **inputs}]
     step("tiers")
     scores = _tier_stage(dataset, policy, as_of, records)
@@ -228,6 +238,8 @@ def build_plan(
         "counts": _counts(draw.accounting.reset_index(drop=True)),
         "ledger_head": ledger[-1]["hash"],
     }
+    if seed_source is not None:
+        provenance["seed_source"] = seed_source.as_json()
     return _assemble(dataset, scores, draw, assigned, visits, provenance, ledger)
 
 

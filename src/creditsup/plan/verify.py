@@ -17,7 +17,7 @@ import pandas as pd
 
 from creditsup.config import parse_config
 from creditsup.exceptions import CreditsupError, VerificationError
-from creditsup.plan._ledger import check_chain, sha256
+from creditsup.plan._ledger import SeedSource, check_chain, sha256
 from creditsup.plan.build import build_plan, redraw_plan
 from creditsup.plan.bundle import InspectionPlan, load_plan
 from creditsup.policy import Policy
@@ -101,6 +101,15 @@ def _law_check(saved: InspectionPlan, root: Path, _: Dataset | None) -> list[str
     ]
 
 
+def _seed_check(saved: InspectionPlan, root: Path, _: Dataset | None) -> list[str]:
+    """The seed has the form the declared seed source gave, if it gave one."""
+    source = SeedSource.from_json(saved.provenance.get("seed_source"))
+    if source is None:
+        return []
+    problem = source.check(str(saved.provenance.get("seed", "")))
+    return [f"provenance.json: {problem}"] if problem else []
+
+
 def _rebuild(saved: InspectionPlan, dataset: Dataset) -> dict[str, bytes]:
     policy = parse_config(Policy, saved.provenance["policy"])
     first = saved.ledger[0] if saved.ledger else {}
@@ -111,6 +120,7 @@ def _rebuild(saved: InspectionPlan, dataset: Dataset) -> dict[str, bytes]:
         seed=str(saved.provenance["seed"]),
         operator=str(first.get("operator", saved.provenance.get("operator", ""))),
         created_at=str(first.get("created_at", saved.provenance.get("created_at"))),
+        seed_source=SeedSource.from_json(saved.provenance.get("seed_source")),
     )
     for rd in saved.redraws.to_dict(orient="records"):
         rebuilt = redraw_plan(
@@ -145,6 +155,7 @@ _CHECKS: tuple[tuple[str, Check], ...] = (
     ("output file hashes", _file_check),
     ("input table hashes", _input_check),
     ("teams of at least two (R11)", _law_check),
+    ("seed has the declared form", _seed_check),
     ("byte-identical recomputation", _replay_check),
 )
 
