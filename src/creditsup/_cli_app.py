@@ -423,6 +423,21 @@ def report(
         out.print(f"report: {path}")
 
 
+@app.command()
+def schema(
+    name: Annotated[
+        str,
+        typer.Argument(help="provenance, diagnostics, policy, ledger or public"),
+    ],
+) -> None:
+    """Print the JSON Schema (Draft 2020-12) of a file creditsup writes."""
+    import json
+
+    from creditsup.plan.schemas import json_schema
+
+    typer.echo(json.dumps(json_schema(name), indent=2, ensure_ascii=False))
+
+
 @app.command("policy-template")
 def policy_template() -> None:
     """Print the default policy as TOML."""
