@@ -365,6 +365,8 @@ def verify(
         if not quiet:
             out.print(f"[green]verified[/]: {', '.join(report.checked)}")
         return
+    if report.refused:
+        _fail(f"cannot replay this plan: {report.differences[0]}")
     err.print(f"[bold red]mismatch:[/] {escape(report.differences[0])}")
     raise typer.Exit(1)
 
