@@ -216,7 +216,7 @@ def deadline_section(
             due = publication_deadline(last, calendar=calendar).isoformat()
         except ConfigError as exc:  # the deadline falls in a year not yet known
             due = t("calendar_unknown", lang)
-            logger.warning("Publication deadline of %s not computed: %s", last, exc)
+            logger.info("Publication deadline of %s not computed: %s", last, exc)
             later = t("calendar_year_unknown", lang, year=year + 1)
             if later not in sec.notes:
                 sec.notes.append(later)
