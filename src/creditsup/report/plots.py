@@ -309,10 +309,13 @@ def _css_stack() -> str:
 
 
 def _percent_axis(ax: Axes, axis: str = "y") -> None:
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-    fmt = PercentFormatter(xmax=1.0, decimals=None)
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if target.get_scale() == "log":  # 0.001 is "0.1%", not "0%"
+        target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:g}%"))
+    else:
+        target.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
 
 
 def _empty(ax: Axes, text: str) -> None:
