@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -116,3 +117,80 @@ def test_example_notebook_runs_from_a_clean_copy(
     script.write_text(code, "utf-8")
     proc = _run([script.name], clean_copy)
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+# ---------------------------------------------------------------- packaging
+#: Import name -> distribution name, where they differ.
+_DISTRIBUTIONS = {"chinese_calendar": "chinesecalendar"}
+
+
+def _requirements() -> tuple[set[str], dict[str, set[str]]]:
+    import tomllib
+
+    project = tomllib.loads((EXAMPLES.parent / "pyproject.toml").read_text("utf-8"))
+    project = project["project"]
+
+    def names(reqs: list[str]) -> set[str]:
+        return {re.split(r"[<>=\[ ;!~]", r, maxsplit=1)[0].lower() for r in reqs}
+
+    extras = {k: names(v) for k, v in project["optional-dependencies"].items()}
+    return names(project["dependencies"]), extras
+
+
+def test_every_runtime_import_is_declared() -> None:
+    """A third-party module imported by the package is a base dependency, or an
+    optional one loaded through ``require(module, extra)`` naming an extra that
+    lists it (so a missing one says ``pip install 'creditsup[extra]'``)."""
+    import ast
+
+    base, extras = _requirements()
+    src = EXAMPLES.parent / "src" / "creditsup"
+    imported: dict[str, set[str]] = {}
+    required: dict[str, set[str]] = {}
+    for path in src.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            mods: list[str] = []
+            if isinstance(node, ast.Import):
+                mods = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                mods = [node.module]
+            elif (
+                isinstance(node, ast.Call)
+                and getattr(node.func, "id", None) == "require"
+                and len(node.args) >= 2
+                and all(isinstance(a, ast.Constant) for a in node.args[:2])
+            ):
+                module, extra = (a.value for a in node.args[:2])
+                required.setdefault(str(module).split(".")[0], set()).add(str(extra))
+            for m in mods:
+                top = m.split(".")[0]
+                if top not in sys.stdlib_module_names and top != "creditsup":
+                    imported.setdefault(top, set()).add(path.name)
+    assert {"scipy", "ortools", "pandas"} <= set(imported)
+    for module in sorted(set(imported) | set(required)):
+        files = imported.get(module, {"require()"})
+        dist = _DISTRIBUTIONS.get(module, module).lower()
+        if dist in base:
+            continue
+        owners = {e for e, names in extras.items() if dist in names and e != "dev"}
+        assert owners, f"{module} (imported by {sorted(files)}) is in no extra"
+        for extra in required.get(module, set()):
+            assert dist in extras.get(extra, set()), f"require({module!r}, {extra!r})"
+    # fit and backtest import scipy at run time: it is a base dependency now
+    assert "scipy" in base and "scipy" not in extras["dev"]
+
+
+def test_base_install_imports_every_core_module() -> None:
+    """With every optional package hidden, the library (scoring, calibration,
+    planning, verification, backtest) still imports."""
+    code = (
+        "import sys\n"
+        "for m in ('matplotlib', 'jinja2', 'typer', 'rich', 'openpyxl', 'dask',"
+        " 'chinese_calendar'):\n"
+        "    sys.modules[m] = None\n"
+        "import creditsup, creditsup.plan, creditsup.evaluate, creditsup._calibration\n"
+        "import creditsup.publish, creditsup.report, creditsup.schemas\n"
+        "print('ok')\n"
+    )
+    proc = _run(["-c", code], EXAMPLES.parent)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-2000:]
