@@ -163,9 +163,15 @@ def test_policy_defaults_and_messages() -> None:
     )
     assert p.cross_region_candidates == 10 and p.pair_limit is None and p.repair
     with pytest.raises(
-        ValueError, match=r"The 'min_team' of AssignmentPolicy must be >= 1"
+        ValueError, match=r"The 'min_team' of AssignmentPolicy must be >= 2"
     ):
         AssignmentPolicy(min_team=0)
+    # R11: never fewer than two inspectors, so a team of one is refused
+    with pytest.raises(
+        ConfigError,
+        match=r"The 'min_team' of AssignmentPolicy must be >= 2\. Got 1 instead",
+    ):
+        AssignmentPolicy(min_team=1)
     with pytest.raises(ValueError, match=r"'max_team' .* must be >= 'min_team' \(3\)"):
         AssignmentPolicy(min_team=3, max_team=2)
     with pytest.raises(ConfigError, match="metropolis_sweeps"):
@@ -173,6 +179,55 @@ def test_policy_defaults_and_messages() -> None:
     with pytest.raises(ConfigError):
         parse_config(AssignmentPolicy, {"repair_months": [13]})
     assert AssignmentPolicy(repair_months=(6, 9, 6)).repair_months == (6, 9)
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "message"),
+    [
+        ("metropolis_sweeps", 101, "must be <= 100"),
+        ("metropolis_sweeps", -1, "must be >= 0"),
+        ("cross_region_candidates", 101, "must be <= 100"),
+        ("max_deterministic_time", 61.0, "must be <= 60"),
+        ("max_deterministic_time", 0.0, "must be > 0"),
+        ("max_team", 21, "must be <= 20"),
+        ("min_team", 21, "must be <= 20"),
+        ("pair_limit", 0, "must be >= 1"),
+    ],
+)
+def test_policy_bounds_solver_effort(field: str, bad: float, message: str) -> None:
+    # declarative bounds: no policy can make a run take hours
+    with pytest.raises(ConfigError, match=rf"'{field}' of AssignmentPolicy {message}"):
+        AssignmentPolicy(**{field: bad})
+    with pytest.raises(ConfigError, match=field):
+        parse_config(AssignmentPolicy, {field: bad})
+
+
+def test_default_policy_dump_is_unchanged() -> None:
+    # the plan's ledger and provenance hash this dump (demo byte identity)
+    assert AssignmentPolicy().model_dump(mode="json") == {
+        "min_team": 2,
+        "max_team": 6,
+        "rotation": True,
+        "same_region_first": True,
+        "cross_region_candidates": 10,
+        "metropolis_sweeps": 10,
+        "pair_limit": None,
+        "max_deterministic_time": 10.0,
+        "repair": True,
+        "repair_months": list(range(1, 13)),
+    }
+    assert list(AssignmentPolicy().model_dump(mode="json")) == [
+        "min_team",
+        "max_team",
+        "rotation",
+        "same_region_first",
+        "cross_region_candidates",
+        "metropolis_sweeps",
+        "pair_limit",
+        "max_deterministic_time",
+        "repair",
+        "repair_months",
+    ]
 
 
 # ---------------------------------------------------------------- basics
@@ -752,7 +807,7 @@ def instances(draw: Any) -> tuple[pd.DataFrame, Dataset, AssignmentPolicy]:
         entity_regions={k: draw(st.sampled_from([REGION, OTHER])) for k in range(6)},
     )
     policy = AssignmentPolicy(
-        min_team=draw(st.integers(1, 3)),
+        min_team=draw(st.integers(2, 3)),
         max_team=draw(st.integers(3, 5)),
         rotation=draw(st.booleans()),
         same_region_first=draw(st.booleans()),
