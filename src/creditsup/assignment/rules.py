@@ -44,7 +44,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
@@ -66,6 +66,7 @@ __all__ = [
     "HARD_RULES",
     "Arcs",
     "AuditRows",
+    "Found",
     "HardRule",
     "Lang",
     "RuleInputs",
@@ -233,7 +234,7 @@ class HardRule:
     en: RuleText
     zh: RuleText
     prepare: Callable[[RuleInputs], object] | None = None
-    switch: str | None = field(default=None)
+    switch: str | None = None
 
     def __post_init__(self) -> None:
         if self.switch is not None and self.switch not in (
@@ -503,8 +504,13 @@ def registered(*rules: HardRule) -> Iterator[tuple[HardRule, ...]]:
 
     Examples
     --------
-    >>> [r.name for r in active_rules(AssignmentPolicy(rotation=False))]
-    ['department', 'active', 'available', 'expertise', 'conflict']
+    >>> from dataclasses import replace
+    >>> toy = replace(HARD_RULES[1], name="toy", violation="toy")
+    >>> with registered(toy):
+    ...     [r.name for r in active_rules(AssignmentPolicy(rotation=False))]
+    ['department', 'active', 'available', 'expertise', 'conflict', 'toy']
+    >>> [r.name for r in active_rules(AssignmentPolicy())][-1]
+    'rotation'
     """
     current = _REGISTRY.get()
     names = {r.name for r in current}
