@@ -40,16 +40,11 @@ import pandas as pd
 from scipy import stats
 
 from creditsup import __version__
-from creditsup._prn import prn_key
 from creditsup._random import derive_key, keyed_uniform
-from creditsup.sampling import (
-    SamplingPolicy,
-    _build,
-    _draw,
-    _prepare,
-    draw_visits,
-    estimate_inclusion,
-)
+from creditsup.sampling import SamplingPolicy, draw_visits, estimate_inclusion
+from creditsup.sampling._prn import prn_key
+from creditsup.sampling.outputs import build_result
+from creditsup.sampling.pipeline import draw_once, prepare
 from creditsup.schemas import Dataset
 from creditsup.uscc import generate
 
@@ -236,11 +231,11 @@ def phases(
     }
     for _ in range(repeat):
         t0 = time.perf_counter()
-        prep = _prepare(ds, tiers, policy, YEAR, hash_key=prn_key(seed, YEAR, "prn"))
+        design = prepare(ds, tiers, policy, YEAR, hash_key=prn_key(seed, YEAR, "prn"))
         t1 = time.perf_counter()
-        d = _draw(prep, seed)
+        d = draw_once(design, seed)
         t2 = time.perf_counter()
-        _build(prep, d, seed)
+        build_result(design.ctx, design.merged, design.alloc, d)
         t3 = time.perf_counter()
         for k, v in zip(best, (t1 - t0, t2 - t1, t3 - t2), strict=True):
             best[k] = min(best[k], v)

@@ -19,7 +19,7 @@ from creditsup._calibration import (
 )
 from creditsup.exceptions import ConfigError
 from creditsup.schemas import Dataset
-from creditsup.scoring import Indicator, Scorecard
+from creditsup.scoring import Indicator, Scorecard, default_scorecard
 from creditsup.tiers import rate_entities
 
 # --------------------------------------------------------------------------- metrics
@@ -211,9 +211,11 @@ def test_calibration_on_the_district(district: Dataset) -> None:
     assert rates.loc["A", "rate_hi"] < rates.loc["D", "rate_lo"]
     # the fitted points keep the bins, the monotone directions and are usable
     for old, new in zip(
-        res.scorecard.indicators, res.scorecard.indicators, strict=True
+        default_scorecard().indicators, res.scorecard.indicators, strict=True
     ):
         assert old.edges == new.edges and old.monotone == new.monotone
+        assert list(old.categories) == list(new.categories)
+    assert res.scorecard != default_scorecard()
     summ = res.summary().set_index("metric")
     assert summ.loc["n_units", "value"] == res.n_units
     tiers = rate_entities(district, as_of=t, scorecard=res.scorecard)
@@ -231,3 +233,75 @@ def test_calibration_equals_calibration_on_the_cut_dataset(district: Dataset) ->
     assert a.scorecard == b.scorecard
     assert (a.auc, a.n_units, a.intercept) == (b.auc, b.n_units, b.intercept)
     pd.testing.assert_frame_equal(a.tier_rates, b.tier_rates)
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def test_calibration_units_alone() -> None:
+    from creditsup._calibration import calibration_units
+    from creditsup.scoring import to_day
+    from creditsup.scoring.records import prepare_arrays
+
+    ds, card = _toy(40, 1.0, 3)
+    # one entity established on the inspection day: not known the day before
+    ent = ds.entities.copy()
+    ent.loc[0, "established"] = pd.Timestamp("2025-01-01")
+    hist = pd.concat(
+        [ds.history, ds.history.iloc[:1].assign(result="deregistered")],
+        ignore_index=True,
+    )
+    ds = Dataset(entities=ent, records=ds.records, history=hist)
+    prep = prepare_arrays(ds, card)
+    units = calibration_units(
+        ds, prep, card, day=to_day("2025-06-30"), exclude_results=("deregistered",)
+    )
+    assert units.rows.tolist() == list(range(1, 40))
+    assert (units.day == to_day("2024-12-31")).all()
+    assert units.ent.tolist() == list(range(1, 40))
+    problems = ds.history["result"].iloc[1:40] == "problem_corrected"
+    assert units.y.tolist() == problems.astype(float).tolist()
+    with pytest.raises(ConfigError, match="without problems"):
+        calibration_units(ds, prep, card, day=to_day("2025-01-01"), exclude_results=())
+
+
+def test_fit_points_alone() -> None:
+    from creditsup._calibration import fit_points
+
+    _, card = _toy(10, 1.0, 0)
+    rng = np.random.default_rng(1)
+    pen = rng.integers(0, 3, 3000)  # bins of 'penalties': 0, 1, >= 2
+    chk = np.zeros(3000, dtype=np.int64)
+    y = (rng.random(3000) < 1 / (1 + np.exp(-(-1.5 + 0.8 * pen)))).astype(float)
+    bins = np.column_stack([pen, chk])
+    scale = 20 / np.log(2)
+    fitted, intercept = fit_points(card, (), bins, y, l2=0.01, scale=scale)
+    pts = np.asarray(fitted.indicator("penalties").points)
+    assert (np.diff(pts) > 0).all()  # the effect, in the monotone direction
+    assert pts[1] - pts[0] == pytest.approx(0.8 * scale, abs=0.3 * scale)
+    # anchored: the mean points over the units are those of the input card
+    before = np.asarray(card.indicator("penalties").bin_points())[pen].mean()
+    after = fitted.indicator("penalties").bin_points()[pen].mean()
+    assert after == pytest.approx(before, abs=0.01)
+    # the map reproduces the event rate of each bin
+    score = fitted.indicator("penalties").bin_points()[pen] + fitted.base_points
+    p = 1 / (1 + np.exp(-(intercept + score / scale)))
+    for b in range(3):
+        assert p[pen == b].mean() == pytest.approx(y[pen == b].mean(), abs=0.03)
+
+
+def test_event_rates_and_tier_rates() -> None:
+    from creditsup._calibration import event_rates, tier_rates
+
+    out = event_rates(
+        ["x", "y"], np.array(["x", "x", "x", "y"], dtype=object), [1, 1, 0, 0]
+    )
+    assert out["n"].tolist() == [3, 1] and out["events"].tolist() == [2, 0]
+    lo, hi = wilson_interval([2, 0], [3, 1])
+    assert (
+        out["rate_lo"].tolist() == lo.tolist()
+        and out["rate_hi"].tolist() == hi.tolist()
+    )
+    tab = tier_rates(["A", "B"], ["A", "B"], [0, 1])
+    assert list(tab.columns) == ["tier", "n", "events", "rate", "rate_lo", "rate_hi"]
+    assert tab["rate"].tolist() == [0.0, 1.0]

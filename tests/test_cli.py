@@ -72,7 +72,8 @@ def test_validate_lists_every_seeded_defect(
     assert ("inspectors", "region", "missing_column") in got
     assert ("inspectors", "monthly_capacity", "negative_value") in got
     assert ("conflicts", "inspector_id", "unknown_reference") in got
-    assert fc.loc[fc["rule"] == "negative_value", "row"].tolist() == ["2"]
+    # the third data row, as Excel shows it (the header is row 1)
+    assert fc.loc[fc["rule"] == "negative_value", "row"].tolist() == ["4"]
     for rule in (
         "invalid_uscc",
         "duplicate_key",

@@ -436,3 +436,63 @@ def test_bad_arguments_raise(kwargs: dict[str, float]) -> None:
     args = {"n_entities": 100, "n_inspectors": 30} | kwargs
     with pytest.raises(ValueError, match="must be"):
         synthetic_tables(**args)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- #
+# the stages, called alone
+# --------------------------------------------------------------------------- #
+def test_entity_stage_alone() -> None:
+    from creditsup.datasets._entities import build_entities
+
+    ents = build_entities("stage", 3_000, 2026)
+    frame = ents.frame
+    assert len(frame) == len(ents.s) == 3_000
+    assert frame["uscc"].is_unique
+    assert abs(float(ents.s.mean())) < 1e-9 and abs(float(ents.s.std()) - 1) < 1e-9
+    # the stage alone is deterministic
+    pd.testing.assert_frame_equal(frame, build_entities("stage", 3_000, 2026).frame)
+
+
+def test_relationship_stage_alone() -> None:
+    from creditsup._random import stage_rng
+    from creditsup.datasets._entities import relationships
+
+    n = 5_000
+    rng = np.random.default_rng(0)
+    etype = rng.integers(0, 4, n)
+    ind = rng.integers(0, 20, n)
+    region = rng.integers(0, 15, n)
+    town = rng.integers(0, 4, n)
+    rel = relationships(stage_rng("x", "groups"), etype, ind, region, town)
+    grouped = rel.leader_of != np.arange(n)
+    assert grouped.sum() > 0.02 * n
+    assert (etype[grouped] <= 1).all()  # individual businesses and enterprises
+    leader = rel.leader_of[grouped]
+    assert (rel.region[grouped] == rel.region[leader]).all()
+    shared = rel.share_addr
+    assert (rel.town[shared] == rel.town[rel.leader_of[shared]]).all()
+    clustered = rel.cluster >= 0
+    assert clustered.any() and (etype[clustered] == 1).all()
+    assert not (clustered & shared).any()
+    assert (rel.cluster[clustered] // 1000 == rel.region[clustered]).all()
+
+
+def test_records_collector_builds_an_empty_table() -> None:
+    import pyarrow as pa
+
+    from creditsup.datasets._records import Records
+    from creditsup.schemas import validate_table
+
+    empty = Records().frame(pa.array([], type=pa.large_string()))
+    assert list(empty.columns) == [
+        "uscc",
+        "kind",
+        "date",
+        "end_date",
+        "restored_on",
+        "severity",
+        "value",
+        "source",
+    ]
+    assert len(empty) == 0
+    assert len(validate_table(empty, "records")) == 0

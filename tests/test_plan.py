@@ -281,7 +281,7 @@ def test_killed_save_leaves_no_partial_bundle(
     script = textwrap.dedent(
         f"""
         import sys, time
-        import creditsup.plan as p
+        import creditsup.outputs as p
         orig = p.write_atomic
         def slow(path, data):
             orig(path, data)

@@ -243,7 +243,12 @@ def _assert_c3(
 def test_publish_writes_bilingual_csv_and_xlsx(tmp_path: Path) -> None:
     plan = make_plan()
     paths = publish_plan(plan, tmp_path / "pub")
-    assert [p.name for p in paths] == ["plan.csv", "entities.csv", "public.xlsx"]
+    assert [p.name for p in paths] == [
+        "plan.csv",
+        "entities.csv",
+        "draw.csv",
+        "public.xlsx",
+    ]
     raw = (tmp_path / "pub" / "plan.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "CSV must carry a BOM for Excel"
     plan_csv = pd.read_csv(
@@ -331,15 +336,15 @@ def test_english_headers_and_values(tmp_path: Path) -> None:
     assert set(plan_csv["item_kind"]) == {"general", "key"}
     ent = pd.read_csv(paths[1], dtype=str, encoding="utf-8-sig", keep_default_na=False)
     assert set(ent["joint"]) == {"yes", "no"}
-    wb = openpyxl.load_workbook(paths[2])
-    assert wb.sheetnames == ["annual_plan", "entities", "columns"]
+    wb = openpyxl.load_workbook(paths[-1])
+    assert wb.sheetnames == ["annual_plan", "entities", "draw_record", "columns"]
     assert wb["entities"]["A1"].value == "Task ID"
 
 
 def test_excel_opens_cleanly(tmp_path: Path) -> None:
     paths = publish_plan(make_plan(), tmp_path)
-    wb = openpyxl.load_workbook(paths[2])
-    assert wb.sheetnames == ["年度抽查计划", "抽查对象名单", "字段说明"]
+    wb = openpyxl.load_workbook(paths[-1])
+    assert wb.sheetnames == ["年度抽查计划", "抽查对象名单", "抽取记录", "字段说明"]
     for name in ("年度抽查计划", "抽查对象名单"):
         ws = wb[name]
         assert ws.freeze_panes == "A2"
@@ -377,7 +382,7 @@ def test_missing_openpyxl_raises_before_writing(
         publish_plan(make_plan(), tmp_path / "out")
     assert not (tmp_path / "out").exists()
     paths = publish_plan(make_plan(), tmp_path / "csv", excel=False)
-    assert [p.name for p in paths] == ["plan.csv", "entities.csv"]
+    assert [p.name for p in paths] == ["plan.csv", "entities.csv", "draw.csv"]
 
 
 def test_bad_lang() -> None:
@@ -400,7 +405,7 @@ def test_real_plan_publication(
     )
     expected = sorted(zip(v["task_id"], v["uscc"], strict=True))
     assert sorted(zip(ent["task_id"], ent["uscc"], strict=True)) == expected
-    wb = openpyxl.load_workbook(paths[2], read_only=True)
+    wb = openpyxl.load_workbook(paths[-1], read_only=True)
     ws = wb["抽查对象名单"]
     assert sum(1 for _ in ws.iter_rows(values_only=True)) == len(ent) + 1
     # round trip through the saved bundle gives the same public files
@@ -410,7 +415,7 @@ def test_real_plan_publication(
     again = publish_plan(
         load_plan(tmp_path / "bundle"), tmp_path / "again", excel=False
     )
-    for a, b in zip(paths[:2], again, strict=True):
+    for a, b in zip(paths[:3], again, strict=True):
         assert a.read_bytes() == b.read_bytes()
 
 
@@ -601,3 +606,31 @@ def test_due_dates_status() -> None:
         "on_time",
     ]
     assert "publication_status" not in due_dates(frame).columns
+
+
+def test_column_labels_and_calendar_have_one_home() -> None:
+    import creditsup.publish as publish
+    import creditsup.workdays as workdays
+    from creditsup.labels import LABELS, check_lang, value_label
+
+    assert list(COLUMN_LABELS)[:3] == ["task_id", "task", "task_type"]
+    assert all(COLUMN_LABELS[k] == LABELS[k] for k in COLUMN_LABELS)
+    for name in workdays.__all__:
+        assert getattr(publish, name) is getattr(workdays, name)
+    assert value_label("entity_type", "individual") == "个体工商户"
+    assert value_label("joint", "true", "en") == "yes"
+    with pytest.raises(ConfigError, match="Got 'fr' instead"):
+        check_lang("fr")
+
+
+def test_public_columns_match_the_docs() -> None:
+    """docs/publication.md lists exactly the columns publish writes, in order."""
+    import re
+
+    from creditsup.publish import PUBLIC_COLUMNS
+
+    doc = (Path(__file__).parents[1] / "docs" / "publication.md").read_text("utf-8")
+    for table in ("plan", "entities", "draw"):
+        para = doc.split(f"`{table}.csv`: ", 1)[1].split("\n\n", 1)[0]
+        keys = [k for k in re.findall(r"`([a-z_]+)`", para)]
+        assert tuple(keys) == PUBLIC_COLUMNS[table], (table, keys)

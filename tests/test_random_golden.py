@@ -7,8 +7,8 @@ never a silent edit: if one of these assertions fails, the draw changed.
 
 from __future__ import annotations
 
-from creditsup._prn import start_points
 from creditsup._random import derive_key, keyed_uint64, keyed_uniform, stage_rng
+from creditsup.sampling._prn import start_points
 
 IDS = [
     "914403001922038216",

@@ -355,3 +355,40 @@ def test_empty_plan_renders(tmp_path: Path) -> None:
         html = render_report(empty, tmp_path / "r.html").read_text("utf-8")
     _check_self_contained(html)
     assert "全部检查均已派员" in html and "没有被排除的主体" in html
+
+
+# ------------------------------------------------------------------ labels
+def test_report_labels_come_from_the_one_table() -> None:
+    from creditsup.labels import LABELS, parse_table
+    from creditsup.publish import COLUMN_LABELS
+    from creditsup.report._text import TEXT, t
+    from creditsup.schemas import EXCLUSION_REASONS, TIERS
+
+    # the report's own table holds sentences only: no key twice
+    assert set(TEXT).isdisjoint(LABELS)
+    # what publish writes into public files is what the report shows
+    for key in ("pool_size", "department", "month", "joint", "visit_id", "uscc"):
+        for i, lang in enumerate(("zh", "en")):
+            assert t(key, lang) == COLUMN_LABELS[key][i]
+    assert t("pool_size", "zh") == "对象总数" and t("visit_id", "en") == "Visit ID"
+    # every code the report labels has a label
+    for tier in (*TIERS, "none"):
+        assert f"tier.{tier}" in LABELS
+    for reason in EXCLUSION_REASONS:
+        assert f"reason_code.{reason}" in LABELS
+    with pytest.raises(ValueError, match="given twice"):
+        parse_table("a | 甲 | A\na | 乙 | B")
+    with pytest.raises(ValueError):
+        parse_table("a | 甲")
+
+
+def test_ledger_capacity_source(tmp_path: Path) -> None:
+    base = make_plan()
+    ledger = [*base.ledger, {"step": "months", "capacity_slots": {"market": 10}}]
+    plan = dataclasses.replace(base, ledger=ledger)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CreditsupWarning)
+        html = render_report(plan, tmp_path / "r.html").read_text("utf-8")
+    assert "只有抽取记录中的各部门全年可用人次" in html
+    # market: 3 slots used (V1 March, V2 May twice) of 10 in the year
+    assert "全年可用人次" in html and ">30.0%<" in html

@@ -11,9 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from creditsup._prn import largest_remainder, smallest_n
 from creditsup._random import derive_key, keyed_uint64, keyed_uniform, to_uniform
-from creditsup.config import parse_config
+from creditsup.config import config_hash, parse_config
 from creditsup.exceptions import ConfigError, DataValidationError, InfeasiblePlanError
 from creditsup.sampling import (
     EXCLUSION_REASONS,
@@ -23,123 +22,17 @@ from creditsup.sampling import (
     industry_matches,
     normalize_industry,
 )
+from creditsup.sampling._prn import largest_remainder, smallest_n
 from creditsup.schemas import Dataset, validate_dataset
 from creditsup.uscc import generate
-
-YEAR = 2027
-DEPTS = ["drug", "food", "market", "price", "quality"]
-VISIT_COLUMNS = [
-    "visit_id",
-    "uscc",
-    "tier",
-    "month",
-    "departments",
-    "items",
-    "trigger",
-    "joint",
-]
-
-
-def build_tables(
-    n: int = 200,
-    *,
-    seed: int = 0,
-    history_per_entity: float = 0.4,
-    dereg: float = 0.05,
-    capacity: int = 3,
-) -> dict[str, pd.DataFrame]:
-    """Raw tables of a small district: 5 departments, 6 items, 2 joint groups."""
-    rng = np.random.default_rng(seed)
-    ids = generate(n, rng=rng)
-    status = rng.choice(
-        ["active", "deregistered", "revoked"], n, p=[1 - dereg, dereg / 2, dereg / 2]
-    )
-    est = pd.Timestamp("2000-01-01") + pd.to_timedelta(
-        rng.integers(0, 27 * 365, n), unit="D"
-    )
-    entities = pd.DataFrame(
-        {
-            "uscc": ids,
-            "name": [f"e{i}" for i in range(n)],
-            "entity_type": rng.choice(
-                ["enterprise", "individual", "cooperative", "other"],
-                n,
-                p=[0.4, 0.45, 0.1, 0.05],
-            ),
-            "industry": rng.choice(["F5211", "H6210", "C1391", "5211", "I6510"], n),
-            "region": "140902",
-            "established": est.strftime("%Y-%m-%d"),
-            "status": status,
-            "key_supervision": np.where(rng.random(n) < 0.05, "true", "false"),
-        }
-    )
-    items = pd.DataFrame(
-        {
-            "item_id": ["M01", "M02", "F01", "D01", "Q01", "P01"],
-            "department": ["market", "market", "food", "drug", "quality", "price"],
-            "name": ["公示", "广告", "食品", "药品", "质量", "价格"],
-            "legal_basis": ["law"] * 6,
-            "kind": ["general", "general", "key", "key", "general", "general"],
-            "entity_types": [
-                "enterprise;individual;cooperative",
-                "enterprise",
-                "*",
-                "*",
-                "enterprise;cooperative",
-                "*",
-            ],
-            "industries": ["*", "*", "F52;H62", "F5211", "C", "*"],
-            "expertise": ["", "", "food", "drug", "", ""],
-            "joint_group": ["G1", "", "G1", "G2", "G2", ""],
-        }
-    )
-    inspectors = pd.DataFrame(
-        [
-            {
-                "inspector_id": f"{d}{k}",
-                "name": "x",
-                "department": d,
-                "region": "140902",
-                "expertise": "food;drug",
-                "monthly_capacity": capacity,
-                "unavailable_months": "7;8" if k == 0 else "",
-            }
-            for d in DEPTS
-            for k in range(3)
-        ]
-    )
-    nh = int(n * history_per_entity)
-    hi = rng.integers(0, n, nh)
-    history = pd.DataFrame(
-        {
-            "uscc": ids[hi],
-            "date": (
-                pd.Timestamp(f"{YEAR - 1}-06-01")
-                + pd.to_timedelta(rng.integers(0, 300, nh), unit="D")
-            ).strftime("%Y-%m-%d"),
-            "department": rng.choice(DEPTS, nh),
-            "result": "normal",
-            "trigger": rng.choice(["random", "complaint", "referral"], nh),
-        }
-    )
-    return {
-        "entities": entities,
-        "items": items,
-        "inspectors": inspectors,
-        "history": history,
-    }
-
-
-def build(n: int = 200, *, seed: int = 0, **kw: float) -> tuple[Dataset, pd.DataFrame]:
-    ds = validate_dataset(build_tables(n, seed=seed, **kw))  # type: ignore[arg-type]
-    rng = np.random.default_rng(seed + 1000)
-    tiers = pd.DataFrame(
-        {
-            "uscc": ds.entities["uscc"],
-            "tier": rng.choice(list("ABCD"), len(ds.entities), p=[0.2, 0.5, 0.2, 0.1]),
-        }
-    )
-    return ds, tiers
+from strategies import (  # the shared builders and hypothesis strategies
+    VISIT_COLUMNS,
+    YEAR,
+    build,
+    build_tables,
+    sampling_scenarios,
+    seeds,
+)
 
 
 @pytest.fixture(scope="module")
@@ -215,13 +108,76 @@ def test_policy_defaults_follow_lindian_and_r15() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"ratios": {"D": 1.5}}, "The 'ratio' for tier 'D' must be in [0, 1]. Got 1.5"),
+        (
+            {"ratios": {"D": 1.5}},
+            "The 'ratios.D' of SamplingPolicy must be <= 1. Got 1.5 instead.",
+        ),
+        (
+            {"ratios": {"d": -0.1}},
+            "The 'ratios.D' of SamplingPolicy must be >= 0. Got -0.1 instead.",
+        ),
+        (
+            {"ratios": {"D": float("nan")}},
+            "The 'ratios.D' of SamplingPolicy must be a finite number. "
+            "Got nan instead.",
+        ),
         ({"ratios": {"Z": 0.1}}, "Got 'Z' instead"),
-        ({"caps": {"A": 0}}, "The 'cap' for tier 'A' must be at least 1"),
-        ({"months": [0, 6]}, "The 'months' must be in 1-12. Got 0"),
+        ({"ratio_ceiling": {"Z": 0.1}}, "'ratio_ceiling.Z.[key]'"),
+        (
+            {"key_ratios": {"A": 2}},
+            "The 'key_ratios.A' of SamplingPolicy must be <= 1. Got 2 instead.",
+        ),
+        (
+            {"key_supervision_ratio": 1.2},
+            "The 'key_supervision_ratio' of SamplingPolicy must be <= 1. "
+            "Got 1.2 instead.",
+        ),
+        (
+            {"caps": {"A": 0}},
+            "The 'caps.A' of SamplingPolicy must be >= 1. Got 0 instead.",
+        ),
+        (
+            {"months": [0, 6]},
+            "The 'months.0' of SamplingPolicy must be >= 1. Got 0 instead.",
+        ),
+        (
+            {"months": [6, 13]},
+            "The 'months.1' of SamplingPolicy must be <= 12. Got 13 instead.",
+        ),
+        ({"months": []}, "'months' of SamplingPolicy"),
         ({"ratios": {"A": 0.0}}, "trigger_only_tiers"),
         ({"exempt_triggers": ["random"]}, "Got 'random' instead"),
-        ({"team_size": 0}, "team_size"),
+        ({"trigger_only_tiers": ["F"]}, "Got 'F' instead"),
+        (
+            {"team_size": 0},
+            "The 'team_size' of SamplingPolicy must be >= 1. Got 0 instead.",
+        ),
+        (
+            {"fixed_counts": {"P01": -1}},
+            "The 'fixed_counts.P01' of SamplingPolicy must be >= 0. Got -1 instead.",
+        ),
+        (
+            {"recent_check_days": -3},
+            "The 'recent_check_days' of SamplingPolicy must be >= 0. Got -3 instead.",
+        ),
+        (
+            {"recent_check_days_by_department": {"food": -1}},
+            "The 'recent_check_days_by_department.food' of SamplingPolicy must be "
+            ">= 0. Got -1 instead.",
+        ),
+        (
+            {"max_visit_share": -1},
+            "The 'max_visit_share' of SamplingPolicy must be > 0. Got -1 instead.",
+        ),
+        (
+            {"max_visit_share": 0.0},
+            "The 'max_visit_share' of SamplingPolicy must be > 0. Got 0.0 instead.",
+        ),
+        (
+            {"max_visit_share": 1.5},
+            "The 'max_visit_share' of SamplingPolicy must be <= 1. Got 1.5 instead.",
+        ),
+        ({"ratio_mode": "exact"}, "Got 'exact' instead"),
         ({"ratioz": 0.1}, "ratioz"),
     ],
 )
@@ -229,6 +185,27 @@ def test_policy_validation_messages(data: dict[str, object], message: str) -> No
     with pytest.raises(ConfigError, match="SamplingPolicy") as err:
         parse_config(SamplingPolicy, data)
     assert message in str(err.value)
+    # built directly, the policy raises the same error
+    with pytest.raises(ConfigError) as direct:
+        SamplingPolicy(**data)  # type: ignore[arg-type]
+    assert str(direct.value) == str(err.value)
+
+
+def test_policy_dump_is_plain_json() -> None:
+    """Tier keys and lists are plain strings: the dump and hash do not change."""
+    p = SamplingPolicy(
+        ratios={"b": 0.2},
+        caps={"e": "unlimited"},
+        coverage_tiers=("d", "D"),
+        max_visit_share=1.0,
+    )
+    dump = p.model_dump(mode="json")
+    assert list(dump["ratios"]) == list("ABCDE")
+    assert dump["caps"]["E"] is None and dump["coverage_tiers"] == ["D"]
+    assert all(type(k) is str for k in p.ratios)
+    assert all(type(t) is str for t in p.coverage_tiers + p.exempt_triggers)
+    assert config_hash(p) == config_hash(parse_config(SamplingPolicy, dump))
+    assert p.max_visit_share == 1.0 and SamplingPolicy(max_visit_share=None)
 
 
 def test_policy_partial_dicts_merge_and_none_caps() -> None:
@@ -813,36 +790,8 @@ def test_empty_items_and_empty_history() -> None:
 
 
 # ------------------------------------------------------------------ properties
-@st.composite
-def scenarios(draw: st.DrawFn) -> tuple[Dataset, pd.DataFrame, SamplingPolicy]:
-    n = draw(st.integers(20, 90))
-    seed = draw(st.integers(0, 10_000))
-    raw = build_tables(n, seed=seed, history_per_entity=draw(st.sampled_from([0, 1])))
-    raw["history"]["date"] = (
-        pd.Timestamp(f"{YEAR}-01-01")
-        + pd.to_timedelta(
-            np.random.default_rng(seed).integers(-60, 40, len(raw["history"])), unit="D"
-        )
-    ).strftime("%Y-%m-%d")
-    ds = validate_dataset(raw)
-    rng = np.random.default_rng(seed + 1)
-    tiers = pd.DataFrame(
-        {"uscc": ds.entities["uscc"], "tier": rng.choice(list("ABCDE"), n)}
-    )
-    cap = draw(st.integers(1, 3))
-    policy = SamplingPolicy(
-        max_visit_share=None,
-        ratios={t: draw(st.sampled_from([0.05, 0.3, 0.9])) for t in "ABCDE"},
-        caps={t: cap for t in "ABCDE"},
-        coordination=draw(st.sampled_from(["mix", "negative", "independent"])),
-        ratio_mode=draw(st.sampled_from(["poisson", "fixed"])),
-        coverage_tiers=draw(st.sampled_from([(), ("D",)])),
-    )
-    return ds, tiers, policy
-
-
 @settings(max_examples=25)
-@given(scenarios(), st.text(min_size=1, max_size=8))
+@given(sampling_scenarios(), seeds())
 def test_properties_of_the_draw(
     scenario: tuple[Dataset, pd.DataFrame, SamplingPolicy], seed: str
 ) -> None:

@@ -19,7 +19,8 @@ import pytest
 from scipy import stats
 
 from creditsup._random import derive_key, keyed_uniform
-from creditsup.sampling import SamplingPolicy, _draw, _prepare, estimate_inclusion
+from creditsup.sampling import SamplingPolicy, estimate_inclusion
+from creditsup.sampling.pipeline import draw_once, prepare
 from creditsup.schemas import Dataset, validate_dataset
 from creditsup.uscc import generate
 
@@ -160,12 +161,12 @@ def test_srswor_prn_inclusion_matches_n_over_N(
     v = inclusion_test(inc["x_final"], inc["target_pi"], R, inc["item_id"])
     assert not v.rejected, v
     # and every draw has exactly n_h units per stratum
-    prep = _prepare(ds, tiers, policy, YEAR)
+    design = prepare(ds, tiers, policy, YEAR)
     for k in range(20):
-        d = _draw(prep, f"size#{k}")
-        for i, alloc in enumerate(prep.stratum_n):
+        d = draw_once(design, f"size#{k}")
+        for i, alloc in enumerate(design.alloc.stratum_n):
             assert alloc is not None
-            assert (d.chk_item == i).sum() == alloc.sum()
+            assert (d.checks.item == i).sum() == alloc.sum()
 
 
 def test_capped_inclusion_matches_monte_carlo(
@@ -232,17 +233,19 @@ def test_start_points_coordinate_overlap(
     """Same start: overlap = sum min(pi1, pi2); spread starts: the minimum."""
     ds, tiers = district
     policy = SamplingPolicy(max_visit_share=None, caps=NO_CAPS)
-    prep = _prepare(ds, tiers, policy, YEAR)
-    item = {str(x): i for i, x in enumerate(prep.items["item_id"])}
+    design = prepare(ds, tiers, policy, YEAR)
+    item = {str(x): i for i, x in enumerate(design.ctx.item_ids)}
     n_keys = 400
     same, across = [], []
     for k in range(n_keys):
-        d = _draw(prep, f"overlap#{k}")
-        sets = {i: set(d.chk_ent[d.chk_item == i].tolist()) for i in item.values()}
+        d = draw_once(design, f"overlap#{k}")
+        ent, it = d.checks.ent, d.checks.item
+        sets = {i: set(ent[it == i].tolist()) for i in item.values()}
         same.append(len(sets[item["F1"]] & sets[item["M1"]]))
         across.append(len(sets[item["M1"]] & sets[item["P1"]]))
     pools = {
-        i: dict(zip(prep.pools[i], prep.pool_pi[i], strict=True)) for i in item.values()
+        i: dict(zip(design.pools.pools[i], design.alloc.pool_pi[i], strict=True))
+        for i in item.values()
     }
     f1, m1, p1 = pools[item["F1"]], pools[item["M1"]], pools[item["P1"]]
     exp_same = sum(min(pi, m1[e]) for e, pi in f1.items() if e in m1)
@@ -268,24 +271,31 @@ def test_coordination_cuts_visits_against_uncoordinated_draw(
     n_keys = 300
     out = {}
     for mode in ("mix", "independent"):
-        prep = _prepare(
+        design = prepare(
             ds,
             tiers,
             SamplingPolicy(max_visit_share=None, caps=NO_CAPS, coordination=mode),
             YEAR,
         )
-        visits = np.array([len(_draw(prep, f"v#{k}").vis_ent) for k in range(n_keys)])
-        checks = np.array([len(_draw(prep, f"c#{k}").chk_ent) for k in range(n_keys)])
+        visits = np.array(
+            [len(draw_once(design, f"v#{k}").visits.ent) for k in range(n_keys)]
+        )
+        checks = np.array(
+            [len(draw_once(design, f"c#{k}").checks.ent) for k in range(n_keys)]
+        )
         out[mode] = (visits, checks)
     v_mix, c_mix = out["mix"]
     v_ind, c_ind = out["independent"]
     # expected visits: per entity and group, P(any item of the group draws it):
     # nested samples under a shared start (max pi), independent otherwise
-    prep = _prepare(ds, tiers, SamplingPolicy(max_visit_share=None, caps=NO_CAPS), YEAR)
-    pi = np.zeros((len(prep.uscc), len(prep.items)))
-    for i, (pool, p) in enumerate(zip(prep.pools, prep.pool_pi, strict=True)):
+    design = prepare(
+        ds, tiers, SamplingPolicy(max_visit_share=None, caps=NO_CAPS), YEAR
+    )
+    pools, ctx = design.pools, design.ctx
+    pi = np.zeros((len(pools.uscc), len(ctx.items)))
+    for i, (pool, p) in enumerate(zip(pools.pools, design.alloc.pool_pi, strict=True)):
         pi[pool, i] = p
-    groups = [np.flatnonzero(prep.item_group == g) for g in range(len(prep.groups))]
+    groups = [np.flatnonzero(ctx.item_group == g) for g in range(len(ctx.groups))]
     exp_mix = sum(pi[:, g].max(axis=1).sum() for g in groups)
     exp_ind = sum((1 - np.prod(1 - pi[:, g], axis=1)).sum() for g in groups)
     for got, exp in ((v_mix, exp_mix), (v_ind, exp_ind)):

@@ -321,3 +321,189 @@ def test_summary(district: Dataset) -> None:
     assert summ["indicator"].tolist()[-1] == "score"
     assert len(summ) == len(res.scorecard.indicators) + 1
     assert summ.loc[summ["indicator"] == "serious_illegal", "share_nonzero"].item() > 0
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+def test_profiles_are_the_data_files() -> None:
+    from creditsup.scoring import scorecard_profiles
+
+    files = sorted(
+        p.stem for p in (ROOT / "src" / "creditsup" / "profiles").glob("*.toml")
+    )
+    assert list(scorecard_profiles()) == files
+    assert "national" in scorecard_profiles()
+    assert default_scorecard(profile="national") == default_scorecard() == Scorecard()
+    with pytest.raises(ConfigError) as info:
+        default_scorecard(profile="atlantis")
+    text = str(info.value)
+    assert "'profile'" in text and "'atlantis'" in text
+    for name in scorecard_profiles():
+        assert repr(name) in text
+
+
+def test_default_configs_dump_unchanged() -> None:
+    """The national profile's JSON form is what the TOML file says."""
+    import tomllib
+
+    path = ROOT / "src" / "creditsup" / "profiles" / "national.toml"
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    dumped = default_scorecard().model_dump(mode="json")
+    assert dumped["name"] == data["name"] and dumped["version"] == data["version"]
+    assert [i["name"] for i in dumped["indicators"]] == [
+        i["name"] for i in data["indicators"]
+    ]
+    assert dumped["publicity"][0] == {
+        "kind": "penalty",
+        "months": 36,
+        "minor_months": 3,
+        "minor_max_severity": 1.0,
+    }
+
+
+@pytest.mark.parametrize(
+    ("model", "patch", "needles"),
+    [
+        (
+            "indicator",
+            {"edges": [1.0, float("inf")], "points": [0, 1, 2]},
+            ["'edges.1'", "inf"],
+        ),
+        ("indicator", {"lookback_days": 0}, ["'lookback_days'", "> 0", "Got 0"]),
+        ("indicator", {"monotone": "up"}, ["'monotone'", "'up'"]),
+        ("publicity", {"months": -1}, ["'months'", ">= 0", "Got -1"]),
+        (
+            "publicity",
+            {"minor_months": 3, "minor_max_severity": None},
+            ["'minor_max_severity'", "None"],
+        ),
+    ],
+)
+def test_config_errors_name_the_field_and_value(
+    model: str, patch: dict[str, object], needles: list[str]
+) -> None:
+    from creditsup.scoring import PublicityRule
+
+    if model == "indicator":
+        base = default_scorecard().indicator("penalties").model_dump()
+        cls: type[Indicator] | type[PublicityRule] = Indicator
+    else:
+        base = {"kind": "penalty", "months": 36}
+        cls = PublicityRule
+    with pytest.raises(ConfigError) as info:
+        cls(**{**base, **patch})
+    for needle in needles:
+        assert needle in str(info.value)
+
+
+def test_scorecard_rejects_duplicate_publicity_kinds() -> None:
+    rule = {"kind": "penalty", "months": 36}
+    with pytest.raises(ConfigError, match="each kind once"):
+        parse_config(Scorecard, {"publicity": [rule, rule]})
+
+
+# --------------------------------------------------------------------------- stages
+
+
+def test_prepare_arrays_applies_r21_and_restoration() -> None:
+    from creditsup.scoring.records import prepare_arrays
+
+    rec = _records(
+        [
+            {"uscc": U1, "kind": "penalty", "date": "2024-01-31", "severity": 1.0},
+            {"uscc": U1, "kind": "penalty", "date": "2024-01-31", "severity": 3.0},
+            {
+                "uscc": U2,
+                "kind": "complaint",
+                "date": "2024-05-01",
+                "restored_on": "2024-06-01",
+            },
+            {"uscc": "nobody", "kind": "complaint", "date": "2024-05-01"},
+        ]
+    )
+    prep = prepare_arrays(
+        Dataset(entities=_entities(), records=rec), default_scorecard()
+    )
+    ra = prep.rec
+    assert ra.ent.tolist() == [0, 0, 1, -1]
+    day = lambda s: int(np.datetime64(s, "D").astype(np.int64))  # noqa: E731
+    # minor penalty: 3 months, clipped to the month's end; serious: 36 months
+    assert ra.end[0] == day("2024-04-30") and ra.end[1] == day("2027-01-31")
+    assert ra.restored[2] == day("2024-06-01")
+    assert prep.n_ent == 3 and prep.est_day[0] == day("2010-05-01")
+
+
+def test_evaluate_indicators_equals_the_score_table() -> None:
+    from creditsup.scoring.indicators import evaluate_indicators, points_matrix
+    from creditsup.scoring.records import prepare_arrays
+    from creditsup.scoring.result import units_as_of
+
+    rec = _records(
+        [
+            {"uscc": U1, "kind": "complaint", "date": "2025-01-10"},
+            {"uscc": U1, "kind": "complaint", "date": "2025-02-10"},
+            {"uscc": U2, "kind": "penalty", "date": "2024-02-10", "severity": 2.0},
+        ]
+    )
+    ds = Dataset(entities=_entities(), records=rec)
+    sc = default_scorecard()
+    prep = prepare_arrays(ds, sc)
+    unit_ent, unit_day = units_as_of(ds, prep, to_day_(T))
+    # units follow the uscc order: U2 < U1 < U3
+    assert unit_ent.tolist() == [1, 0, 2] and (unit_day == to_day_(T)).all()
+    ev = evaluate_indicators(ds, sc, prep, unit_ent, unit_day)
+    res = score_entities(ds, as_of=T)
+    assert ev.values["complaints"].tolist() == res.details["complaints"].tolist()
+    assert ev.values["complaints"].tolist() == [0.0, 2.0, 0.0]
+    pts = points_matrix(sc, ev, len(unit_ent))
+    assert np.allclose(pts.sum(axis=0), res.table["score"])
+    # one unit, a day before the complaints: none counted
+    early = evaluate_indicators(
+        ds, sc, prep, np.array([0]), np.array([to_day_("2025-01-01")])
+    )
+    assert early.values["complaints"].tolist() == [0.0]
+
+
+def test_units_as_of_skips_entities_not_yet_established() -> None:
+    from creditsup.scoring.records import prepare_arrays
+    from creditsup.scoring.result import units_as_of
+
+    ent = _entities().iloc[::-1].reset_index(drop=True)  # not sorted by uscc
+    ds = Dataset(entities=ent)
+    prep = prepare_arrays(ds, default_scorecard())
+    unit_ent, _ = units_as_of(ds, prep, to_day_("2019-01-01"))
+    assert ent["uscc"].iloc[unit_ent].tolist() == sorted([U1, U2])
+
+
+def to_day_(value: object) -> np.int64:
+    from creditsup.scoring import to_day
+
+    return to_day(value)  # type: ignore[arg-type]
+
+
+def test_a_new_profile_is_one_more_data_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from creditsup.scoring import _profiles, scorecard_profiles
+    from creditsup.scoring.scorecard import default_scorecard as load
+
+    src = ROOT / "src" / "creditsup" / "profiles" / "national.toml"
+    text = src.read_text(encoding="utf-8")
+    (tmp_path / "national.toml").write_text(text, encoding="utf-8")
+    (tmp_path / "city.toml").write_text(
+        text.replace('name = "national"', 'name = "city"', 1), encoding="utf-8"
+    )
+    (tmp_path / "notes.txt").write_text("not a profile", encoding="utf-8")
+    monkeypatch.setattr(_profiles, "_folder", lambda: tmp_path)
+    for fn in (_profiles.profile_names, _profiles.profile_data, load):
+        fn.cache_clear()
+    try:
+        assert scorecard_profiles() == ("city", "national")
+        city = load(profile="city")
+        assert city.name == "city" and city.indicators == load().indicators
+    finally:
+        monkeypatch.undo()
+        for fn in (_profiles.profile_names, _profiles.profile_data, load):
+            fn.cache_clear()
+    assert "city" not in scorecard_profiles()

@@ -10,7 +10,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from creditsup import uscc
 from creditsup._calibration import outcome_rates
 from creditsup.config import parse_config
 from creditsup.exceptions import ConfigError
@@ -26,11 +25,9 @@ from creditsup.tiers import (
     tier_cutoffs,
     write_scores,
 )
+from strategies import AS_OF, IDS, NEGATIVE
+from strategies import record_districts as districts
 
-AS_OF = pd.Timestamp("2025-12-31")
-IDS = sorted(uscc.generate(30, rng=np.random.default_rng(42)).tolist())
-NEGATIVE = sorted(default_scorecard().negative_kinds())
-ALL_KINDS = [*NEGATIVE, "tax_credit", "honor"]
 POLICIES = [
     TierPolicy(),
     TierPolicy(method="cutoff", cutoffs=(8.0, 20.0, 45.0)),
@@ -54,7 +51,7 @@ def test_policy_defaults_and_validation() -> None:
     bad = [
         (
             {"shares": [0.5, 0.5, 0.5, -0.5]},
-            "The 'share' for tier 'D' must be in [0, 1]",
+            "The 'shares.3' of TierPolicy must be >= 0. Got -0.5 instead.",
         ),
         ({"shares": [0.2, 0.2, 0.2, 0.2]}, "sum to 1"),
         ({"tiers": ["A", "B"]}, "'tiers'"),
@@ -104,34 +101,6 @@ def _frame(rows: list[dict[str, object]]) -> pd.DataFrame:
         df[c] = pd.to_datetime(df[c])
     df["severity"] = df["severity"].astype(float)
     return df
-
-
-@st.composite
-def districts(draw: st.DrawFn) -> tuple[int, list[dict[str, object]]]:
-    n = draw(st.integers(3, 25))
-    rows = draw(
-        st.lists(
-            st.fixed_dictionaries(
-                {
-                    "uscc": st.sampled_from(IDS[:n]),
-                    "kind": st.sampled_from(ALL_KINDS),
-                    "date": st.integers(-1500, 30).map(
-                        lambda d: AS_OF + pd.Timedelta(days=d)
-                    ),
-                    "severity": st.sampled_from([1.0, 2.0, 3.0, np.nan]),
-                    "value": st.sampled_from(["A", "B", "C", "D", None]),
-                    "restored_on": st.one_of(
-                        st.none(),
-                        st.integers(-600, 60).map(
-                            lambda d: AS_OF + pd.Timedelta(days=d)
-                        ),
-                    ),
-                }
-            ),
-            max_size=60,
-        )
-    )
-    return n, rows
 
 
 def _tiers(n: int, rows: list[dict[str, object]], policy: TierPolicy) -> pd.Series:
@@ -326,3 +295,84 @@ def test_five_tiers_and_scores_equal_to_score_entities(district: Dataset) -> Non
     assert (res.table["tier"].to_numpy()[si] == "E").all()
     plain = score_entities(district, as_of="2026-03-31")
     pd.testing.assert_series_equal(res.table["score"], plain.table["score"])
+
+
+# --------------------------------------------------------------------------- stages
+
+
+@pytest.mark.parametrize(
+    ("model", "data", "needles"),
+    [
+        (
+            TierPolicy,
+            {"shares": [0.2, 0.6, 0.15, 1.05]},
+            ["'shares.3'", "<= 1", "1.05"],
+        ),
+        (TierPolicy, {"method": "median"}, ["'method'", "'median'"]),
+        (TierOverride, {"name": "x", "kinds": [], "min_tier": "C"}, ["'kinds'", "[]"]),
+        (
+            TierOverride,
+            {"name": "x", "kinds": ["penalty"], "min_listed_days": -3},
+            ["'min_listed_days'", ">= 0", "-3"],
+        ),
+        (TierOverride, {"name": "Bad", "kinds": ["penalty"]}, ["'name'", "'Bad'"]),
+    ],
+)
+def test_config_errors_name_the_field_and_value(
+    model: type[TierPolicy] | type[TierOverride],
+    data: dict[str, object],
+    needles: list[str],
+) -> None:
+    with pytest.raises(ConfigError) as info:
+        model(**data)
+    for needle in needles:
+        assert needle in str(info.value)
+
+
+def test_tier_labels_come_from_the_schema_vocabulary() -> None:
+    from creditsup.schemas import TIERS
+
+    assert TierPolicy().tiers == TIERS[:4]
+    assert TierPolicy(tiers=TIERS).tiers == TIERS
+    assert TierPolicy().model_dump(mode="json")["shares"] == [0.2, 0.6, 0.15, 0.05]
+
+
+def test_apply_overrides_alone() -> None:
+    from creditsup.tiers import apply_overrides
+
+    pol = TierPolicy(tiers=("A", "B", "C", "D", "E"))  # abnormal -> C, serious -> E
+    score_idx = np.array([0, 3, 4, 1, 2])
+    serious = np.array([False, False, False, True, False])
+    abnormal = np.array([True, True, False, True, True])
+    idx, why = apply_overrides(score_idx, [serious, abnormal], pol)
+    assert idx.tolist() == [2, 3, 4, 4, 2]
+    # the score's own tier D beats the abnormal floor C; C equals it: abnormal
+    assert why.tolist() == [1, -1, -1, 0, 1]
+    none, reason = apply_overrides(score_idx, [], TierPolicy(overrides=()))
+    assert none.tolist() == score_idx.tolist() and (reason == -1).all()
+
+
+def test_override_flags_alone() -> None:
+    from creditsup.tiers import override_flags
+
+    rows = [
+        {"uscc": IDS[0], "kind": "abnormal_list", "date": "2025-06-01"},
+        {"uscc": IDS[1], "kind": "serious_illegal_list", "date": "2026-01-05"},
+        {
+            "uscc": IDS[2],
+            "kind": "abnormal_list",
+            "date": "2025-01-01",
+            "restored_on": "2025-03-01",
+        },
+    ]
+    ds = Dataset(entities=_entities(3), records=_frame(rows))
+    flags = override_flags(
+        ds,
+        TierPolicy(),
+        scorecard=default_scorecard(),
+        unit_ent=np.arange(3),
+        unit_day=np.full(3, int(np.datetime64("2025-12-31", "D").astype(np.int64))),
+    )
+    serious, abnormal = flags
+    assert serious.tolist() == [False, False, False]  # listed after the date
+    assert abnormal.tolist() == [True, False, False]  # the third was restored

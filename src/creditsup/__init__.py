@@ -45,14 +45,13 @@ if TYPE_CHECKING:
     from creditsup.io import read_dataset, read_table, write_dataset
     from creditsup.plan import (
         InspectionPlan,
-        Policy,
         build_plan,
         compute_commitment,
         load_plan,
-        load_policy,
         redraw_plan,
         verify_plan,
     )
+    from creditsup.policy import Policy, load_policy, policy_template
     from creditsup.sampling import (
         DrawResult,
         SamplingPolicy,
@@ -70,6 +69,7 @@ if TYPE_CHECKING:
         ScoreResult,
         default_scorecard,
         score_entities,
+        scorecard_profiles,
     )
     from creditsup.tiers import TierPolicy, TierResult, assign_tiers, rate_entities
 
@@ -86,7 +86,7 @@ _LAZY: dict[str, str] = {
     "DrawResult": "creditsup.sampling",
     "InfeasiblePlanError": "creditsup.exceptions",
     "InspectionPlan": "creditsup.plan",
-    "Policy": "creditsup.plan",
+    "Policy": "creditsup.policy",
     "SamplingPolicy": "creditsup.sampling",
     "ScoreResult": "creditsup.scoring",
     "Scorecard": "creditsup.scoring",
@@ -105,7 +105,9 @@ _LAZY: dict[str, str] = {
     "load_config": "creditsup.config",
     "load_dataset": "creditsup.schemas",
     "load_plan": "creditsup.plan",
-    "load_policy": "creditsup.plan",
+    "load_policy": "creditsup.policy",
+    "policy_template": "creditsup.policy",
+    "scorecard_profiles": "creditsup.scoring",
     "rate_entities": "creditsup.tiers",
     "read_dataset": "creditsup.io",
     "read_table": "creditsup.io",
@@ -169,12 +171,14 @@ __all__ = [
     "load_dataset",
     "load_plan",
     "load_policy",
+    "policy_template",
     "rate_entities",
     "read_dataset",
     "read_table",
     "redraw",
     "redraw_plan",
     "score_entities",
+    "scorecard_profiles",
     "synthetic_district",
     "synthetic_tables",
     "validate_dataset",

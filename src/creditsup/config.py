@@ -37,6 +37,7 @@ _TYPES = {
     "int_from_float": "an integer",
     "float_parsing": "a number",
     "float_type": "a number",
+    "finite_number": "a finite number",
     "bool_parsing": "true or false",
     "bool_type": "true or false",
     "string_type": "text",
@@ -63,14 +64,12 @@ def _describe(err: Mapping[str, Any]) -> str:
         return "is not a known option"
     if kind == "missing":
         return "is required"
-    if kind == "literal_error":
+    if kind in ("literal_error", "enum"):
         return f"must be one of {ctx.get('expected')}"
-    if kind in ("too_short", "too_long"):
-        return (
-            str(err["msg"])
-            .replace("List", "must be a list")
-            .replace("Tuple", "must be a list")
-        )
+    if kind == "too_short":
+        return f"must have at least {ctx.get('min_length')} item(s)"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} item(s)"
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         if msg.startswith(prefix):
@@ -176,18 +175,60 @@ def parse_config(model: type[M], data: dict[str, Any]) -> M:
         raise _config_error(model, exc) from None
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _check_ints(data: Any, where: str = "") -> None:
+    """Refuse integers beyond 64 bits: they cannot be a count, a size or a seed."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            _check_ints(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            _check_ints(v, f"{where}[{i}]")
+    elif isinstance(data, int) and not isinstance(data, bool):
+        if not _INT64[0] <= data <= _INT64[1]:
+            raise ConfigError(
+                f"The '{where}' must be a 64-bit integer. Got {data} instead."
+            )
+
+
 def load_config(path: str | Path, model: type[M]) -> M:
-    """Load a TOML file into a frozen config ``model``."""
+    """Load a TOML file into a frozen config ``model``.
+
+    Raises
+    ------
+    ConfigError
+        The file is missing, a folder, not UTF-8 TOML, empty, or a value is
+        invalid (one line per problem, naming the key and the value).
+    """
     p = Path(path)
     try:
-        with p.open("rb") as fh:
-            data = tomllib.load(fh)
+        raw = p.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"The policy file {str(p)!r} does not exist.") from None
+    except IsADirectoryError:
+        raise ConfigError(f"The policy file {str(p)!r} is a folder.") from None
+    except OSError as exc:
+        raise ConfigError(
+            f"The policy file {str(p)!r} cannot be read: {exc.strerror}."
+        ) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError:
+        raise ConfigError(
+            f"The policy file {str(p)!r} is not a text file (UTF-8 TOML expected)."
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"The policy file {str(p)!r} is not valid TOML: {exc}"
         ) from None
+    if not data:
+        raise ConfigError(
+            f"The policy file {str(p)!r} is empty. Start from "
+            "'creditsup policy-template', or omit --policy for the default policy."
+        )
+    _check_ints(data)
     return parse_config(model, data)
 
 

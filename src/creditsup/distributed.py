@@ -10,6 +10,25 @@ numbers, and
   ``n_h`` smallest of those: the result equals the single-machine selection,
   whatever the partitioning.
 
+:func:`creditsup.sampling.draw_partitioned` with ``partitions=ddf.to_delayed()``
+and ``mapper=``:func:`dask_mapper` runs the whole ``draw_visits`` this way,
+through the stages of :mod:`creditsup.sampling`:
+
+1. driver: ``build_context`` -- items, ratios, caps, the tiers frame and
+   the history (validated and hashed once), inspector capacity;
+2. **per partition**: ``eligible_pools`` -- join to tiers and history,
+   exclusions, candidate pools with nominal probabilities;
+3. driver: ``merge_pools`` (USCC order) and ``allocate`` (budget factor,
+   SRSWOR sizes ``n_h``);
+4. **per partition**: ``select_candidates`` -- PRNs, Poisson-PRN checks, the
+   partition's ``n_h`` smallest per stratum, coverage candidates;
+5. driver: ``merge_candidates`` (global SRSWOR cut, coverage),
+   ``merge_visits``, ``cap_visits``, months, tables and ledger.
+
+The driver holds the per-entity results of the partitions (a few arrays per
+entity and per candidate pool): what a merge in USCC order needs so that the
+float sums of the outputs are those of the single-machine draw.
+
 The functions take and return Dask DataFrames (or a pandas frame for the
 small SRSWOR result) and never import Dask at module import time.
 
@@ -31,25 +50,29 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
 
-from creditsup._prn import prn_key
 from creditsup._random import keyed_uint64, to_uniform
 from creditsup.exceptions import MissingDependencyError
+from creditsup.sampling._prn import prn_key
 
-__all__ = ["poisson_prn", "prn_column", "srswor_prn"]
+__all__ = ["dask_mapper", "poisson_prn", "prn_column", "srswor_prn"]
+
+R = TypeVar("R")
 
 
-def _dd() -> Any:
+def _dask() -> Any:
+    """The ``dask`` package, with its DataFrame module loaded."""
     try:
-        import dask.dataframe as dd
+        import dask
+        import dask.dataframe
     except ImportError:
         raise MissingDependencyError("dask", "dask") from None
-    return dd
+    return dask
 
 
 def _shifted(
@@ -75,7 +98,7 @@ def prn_column(
     ``prn_key(seed, year, label)`` (shifted by ``start``), whatever the
     partitioning.
     """
-    _dd()
+    _dask()
     key = prn_key(seed, year, label)
 
     def add(part: pd.DataFrame) -> pd.DataFrame:
@@ -100,7 +123,7 @@ def poisson_prn(
     Each row is selected with probability exactly ``π``, independently of the
     other rows and of the partitioning.
     """
-    _dd()
+    _dask()
     key = prn_key(seed, year, label)
 
     def select(part: pd.DataFrame) -> pd.DataFrame:
@@ -128,7 +151,7 @@ def srswor_prn(
     identifier). The result is the exact single-machine selection, sorted by
     stratum and identifier.
     """
-    _dd()
+    _dask()
     key = prn_key(seed, year, label)
     wanted = {str(k): int(v) for k, v in n_by_stratum.items()}
 
@@ -151,3 +174,29 @@ def srswor_prn(
         .sort_values([stratum, column], kind="stable")
         .reset_index(drop=True)
     )
+
+
+def dask_mapper(fn: Callable[[Any], R], items: Sequence[Any], /) -> list[R]:
+    """Run ``fn`` on every item as one Dask task each; results in order.
+
+    Items may be Dask ``Delayed`` objects, such as the partitions of a Dask
+    DataFrame (``ddf.to_delayed()``). This is the
+    :class:`~creditsup.sampling.pipeline.Mapper` that runs the per-entity
+    stages of :func:`creditsup.sampling.draw_partitioned` on Dask (see the
+    module docstring); the result is exactly that of ``draw_visits``.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> from creditsup.sampling import draw_partitioned, draw_visits
+    >>> from creditsup.sampling._examples import tiny_draw_inputs
+    >>> ds, tiers = tiny_draw_inputs()
+    >>> ddf = dd.from_pandas(ds.entities, npartitions=3)
+    >>> res = draw_partitioned(ds, tiers, year=2027, seed="demo",
+    ...                        partitions=ddf.to_delayed(), mapper=dask_mapper)
+    >>> res.visits.equals(draw_visits(ds, tiers, year=2027, seed="demo").visits)
+    True
+    """
+    dask = _dask()
+    tasks = [dask.delayed(fn)(dask.delayed(x, traverse=False)) for x in items]
+    return list(dask.compute(*tasks))

@@ -7,6 +7,8 @@ and carries a stable ``code`` that a CLI or a user interface can translate::
      ├── ConfigError             (ValueError)    code="config"
      ├── DataValidationError     (ValueError)    code="data_validation"
      ├── DataReadError           (ValueError)    code="data_read"
+     ├── UnsafeOutputError       (ValueError)    code="unsafe_output"
+     ├── OutputBusyError         (RuntimeError)  code="output_busy"
      ├── InfeasiblePlanError     (RuntimeError)  code="infeasible"
      ├── SolverError             (RuntimeError)  code="solver"
      ├── VerificationError       (RuntimeError)  code="verification"
@@ -31,7 +33,9 @@ __all__ = [
     "DataValidationError",
     "InfeasiblePlanError",
     "MissingDependencyError",
+    "OutputBusyError",
     "SolverError",
+    "UnsafeOutputError",
     "VerificationError",
 ]
 
@@ -55,6 +59,27 @@ class DataReadError(CreditsupError, ValueError):
     """A dataset file cannot be found, opened or parsed."""
 
     code = "data_read"
+
+
+class UnsafeOutputError(CreditsupError, ValueError):
+    """An output path would replace something creditsup did not write."""
+
+    code = "unsafe_output"
+
+
+class OutputBusyError(CreditsupError, RuntimeError):
+    """Another creditsup run is writing the same output."""
+
+    code = "output_busy"
+
+
+def _excel_row(row: object) -> str:
+    """A 0-based data row as Excel shows it (the header is row 1)."""
+    try:
+        n = int(str(row))
+    except ValueError:
+        return str(row)
+    return "-" if n < 0 else str(n + 2)
 
 
 class DataValidationError(CreditsupError, ValueError):
@@ -88,7 +113,7 @@ class DataValidationError(CreditsupError, ValueError):
         summary = ", ".join(f"{rule}: {k}" for rule, k in counts.items())
         head = self.failure_cases.head(10)
         lines = [
-            f"- {r.table} row {r.row}, column '{r.column}': {r.message}"
+            f"- {r.table} row {_excel_row(r.row)}, column '{r.column}': {r.message}"
             for r in head.itertuples(index=False)
         ]
         more = f"\n... and {n - len(head)} more" if n > len(head) else ""

@@ -8,8 +8,10 @@ number; :mod:`creditsup.schemas` then parses the typed columns.
 
 from __future__ import annotations
 
+import csv
+import datetime as _dt
+import io
 import logging
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -17,11 +19,13 @@ from typing import Literal
 import pandas as pd
 
 from creditsup.exceptions import DataReadError, MissingDependencyError
+from creditsup.outputs import replace_folder, write_atomic
 
 __all__ = [
     "TABLE_NAMES",
     "csv_bytes",
-    "fsync_dir",
+    "dataset_files",
+    "inert_cells",
     "read_dataset",
     "read_table",
     "write_atomic",
@@ -36,6 +40,37 @@ TABLE_NAMES = ("entities", "records", "inspectors", "conflicts", "items", "histo
 _SUFFIXES = (".parquet", ".csv", ".xlsx")
 
 
+def _gb2312_share(text: str) -> float:
+    """Share of the non-ASCII characters of ``text`` that GB2312 can encode."""
+    wide = [c for c in text if ord(c) > 0x7F]
+    if not wide:
+        return 1.0
+    ok = sum(1 for c in wide if c.encode("gb2312", errors="ignore"))
+    return ok / len(wide)
+
+
+def _check_not_big5(path: Path) -> None:
+    """Refuse a Big5 (Traditional Chinese) file that GB18030 would turn to mojibake.
+
+    GB18030 decodes almost any byte string, so a Big5 file "succeeds" as
+    garbage. Real GB text is almost all GB2312 characters; Big5 bytes read as
+    GB18030 are not (about half are rare or non-Chinese characters).
+    """
+    head = path.read_bytes()[:65536]
+    text = head.decode("gb18030", errors="replace")
+    wide = sum(1 for c in text if ord(c) > 0x7F)
+    if wide < 4 or _gb2312_share(text) >= 0.7:
+        return
+    try:
+        head.decode("big5")
+    except UnicodeDecodeError:
+        return
+    raise DataReadError(
+        f"The file {str(path)!r} looks like Big5 (Traditional Chinese), not GB18030; "
+        "save it as UTF-8 (in Excel: Save As, 'CSV UTF-8')."
+    )
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     opts: dict[str, object] = {
         "dtype": str,
@@ -46,12 +81,70 @@ def _read_csv(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, encoding="utf-8-sig", **opts)  # type: ignore[call-overload,no-any-return]
     except UnicodeDecodeError:
         logger.info("%s is not UTF-8; reading it as GB18030", path)
+    _check_not_big5(path)
     try:
         return pd.read_csv(path, encoding="gb18030", **opts)  # type: ignore[call-overload,no-any-return]
     except UnicodeDecodeError as exc:
         raise DataReadError(
             f"Cannot decode {str(path)!r}: it is neither UTF-8 nor GB18030 ({exc})."
         ) from None
+
+
+def _check_headers(path: Path, df: pd.DataFrame, header: list[str]) -> pd.DataFrame:
+    """Refuse a table whose header names a column twice (pandas would rename one)."""
+    names = [str(h).strip() for h in header]
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in seen:
+            raise DataReadError(
+                f"The file {str(path)!r} has the column '{name}' twice (columns "
+                f"{seen[name] + 1} and {i + 1}); keep one."
+            )
+        seen[name] = i
+    return df
+
+
+def _cell_text(v: object) -> object:
+    """A spreadsheet cell as text; a number of 15+ digits as Excel shows it.
+
+    Excel keeps 15 significant digits: a USCC typed into a number cell is
+    already truncated, so it is shown in scientific notation, which the USCC
+    check reports as Excel-mangled instead of as a wrong check character.
+    """
+    if v is None or isinstance(v, str) or isinstance(v, bool):
+        return v
+    if isinstance(v, int | float):
+        if v != v:  # NaN: an empty cell
+            return None
+        if abs(v) >= 1e15:
+            return f"{float(v):.14E}"
+        return str(int(v)) if float(v).is_integer() else repr(float(v))
+    if isinstance(v, _dt.datetime | _dt.date):
+        return v.strftime("%Y-%m-%d")
+    return str(v)
+
+
+def _xlsx_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Every column of a sheet read with cell types, as text."""
+    out = pd.DataFrame(index=df.index)
+    for col in df.columns:
+        out[col] = df[col].map(_cell_text).astype(object)
+    return out
+
+
+def _raw_header(path: Path, suffix: str) -> list[str]:
+    if suffix == ".csv":
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                with path.open(encoding=enc, newline="") as fh:
+                    return next(csv.reader(fh), [])
+            except UnicodeDecodeError:
+                continue
+        return []
+    if suffix == ".xlsx":
+        head = pd.read_excel(path, header=None, nrows=1, dtype=str)
+        return [str(v) for v in head.iloc[0].tolist()] if len(head) else []
+    return []
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -79,7 +172,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
     suffix = p.suffix.lower()
     try:
         if suffix == ".csv":
-            return _read_csv(p)
+            return _check_headers(p, _read_csv(p), _raw_header(p, suffix))
         if suffix == ".parquet":
             return pd.read_parquet(p)
         if suffix == ".xlsx":
@@ -87,7 +180,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 import openpyxl  # noqa: F401
             except ImportError:
                 raise MissingDependencyError("openpyxl", "excel") from None
-            return pd.read_excel(p, dtype=str, keep_default_na=False, na_values=[""])
+            df = pd.read_excel(p, dtype=object, keep_default_na=False, na_values=[""])
+            return _check_headers(p, _xlsx_text(df), _raw_header(p, suffix))
     except (DataReadError, MissingDependencyError):
         raise
     except Exception as exc:  # pandas/pyarrow/openpyxl raise many types
@@ -147,6 +241,35 @@ def _to_text_frame(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+_FORMULA_START = r"^[=+\-@\t\r]"
+
+
+def inert_cells(df: pd.DataFrame) -> pd.DataFrame:
+    """Text cells that a spreadsheet would run as a formula, made inert (OWASP).
+
+    A cell that begins with ``=``, ``+``, ``-``, ``@``, tab or carriage return
+    gets a leading ``'``, so that Excel or WPS shows it as text instead of
+    evaluating it (CSV injection). Returns a new frame; numbers are untouched.
+
+    Examples
+    --------
+    >>> inert_cells(pd.DataFrame({"name": ["=cmd|' /C calc'!A1", "ok"], "n": [-1, 2]}))
+                      name  n
+    0  '=cmd|' /C calc'!A1 -1
+    1                   ok  2
+    """
+    out = df.copy()
+    for col in out.columns:
+        s = out[col]
+        if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
+            continue
+        text = s.astype("string")
+        hit = text.str.contains(_FORMULA_START, regex=True).fillna(False).astype(bool)
+        if bool(hit.any()):
+            out[col] = s.where(~hit, "'" + text)
+    return out
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """The one CSV encoding of creditsup: UTF-8 with BOM, ``\\n`` line endings.
 
@@ -162,39 +285,6 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
     return "\ufeff".encode() + text.encode("utf-8")
 
 
-def fsync_dir(path: str | Path) -> None:
-    """Flush a folder's entry table to disk (after a rename inside it)."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory fds
-        return
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file, fsync, rename.
-
-    A reader sees the old file or the new one, never a half-written file, even
-    if the process is killed in between.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-    try:
-        with tmp.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        fsync_dir(target.parent)
-    finally:
-        if tmp.exists():  # pragma: no cover - only after a failed write
-            tmp.unlink()
-
-
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     """Write a frame as UTF-8-with-BOM CSV (Excel-friendly), dates as ISO text.
 
@@ -204,25 +294,39 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     write_atomic(path, csv_bytes(_to_text_frame(df)))
 
 
+def dataset_files(
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    fmt: Literal["csv", "parquet", "xlsx"] = "csv",
+) -> dict[str, bytes]:
+    """The files of a dataset folder as bytes, one ``<table>.<fmt>`` each."""
+    files: dict[str, bytes] = {}
+    for name, df in tables.items():
+        if fmt == "csv":
+            files[f"{name}.csv"] = csv_bytes(_to_text_frame(df))
+            continue
+        buf = io.BytesIO()
+        if fmt == "parquet":
+            df.to_parquet(buf, index=False)
+        else:
+            try:
+                import openpyxl  # noqa: F401
+            except ImportError:
+                raise MissingDependencyError("openpyxl", "excel") from None
+            _to_text_frame(df).to_excel(buf, index=False)
+        files[f"{name}.{fmt}"] = buf.getvalue()
+    return files
+
+
 def write_dataset(
     tables: Mapping[str, pd.DataFrame],
     folder: str | Path,
     *,
     fmt: Literal["csv", "parquet", "xlsx"] = "csv",
 ) -> Path:
-    """Write tables into a dataset folder, one ``<table>.<fmt>`` file each."""
-    root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    for name, df in tables.items():
-        target = root / f"{name}.{fmt}"
-        if fmt == "csv":
-            write_csv(df, target)
-        elif fmt == "parquet":
-            df.to_parquet(target, index=False)
-        else:
-            try:
-                import openpyxl  # noqa: F401
-            except ImportError:
-                raise MissingDependencyError("openpyxl", "excel") from None
-            _to_text_frame(df).to_excel(target, index=False)
-    return root
+    """Write tables as a dataset folder, one ``<table>.<fmt>`` file each.
+
+    The folder is written atomically and only over a new or empty folder or a
+    dataset folder creditsup wrote (see :mod:`creditsup.outputs`).
+    """
+    return replace_folder(folder, dataset_files(tables, fmt=fmt), kind="dataset")

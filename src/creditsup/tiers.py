@@ -23,10 +23,11 @@ entity's score never lowers its tier, and lowering it never raises its tier
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -47,6 +48,7 @@ from creditsup.scoring import (
     score_entities,
     to_day,
 )
+from creditsup.scoring._arrays import BoolArray, IntArray
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -56,7 +58,9 @@ __all__ = [
     "TierOverride",
     "TierPolicy",
     "TierResult",
+    "apply_overrides",
     "assign_tiers",
+    "override_flags",
     "rate_entities",
     "tier_cutoffs",
     "write_scores",
@@ -64,7 +68,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_ALL_TIERS = TIERS
+#: A share of the entities (a tier's target share).
+Share = Annotated[float, Field(ge=0, le=1)]
 _DEFAULT_SHARES = {4: (0.20, 0.60, 0.15, 0.05), 5: (0.20, 0.55, 0.15, 0.07, 0.03)}
 #: Columns of ``scores.csv`` (contract.md §3).
 SCORES_COLUMNS = ("uscc", "score", "tier", "tier_reason", "reasons")
@@ -134,7 +139,7 @@ class TierPolicy(FrozenModel):
 
     tiers: tuple[str, ...] = ("A", "B", "C", "D")
     method: Literal["quantile", "cutoff"] = "quantile"
-    shares: tuple[float, ...] = ()
+    shares: tuple[Share, ...] = ()
     cutoffs: tuple[float, ...] = ()
     overrides: tuple[TierOverride, ...] = Field(default_factory=_default_overrides)
 
@@ -142,7 +147,7 @@ class TierPolicy(FrozenModel):
     @classmethod
     def _fill_shares(cls, data: Any) -> Any:
         if isinstance(data, dict) and not data.get("shares"):
-            n = len(data.get("tiers", _ALL_TIERS[:4]))
+            n = len(data.get("tiers", TIERS[:4]))
             if n in _DEFAULT_SHARES:
                 data = {**data, "shares": _DEFAULT_SHARES[n]}
         return data
@@ -150,7 +155,7 @@ class TierPolicy(FrozenModel):
     @model_validator(mode="after")
     def _check(self) -> TierPolicy:
         n = len(self.tiers)
-        if self.tiers not in (_ALL_TIERS[:4], _ALL_TIERS):
+        if self.tiers not in (TIERS[:4], TIERS):
             raise ValueError(
                 "The 'tiers' of TierPolicy must be ('A', 'B', 'C', 'D') or "
                 f"('A', 'B', 'C', 'D', 'E'). Got {self.tiers} instead."
@@ -160,11 +165,6 @@ class TierPolicy(FrozenModel):
                 f"The 'shares' of TierPolicy must have one value per tier ({n}). Got "
                 f"{len(self.shares)} instead."
             )
-        for t, s in zip(self.tiers, self.shares, strict=True):
-            if not 0.0 <= s <= 1.0:
-                raise ValueError(
-                    f"The 'share' for tier '{t}' must be in [0, 1]. Got {s} instead."
-                )
         if abs(sum(self.shares) - 1.0) > 1e-6:
             raise ValueError(
                 f"The 'shares' of TierPolicy must sum to 1. Got {sum(self.shares):g} "
@@ -289,6 +289,57 @@ class TierResult:
         return pd.DataFrame(rows)
 
 
+def override_flags(
+    dataset: Dataset,
+    policy: TierPolicy,
+    *,
+    scorecard: Scorecard,
+    unit_ent: IntArray,
+    unit_day: IntArray,
+) -> list[BoolArray]:
+    """Per override of ``policy``: whether each unit (entity row, day) has a
+    live record that triggers it (:func:`creditsup.scoring.active_flags`)."""
+    return [
+        active_flags(
+            dataset,
+            kinds=ov.kinds,
+            unit_ent=unit_ent,
+            unit_day=unit_day,
+            scorecard=scorecard,
+            min_days=ov.min_listed_days,
+        )
+        for ov in policy.overrides
+    ]
+
+
+def apply_overrides(
+    score_idx: IntArray, flags: Sequence[BoolArray], policy: TierPolicy
+) -> tuple[IntArray, IntArray]:
+    """Lift tier indices to the overrides' floors.
+
+    Returns the final tier index of each unit and the override that set it
+    (its position in ``policy.overrides``; -1 = the score did). An override
+    names the tier when its floor is at least the score's tier; of several,
+    the one with the highest floor, then the first.
+
+    Examples
+    --------
+    >>> pol = TierPolicy()  # serious_illegal -> top (3), abnormal -> C (2)
+    >>> idx, why = apply_overrides(np.array([0, 1, 3]),
+    ...     [np.array([False, False, True]), np.array([True, True, True])], pol)
+    >>> idx.tolist(), why.tolist()
+    ([2, 2, 3], [1, 1, 0])
+    """
+    idx = np.asarray(score_idx, dtype=np.int64)
+    reason = np.full(len(idx), -1, dtype=np.int64)
+    for j, (ov, flag) in enumerate(zip(policy.overrides, flags, strict=True)):
+        floor = policy.tier_index(ov.min_tier)
+        better = flag & (floor >= score_idx) & ((reason < 0) | (floor > idx))
+        reason[better] = j
+        idx = np.where(flag, np.maximum(idx, floor), idx)
+    return idx, reason
+
+
 def assign_tiers(
     scores: ScoreResult,
     dataset: Dataset,
@@ -329,27 +380,17 @@ def assign_tiers(
     tab = scores.table
     score = tab["score"].to_numpy(dtype=np.float64)
     cuts = tier_cutoffs(score, pol)
-    idx = np.searchsorted(np.asarray(cuts, dtype=np.float64), score, side="right")
-    idx = idx.astype(np.int64)
-    score_idx = idx.copy()
-    reason = np.full(len(tab), -1, dtype=np.int64)
-    if pol.overrides and len(tab):
-        unit_ent = lookup(dataset.entities["uscc"], tab["uscc"])
-        unit_day = np.full(len(tab), day, dtype=np.int64)
-        for j, ov in enumerate(pol.overrides):
-            flag = active_flags(
-                dataset,
-                kinds=ov.kinds,
-                unit_ent=unit_ent,
-                unit_day=unit_day,
-                scorecard=scores.scorecard,
-                min_days=ov.min_listed_days,
-            )
-            floor = pol.tier_index(ov.min_tier)
-            hit = flag & (floor >= score_idx)
-            better = hit & ((reason < 0) | (floor > idx))
-            reason[better] = j
-            idx = np.where(flag, np.maximum(idx, floor), idx)
+    score_idx = np.searchsorted(np.asarray(cuts, dtype=np.float64), score, side="right")
+    flags: list[BoolArray] = []
+    if pol.overrides:
+        flags = override_flags(
+            dataset,
+            pol,
+            scorecard=scores.scorecard,
+            unit_ent=lookup(dataset.entities["uscc"], tab["uscc"]),
+            unit_day=np.full(len(tab), day, dtype=np.int64),
+        )
+    idx, reason = apply_overrides(score_idx.astype(np.int64), flags, pol)
     names = ["score", *(o.name for o in pol.overrides)]
     table = pd.DataFrame(
         {
@@ -382,12 +423,24 @@ def rate_entities(
     --------
     >>> import pandas as pd
     >>> from creditsup.schemas import Dataset
-    >>> ent = pd.DataFrame({"uscc": ["914403001922038216", "91330100716105852F"],
-    ...     "entity_type": ["enterprise", "individual"], "industry": ["F5211", "H6210"],
-    ...     "established": pd.to_datetime(["2010-05-01", "2018-01-31"])})
-    >>> rec = pd.DataFrame({"uscc": ["91330100716105852F"],
-    ...     "kind": ["serious_illegal_list"], "date": pd.to_datetime(["2024-03-01"])})
-    >>> res = rate_entities(Dataset(entities=ent, records=rec), as_of="2025-01-01")
+    >>> ds = Dataset(
+    ...     entities=pd.DataFrame(
+    ...         {
+    ...             "uscc": ["914403001922038216", "91330100716105852F"],
+    ...             "entity_type": ["enterprise", "individual"],
+    ...             "industry": ["F5211", "H6210"],
+    ...             "established": pd.to_datetime(["2010-05-01", "2018-01-31"]),
+    ...         }
+    ...     ),
+    ...     records=pd.DataFrame(
+    ...         {
+    ...             "uscc": ["91330100716105852F"],
+    ...             "kind": ["serious_illegal_list"],
+    ...             "date": pd.to_datetime(["2024-03-01"]),
+    ...         }
+    ...     ),
+    ... )
+    >>> res = rate_entities(ds, as_of="2025-01-01")
     >>> res.table[["uscc", "tier", "tier_reason"]].values.tolist()
     [['91330100716105852F', 'D', 'serious_illegal'], ['914403001922038216', 'B', 'score']]
     """

@@ -18,12 +18,12 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from creditsup.exceptions import ConfigError
+from creditsup.labels import check_lang
 
 if TYPE_CHECKING:
     from creditsup.plan import InspectionPlan
-    from creditsup.publish import WorkCalendar
     from creditsup.schemas import Dataset
+    from creditsup.workdays import WorkCalendar
 
 __all__ = ["render_report"]
 
@@ -56,7 +56,7 @@ def render_report(
         itself carries no capacity table, and to count idle inspectors.
     calendar : WorkCalendar, optional
         Holidays for publication deadlines in years ``chinesecalendar`` does
-        not know (see :func:`creditsup.publish.publication_deadline`).
+        not know (see :func:`creditsup.workdays.publication_deadline`).
 
     Returns
     -------
@@ -73,8 +73,7 @@ def render_report(
     from creditsup.report import plots
     from creditsup.report.html import render_html
 
-    if lang not in ("zh", "en"):
-        raise ConfigError(f"The 'lang' must be 'zh' or 'en'. Got {lang!r} instead.")
+    check_lang(lang)
     plots.require_matplotlib()
     if not isinstance(plan, str | Path):
         the_plan = plan

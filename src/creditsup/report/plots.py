@@ -28,7 +28,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from creditsup.exceptions import ConfigError, CreditsupWarning, MissingDependencyError
+from creditsup._optional import require
+from creditsup.exceptions import ConfigError, CreditsupWarning
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -79,12 +80,9 @@ _TIER_COLORS = {
 
 
 def require_matplotlib() -> Any:
-    """Import matplotlib lazily, or raise :class:`MissingDependencyError`."""
-    try:
-        import matplotlib
-    except ImportError:
-        raise MissingDependencyError("matplotlib", "report") from None
-    return matplotlib
+    """Import matplotlib lazily, or raise
+    :class:`~creditsup.exceptions.MissingDependencyError`."""
+    return require("matplotlib", "report")
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Permanent random numbers (PRNs): keyed hashes, start points, selection rules.
 
-Private helpers of :mod:`creditsup.sampling`. Everything here is a pure
+Private helpers of the :mod:`creditsup.sampling` stages. Everything here is a pure
 function of the seed string, the plan year and the identifiers, so results do
 not depend on row order or partitioning.
 
@@ -16,6 +16,8 @@ integer ``S``, and the *shifted* PRN ``frac(u + s)`` is computed exactly as
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
@@ -28,6 +30,7 @@ __all__ = [
     "largest_remainder",
     "prn_key",
     "smallest_n",
+    "smallest_per_stratum",
     "start_points",
 ]
 
@@ -140,6 +143,28 @@ def smallest_n(
     if need < len(at):
         at = at[np.argsort(tiebreak[at], kind="stable")[:need]]
     return np.sort(np.concatenate([below, at])).astype(np.int64)
+
+
+def smallest_per_stratum(
+    keys: U64,
+    strata: npt.NDArray[np.integer[Any]],
+    tiebreak: npt.NDArray[np.int64],
+    sizes: npt.NDArray[np.int64],
+) -> npt.NDArray[np.int64]:
+    """Positions of the ``sizes[s]`` smallest ``keys`` of every stratum ``s``.
+
+    Examples
+    --------
+    >>> k = np.array([5, 1, 3, 3, 9], dtype=np.uint64)
+    >>> st = np.array([0, 0, 1, 1, 1])
+    >>> smallest_per_stratum(k, st, np.arange(5), np.array([1, 2])).tolist()
+    [1, 2, 3]
+    """
+    chosen: list[npt.NDArray[np.int64]] = []
+    for s in np.flatnonzero(sizes):
+        pos = np.flatnonzero(strata == s)
+        chosen.append(pos[smallest_n(keys[pos], tiebreak[pos], int(sizes[s]))])
+    return np.sort(np.concatenate(chosen)) if chosen else np.zeros(0, np.int64)
 
 
 def largest_remainder(

@@ -1,0 +1,138 @@
+"""The public view of a plan (一公开): the R06 plan table and the entity lists.
+
+No scores, tiers, months, conflicts or inspector data leave through here (C3).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from creditsup.schemas import PUBLIC_PLAN_COLUMNS
+
+if TYPE_CHECKING:
+    from creditsup.plan.bundle import InspectionPlan
+
+__all__ = ["public_view"]
+
+_TASK_TYPE = {True: "定向", False: "不定向"}
+
+
+def _task_rows(plan: InspectionPlan) -> pd.DataFrame:
+    """One row per (visit, item), with the entity's name and the item's department."""
+    items = plan.items
+    long = plan.visits[["visit_id", "uscc", "month", "items", "joint"]].copy()
+    long["item_id"] = long["items"].str.split(";")
+    long = long.explode("item_id")
+    long = long[long["item_id"].fillna("") != ""]
+    names = plan.entity_names
+    if len(names):
+        long = long.merge(names[["uscc", "name"]], on="uscc", how="left")
+    else:
+        long["name"] = ""
+    if len(items):
+        return long.merge(
+            items[["item_id", "department", "name"]].rename(
+                columns={"name": "item_name"}
+            ),
+            on="item_id",
+            how="left",
+        )
+    long["department"] = ""  # pragma: no cover
+    long["item_name"] = ""  # pragma: no cover
+    return long  # pragma: no cover
+
+
+def _entity_lists(long: pd.DataFrame) -> pd.DataFrame:
+    """The per-task lists of entities to inspect."""
+    cols = ["item_id", "item_name", "department", "uscc", "name", "joint", "visit_id"]
+    entities = (
+        long[cols]
+        .rename(columns={"item_id": "task_id", "item_name": "task"})
+        .sort_values(["task_id", "uscc"], kind="stable")
+        .reset_index(drop=True)
+    )
+    entities["joint"] = entities["joint"].map({True: "true", False: "false"})
+    return entities
+
+
+def _task_dates(table: pd.DataFrame, year: int) -> pd.DataFrame:
+    fm = table["first_month"].fillna(1).astype(int)
+    lm = table["last_month"].fillna(12).astype(int)
+    table["start_date"] = [f"{year}-{m:02d}-01" for m in fm]
+    table["end_date"] = [
+        (pd.Timestamp(year=year, month=m, day=1) + pd.offsets.MonthEnd(0)).strftime(
+            "%Y-%m-%d"
+        )
+        for m in lm
+    ]
+    return table
+
+
+def _checking_bodies(items: pd.DataFrame, dept_names: dict[str, str]) -> pd.Series:
+    names_from_items: dict[str, str] = {}
+    if "department_name" in items.columns:
+        known = items.dropna(subset=["department_name"])
+        names_from_items = dict(
+            zip(known["department"], known["department_name"], strict=True)
+        )
+    return items["department"].map(
+        lambda d: dept_names.get(d) or names_from_items.get(d) or d
+    )
+
+
+def _plan_table(plan: InspectionPlan, long: pd.DataFrame) -> pd.DataFrame:
+    """The R06 annual plan table: one row per task (item)."""
+    items = plan.items
+    pub = plan.provenance.get("policy", {}).get("publication", {})
+    # The month of each visit is internal (checks are unannounced); the plan
+    # table publishes the task's date range only.
+    per_item = (
+        long.rename(columns={"item_id": "task_id"})
+        .groupby("task_id")
+        .agg(
+            quantity=("uscc", "nunique"),
+            first_month=("month", "min"),
+            last_month=("month", "max"),
+        )
+    )
+    cols = ["item_id", "department", "name", "legal_basis", "kind"]
+    table = items[[*cols, "entity_types", "industries"]].copy()
+    table = table.merge(per_item, left_on="item_id", right_index=True, how="left")
+    tasks = plan.tasks
+    pool = None
+    if "item_id" in tasks.columns and "pool_size" in tasks.columns:
+        pool = tasks.groupby("item_id")["pool_size"].max()
+    table["pool_size"] = table["item_id"].map(pool) if pool is not None else np.nan
+    table["quantity"] = table["quantity"].fillna(0).astype(int)
+    ratio = table["quantity"] / table["pool_size"].replace(0, np.nan)
+    table["ratio"] = ratio.map(lambda r: "" if pd.isna(r) else f"{100 * r:.2f}%")
+    targeted = (table["entity_types"] != "*") | (table["industries"] != "*")
+    table["task_type"] = targeted.map(_TASK_TYPE)
+    table["scope"] = (
+        "types: " + table["entity_types"] + "; industries: " + table["industries"]
+    )
+    table = _task_dates(table, int(plan.provenance.get("year", 0)))
+    table["initiating_body"] = pub.get("initiating_body", "")
+    table["checking_body"] = _checking_bodies(
+        items, pub.get("department_names", {}) or {}
+    ).to_numpy()
+    table["mode"] = pub.get("mode", "")
+    plan_table = table.rename(
+        columns={"item_id": "task_id", "name": "task", "kind": "item_kind"}
+    )[list(PUBLIC_PLAN_COLUMNS)]
+    plan_table["pool_size"] = plan_table["pool_size"].map(
+        lambda x: "" if pd.isna(x) else str(int(x))
+    )
+    return plan_table.reset_index(drop=True)
+
+
+def public_view(plan: InspectionPlan) -> dict[str, pd.DataFrame]:
+    """The publication tables: ``plan`` (R06, one row per task) and ``entities``."""
+    long = _task_rows(plan)
+    entities = _entity_lists(long)
+    if not len(plan.items):  # pragma: no cover
+        return {"plan": pd.DataFrame(), "entities": entities}
+    return {"plan": _plan_table(plan, long), "entities": entities}

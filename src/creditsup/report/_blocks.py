@@ -1,0 +1,146 @@
+"""The building blocks of report sections: :class:`Section`, :class:`TableBlock`
+and the cell formatters (display strings only; the template adds no logic)."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from creditsup.labels import month_label
+from creditsup.report._text import t
+
+__all__ = [
+    "Formatter",
+    "Section",
+    "TableBlock",
+    "data_uri",
+    "fmt_int",
+    "fmt_pct",
+    "heads",
+    "month_heads",
+    "shade",
+    "table_block",
+    "to_bool",
+    "to_num",
+]
+
+_MAX_ROWS = 200
+
+Formatter = Callable[[Any], str]
+
+
+@dataclass(frozen=True)
+class TableBlock:
+    """A table ready for the template: display strings, optional cell colours."""
+
+    columns: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+    numeric: list[bool] = field(default_factory=list)
+    shades: list[list[str | None]] | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    """One report section: a title, charts (data URIs), tables and notes."""
+
+    id: str
+    title: str
+    images: list[tuple[str, str]] = field(default_factory=list)
+    tables: list[TableBlock] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def data_uri(png: bytes) -> str:
+    """A PNG as a ``data:`` URI (the page references no file)."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def fmt_int(v: Any) -> str:
+    """``1234.4`` → ``1,234``; missing → ``—``."""
+    try:
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return "—"
+        return f"{round(float(v)):,}"
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def fmt_pct(v: Any, digits: int = 1) -> str:
+    """``0.1234`` → ``12.3%``; missing → ``—``."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "—"
+    if np.isnan(f):
+        return "—"
+    return f"{100 * f:.{digits}f}%"
+
+
+def to_num(s: pd.Series) -> pd.Series:
+    """A column as numbers (unparseable → NaN)."""
+    return pd.to_numeric(s, errors="coerce")
+
+
+def to_bool(s: pd.Series) -> pd.Series:
+    """A column of booleans or ``true``/``1``/``yes`` text as booleans."""
+    if s.dtype == bool:
+        return s
+    return s.astype("string").str.lower().isin(["true", "1", "yes"]).astype(bool)
+
+
+def heads(lang: str, *keys: str) -> list[str]:
+    """The display texts of ``keys`` (column headers)."""
+    return [t(k, lang) for k in keys]
+
+
+def month_heads(lang: str, months: Sequence[int], last: str = "") -> list[str]:
+    """Headers ``department``, one per month, then ``last`` (if any)."""
+    out = [t("department", lang), *(month_label(m, lang) for m in months)]
+    return [*out, t(last, lang)] if last else out
+
+
+def table_block(
+    df: pd.DataFrame,
+    headers: Sequence[str],
+    *,
+    formats: Sequence[Formatter | None] | None = None,
+    caption: str = "",
+    note: str = "",
+    max_rows: int = _MAX_ROWS,
+    lang: str = "zh",
+) -> TableBlock:
+    """The first ``max_rows`` rows of ``df`` as display strings; columns
+    formatted by :func:`fmt_int` or :func:`fmt_pct` are right-aligned."""
+    fmts = list(formats) if formats is not None else [None] * len(df.columns)
+    head = df.head(max_rows)
+    rows: list[list[str]] = []
+    for rec in head.itertuples(index=False, name=None):
+        rows.append(
+            [
+                f(v) if f is not None else ("" if pd.isna(v) else str(v))
+                for f, v in zip(fmts, rec, strict=True)
+            ]
+        )
+    extra = len(df) - len(head)
+    if extra > 0:
+        note = (note + " " if note else "") + t("more_rows", lang, n=f"{extra:,}")
+    numeric = [f in (fmt_int, fmt_pct) for f in fmts]
+    return TableBlock(list(headers), rows, caption, numeric, None, note)
+
+
+def shade(ratio: float) -> str:
+    """A background colour for a utilisation ratio (green → amber → red)."""
+    if not np.isfinite(ratio) or ratio > 1.0:
+        return "#f4a6a6"
+    if ratio > 0.9:
+        return "#fbd38d"
+    if ratio > 0.6:
+        return "#fdf0c2"
+    return "#d9f2d9"

@@ -1,0 +1,139 @@
+"""Array types and small array helpers shared by the sampling stages (private)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from creditsup._random import keyed_uint64
+from creditsup.sampling._prn import align
+from creditsup.schemas import TIERS
+
+I8 = npt.NDArray[np.int8]
+I64 = npt.NDArray[np.int64]
+U64 = npt.NDArray[np.uint64]
+F64 = npt.NDArray[np.float64]
+B = npt.NDArray[np.bool_]
+Obj = npt.NDArray[np.object_]
+
+#: Hash key of the joins when no PRN key is given (``estimate_inclusion``).
+ALIGN_KEY = "creditsup-align1"
+#: Remaining visits of an entity whose tier has no cap.
+NO_CAP = 1 << 40
+MONTHS = np.arange(1, 13)
+
+
+def as_object(s: pd.Series) -> Obj:
+    """The values of ``s`` as an object array of strings (NA as ``""``)."""
+    return np.asarray(s.to_numpy(dtype=object, na_value=""), dtype=object)
+
+
+def codes(values: pd.Series, vocab: tuple[str, ...]) -> I64:
+    """Position of each value in ``vocab`` (-1 when absent), via factorize."""
+    found, uniq = pd.factorize(values, use_na_sentinel=True)
+    lut = np.array(
+        [vocab.index(u) if (u := str(x)) in vocab else -1 for x in uniq] + [-1],
+        dtype=np.int64,
+    )
+    return lut[found]
+
+
+def tier_codes(values: pd.Series) -> I8:
+    """Tier position of each value (case-insensitive); -1 for NA, -2 unknown."""
+    found, uniq = pd.factorize(values, use_na_sentinel=True)
+    lut = np.array(
+        [TIERS.index(t) if (t := str(u).strip().upper()) in TIERS else -2 for u in uniq]
+        + [-1],
+        dtype=np.int8,
+    )
+    return lut[found]
+
+
+def canonical_rank(uscc: Obj) -> tuple[I64, bool]:
+    """Each entity's position in USCC order, and whether the input is sorted."""
+    n = len(uscc)
+    if n <= 1 or bool((uscc[1:] > uscc[:-1]).all()):
+        return np.arange(n, dtype=np.int64), True
+    by_rank = np.argsort(uscc.astype(str), kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_rank] = np.arange(n)
+    return rank, False
+
+
+class KeyedIds:
+    """Identifiers and their keyed 64-bit hashes, computed at most once.
+
+    The hash serves the joins (exact: :func:`~creditsup.sampling._prn.align`
+    verifies matches on the strings); under the draw's PRN key the entities'
+    hash is also their permanent random number.
+    """
+
+    def __init__(self, ids: Obj, key: str) -> None:
+        self.ids = ids
+        self.key = key
+        self._h: U64 | None = None
+
+    def hash(self) -> U64:
+        """The keyed hash of every identifier (cached)."""
+        if self._h is None:
+            self._h = keyed_uint64(self.ids, self.key)
+        return self._h
+
+    @property
+    def cached(self) -> U64 | None:
+        """The hash if it was computed, else ``None``."""
+        return self._h
+
+    def positions_of(self, other: KeyedIds) -> I64:
+        """Position of each of ``other``'s identifiers here (-1 when absent)."""
+        assert other.key == self.key
+        return align(self.ids, self.hash(), other.ids, other.hash())
+
+
+def set_codes(
+    owner: I64, member: I64, n_owner: int, n_member: int
+) -> tuple[I64, list[tuple[int, ...]]]:
+    """Encode the set of members of each owner; return codes and the sets."""
+    w = max(1, (n_member + 63) // 64)
+    bits = np.zeros((n_owner, w), dtype=np.uint64)
+    word = member // 64
+    bit = np.left_shift(np.uint64(1), (member % 64).astype(np.uint64))
+    np.bitwise_or.at(bits, (owner, word), bit)
+    uniq, inv = np.unique(bits, axis=0, return_inverse=True)
+    sets = []
+    for row in uniq:
+        members = [
+            int(k * 64 + b) for k in range(w) for b in range(64) if int(row[k]) >> b & 1
+        ]
+        sets.append(tuple(members))
+    return np.asarray(inv, dtype=np.int64).ravel(), sets
+
+
+def sha_lines(values: Iterable[str]) -> str:
+    """SHA-256 of the values joined by newlines."""
+    h = hashlib.sha256()
+    h.update("\n".join(values).encode("utf-8"))
+    return h.hexdigest()
+
+
+def _plain(x: object) -> object:
+    if isinstance(x, np.generic):
+        return x.item()
+    raise TypeError(f"Not JSON-able: {x!r}")
+
+
+def jsonable(x: Any) -> Any:
+    """``x`` as plain JSON values: numpy scalars become Python ones.
+
+    Examples
+    --------
+    >>> jsonable({"n": np.int64(3), "t": (np.bool_(True), 0.5)})
+    {'n': 3, 't': [True, 0.5]}
+    """
+    return json.loads(json.dumps(x, default=_plain))

@@ -1,0 +1,392 @@
+"""Stage 7a: the result tables of a draw (global).
+
+Each function turns the arrays of the earlier stages into one frame of
+:class:`~creditsup.sampling.result.DrawResult`: visits and checks (kept after
+the cap), tasks and strata (per item, per item and tier), exclusions, cap
+removals, months and the per-tier accounting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from creditsup.sampling._arrays import F64, I64, MONTHS, B, Obj, set_codes
+from creditsup.sampling.context import DrawContext
+from creditsup.sampling.eligibility import EntityPools
+from creditsup.sampling.months import MonthPlan
+from creditsup.sampling.pools import Allocation
+from creditsup.sampling.result import CAP_TRIMMED
+from creditsup.sampling.visits import Draw
+from creditsup.schemas import EXCLUSION_REASONS, TIERS
+
+__all__ = [
+    "KeptVisits",
+    "TaskCounts",
+    "accounting_frame",
+    "cap_removals_frame",
+    "checks_frame",
+    "exclusions_frame",
+    "kept_visits",
+    "months_frame",
+    "strata_frame",
+    "task_counts",
+    "tasks_frame",
+    "visits_frame",
+]
+
+_DETAILS = {
+    "deregistered": "The entity is deregistered (or not active).",
+    "revoked": "The entity's business licence is revoked.",
+    "no_tier": "The entity has no credit tier in the tiers frame.",
+    "trigger_only": "The entity's tier is in trigger-based supervision (no random draw).",
+    "observation_period": "New entity in its observation period (C5).",
+    "cap_reached": "The tier's annual visit cap (R15) is already reached by visits "
+    "earlier in the year.",
+    "out_of_scope": "No check item applies to the entity's type and industry.",
+    "recently_checked": "Every department with an applicable item checked the entity "
+    "within its recent-check window.",
+    "zero_ratio": "Every applicable item has ratio 0 for the entity's tier.",
+}
+_TIER_TEXT = np.array([*TIERS, ""], dtype=object)
+
+
+def _text(values: Obj | list[str]) -> pd.api.extensions.ExtensionArray:
+    return pd.array(np.asarray(values, dtype=object), dtype="str")
+
+
+def _joined(names: list[str] | Obj, sets: list[tuple[int, ...]]) -> Obj:
+    return np.array([";".join(names[x] for x in s) for s in sets], dtype=object)
+
+
+@dataclass(frozen=True)
+class KeptVisits:
+    """The visits the cap keeps, renumbered, and their checks.
+
+    ``vis``: kept visit positions; ``chk``: kept check positions and
+    ``chk_visit``: their new visit number; ``dept_code``/``item_code`` index
+    each kept visit's department and item sets.
+    """
+
+    vis: I64
+    ent: I64
+    group: I64
+    chk: I64
+    chk_visit: I64
+    chk_item: I64
+    dept_code: I64
+    dept_sets: list[tuple[int, ...]]
+    item_code: I64
+    item_sets: list[tuple[int, ...]]
+
+
+def kept_visits(ctx: DrawContext, draw: Draw) -> KeptVisits:
+    """Renumber the kept visits and encode their department and item sets."""
+    kept = np.flatnonzero(draw.keep)
+    new_id = np.full(len(draw.keep), -1, dtype=np.int64)
+    new_id[kept] = np.arange(len(kept))
+    ck = np.flatnonzero(draw.keep[draw.visits.chk_visit])
+    c_vis = new_id[draw.visits.chk_visit[ck]]
+    c_item = draw.checks.item[ck]
+    nk = len(kept)
+    dept_code, item_code = np.zeros(0, np.int64), np.zeros(0, np.int64)
+    dept_sets: list[tuple[int, ...]] = []
+    item_sets: list[tuple[int, ...]] = []
+    if nk:
+        n_dept, n_items = len(ctx.departments), len(ctx.items)
+        dept_code, dept_sets = set_codes(c_vis, ctx.item_dept[c_item], nk, n_dept)
+        item_code, item_sets = set_codes(c_vis, c_item, nk, n_items)
+    return KeptVisits(
+        vis=kept,
+        ent=draw.visits.ent[kept],
+        group=draw.visits.group[kept],
+        chk=ck,
+        chk_visit=c_vis,
+        chk_item=c_item,
+        dept_code=dept_code,
+        dept_sets=dept_sets,
+        item_code=item_code,
+        item_sets=item_sets,
+    )
+
+
+def visit_ids(year: int, n: int) -> Obj:
+    """``V<year>-000001`` ... (at least six digits)."""
+    width = max(6, len(str(n)))
+    return np.array([f"V{year}-{k:0{width}d}" for k in range(1, n + 1)], dtype=object)
+
+
+def visits_frame(
+    ctx: DrawContext, pools: EntityPools, draw: Draw, kv: KeptVisits, month: I64
+) -> pd.DataFrame:
+    """The visits table (``contract.md`` §3), in (USCC, group) order."""
+    dept_txt = _joined(ctx.departments, kv.dept_sets)
+    item_txt = _joined(ctx.item_ids, kv.item_sets)
+    joint = np.array([len(s) > 1 for s in kv.dept_sets], dtype=bool)
+    return pd.DataFrame(
+        {
+            "visit_id": _text(visit_ids(ctx.year, len(kv.vis))),
+            "uscc": _text(pools.uscc[kv.ent]),
+            "tier": _text(_TIER_TEXT[pools.tier[kv.ent]]),
+            "month": month.astype(np.int64),
+            "departments": _text(dept_txt[kv.dept_code]),
+            "items": _text(item_txt[kv.item_code]),
+            "trigger": _text(np.where(draw.visits.key[kv.vis], "key", "random")),
+            "joint": joint[kv.dept_code],
+        }
+    )
+
+
+def checks_frame(
+    ctx: DrawContext, pools: EntityPools, draw: Draw, kv: KeptVisits
+) -> pd.DataFrame:
+    """One row per kept (visit, item), sorted by visit and item."""
+    co = np.lexsort((kv.chk_item, kv.chk_visit))
+    item = kv.chk_item[co]
+    return pd.DataFrame(
+        {
+            "visit_id": _text(visit_ids(ctx.year, len(kv.vis))[kv.chk_visit[co]]),
+            "uscc": _text(pools.uscc[draw.checks.ent[kv.chk][co]]),
+            "item_id": _text(ctx.item_ids[item]),
+            "department": _text(np.array(ctx.departments, object)[ctx.item_dept[item]]),
+            "group": _text(np.array(ctx.groups, object)[ctx.item_group[item]]),
+            "kind": _text(np.where(ctx.item_key[item], "key", "general")),
+            "source": _text(
+                np.where(draw.checks.cov[kv.chk][co], "coverage", "random")
+            ),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class TaskCounts:
+    """Per (item, tier): pool size, nominal ratio, expected and R07 counts,
+    random checks drawn, coverage checks, checks kept after the cap."""
+
+    pool: I64
+    nominal: F64
+    expected: F64
+    r07: I64
+    drawn: I64
+    cov: I64
+    kept: I64
+
+
+def _per_item_tier(item: I64, tier: I64, mask: B, n_items: int) -> I64:
+    out = np.zeros((n_items, len(TIERS)), dtype=np.int64)
+    np.add.at(out, (item[mask], tier[mask]), 1)
+    return out
+
+
+def task_counts(
+    ctx: DrawContext, pools: EntityPools, alloc: Allocation, draw: Draw
+) -> TaskCounts:
+    """Counts per (item, tier) from the pools (scaled ratios) and the draw."""
+    n_items, nt = len(ctx.items), len(TIERS)
+    chk = draw.checks
+    tier_of_chk = pools.tier[chk.ent].astype(np.int64)
+    keep_chk = draw.keep[draw.visits.chk_visit]
+    pool = np.zeros((n_items, nt), dtype=np.int64)
+    expected = np.zeros((n_items, nt), dtype=np.float64)
+    nominal = np.zeros((n_items, nt), dtype=np.float64)
+    r07 = np.zeros((n_items, nt), dtype=np.int64)
+    for i in range(n_items):
+        t_idx = pools.tier[pools.pools[i]].astype(np.int64)
+        pool[i] = np.bincount(t_idx, minlength=nt)[:nt]
+        sum_pi = np.bincount(t_idx, weights=alloc.pool_pi[i], minlength=nt)[:nt]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            nominal[i] = np.where(pool[i] > 0, sum_pi / np.maximum(pool[i], 1), 0.0)
+        r07[i] = np.ceil(sum_pi - 1e-9).astype(np.int64)
+        n_h = alloc.stratum_n[i]
+        if n_h is None:
+            expected[i] = sum_pi
+        else:
+            # SRSWOR draws exactly the allocation: ceil(ratio x pool) per
+            # stratum (R07), or the split of a fixed count.
+            expected[i] = n_h.reshape(nt, 2).sum(axis=1)
+            r07[i] = expected[i].astype(np.int64)
+    return TaskCounts(
+        pool=pool,
+        nominal=nominal,
+        expected=expected,
+        r07=r07,
+        drawn=_per_item_tier(chk.item, tier_of_chk, ~chk.cov, n_items),
+        cov=_per_item_tier(chk.item, tier_of_chk, chk.cov, n_items),
+        kept=_per_item_tier(chk.item, tier_of_chk, keep_chk, n_items),
+    )
+
+
+def _item_columns(ctx: DrawContext, alloc: Allocation) -> dict[str, Obj]:
+    method = ["srswor" if a is not None else "poisson" for a in alloc.stratum_n]
+    return {
+        "item_id": ctx.item_ids,
+        "department": np.array(ctx.departments, dtype=object)[ctx.item_dept],
+        "group": np.array(ctx.groups, dtype=object)[ctx.item_group],
+        "kind": np.where(ctx.item_key, "key", "general").astype(object),
+        "method": np.array(method, dtype=object),
+    }
+
+
+def tasks_frame(ctx: DrawContext, alloc: Allocation, c: TaskCounts) -> pd.DataFrame:
+    """One row per item: pool at plan time, ratio, expected, drawn, kept."""
+    tot_pool = c.pool.sum(axis=1)
+    return pd.DataFrame(
+        {
+            **_item_columns(ctx, alloc),
+            "pool_size": tot_pool,
+            "ratio": np.where(
+                tot_pool > 0,
+                (c.nominal * c.pool).sum(axis=1) / np.maximum(tot_pool, 1),
+                0.0,
+            ),
+            "expected": c.expected.sum(axis=1),
+            "r07_count": c.r07.sum(axis=1),
+            "drawn": c.drawn.sum(axis=1),
+            "coverage": c.cov.sum(axis=1),
+            "kept": c.kept.sum(axis=1),
+            "removed_by_cap": (c.drawn + c.cov - c.kept).sum(axis=1),
+        }
+    )
+
+
+def strata_frame(
+    ctx: DrawContext, pools: EntityPools, alloc: Allocation, c: TaskCounts
+) -> pd.DataFrame:
+    """One row per (item, tier) with entities in scope."""
+    nt, n_items = len(TIERS), len(ctx.items)
+    strata = pd.DataFrame(
+        {
+            **{k: np.repeat(v, nt) for k, v in _item_columns(ctx, alloc).items()},
+            "tier": np.tile(np.array(TIERS, dtype=object), n_items),
+            "n_scope": pools.scope_counts.ravel(),
+            "n_recently_checked": pools.recent_counts.ravel(),
+            "pool_size": c.pool.ravel(),
+            "ratio": c.nominal.ravel(),
+            "expected": c.expected.ravel(),
+            "r07_count": c.r07.ravel(),
+            "drawn": c.drawn.ravel(),
+            "coverage": c.cov.ravel(),
+            "kept": c.kept.ravel(),
+        }
+    )
+    return strata[strata["n_scope"] > 0].reset_index(drop=True)
+
+
+def exclusions_frame(pools: EntityPools) -> pd.DataFrame:
+    """Every entity eligible for no task, with its first reason, in USCC order."""
+    exc = np.flatnonzero(pools.reason >= 0)
+    reason = pools.reason[exc]
+    return pd.DataFrame(
+        {
+            "uscc": _text(pools.uscc[exc]),
+            "reason_code": _text(np.array(EXCLUSION_REASONS, dtype=object)[reason]),
+            "detail": _text(
+                np.array([_DETAILS[c] for c in EXCLUSION_REASONS], object)[reason]
+            ),
+        }
+    )
+
+
+def cap_removals_frame(
+    ctx: DrawContext, pools: EntityPools, draw: Draw, removed: I64
+) -> pd.DataFrame:
+    """One row per visit the cap removed (the entity keeps its other visits)."""
+    cols = ["uscc", "tier", "group", "departments", "items", "reason_code", "detail"]
+    if not len(removed):
+        return pd.DataFrame({c: pd.Series(dtype="str") for c in cols})
+    d, n = draw, len(pools.uscc)
+    rank_of = np.full(len(d.keep), -1, dtype=np.int64)
+    rank_of[removed] = np.arange(len(removed))
+    in_removed = rank_of[d.visits.chk_visit] >= 0
+    owner = rank_of[d.visits.chk_visit[in_removed]]
+    member = d.checks.item[in_removed]
+    n_dept, n_items = len(ctx.departments), max(len(ctx.item_ids), 1)
+    dcode, dsets = set_codes(owner, ctx.item_dept[member], len(removed), n_dept)
+    icode, isets = set_codes(owner, member, len(removed), n_items)
+    ent = d.visits.ent[removed]
+    n_rem = np.bincount(ent, minlength=n)[ent]
+    n_tot = np.bincount(d.visits.ent, minlength=n)[ent]
+    used = pools.used[ent]
+    cap = pools.remaining[ent] + used
+    tier_txt = _TIER_TEXT[pools.tier[ent]]
+    detail = [
+        f"{r} of {t} drawn visit(s) removed by the tier-{tr} cap of {c} visit(s) "
+        f"a year ({u} earlier in {ctx.year}), in the order of a second PRN."
+        for r, t, tr, c, u in zip(n_rem, n_tot, tier_txt, cap, used, strict=True)
+    ]
+    out = pd.DataFrame(
+        {
+            "uscc": pools.uscc[ent],
+            "tier": tier_txt,
+            "group": np.array(ctx.groups, dtype=object)[d.visits.group[removed]],
+            "departments": _joined(ctx.departments, dsets)[dcode],
+            "items": _joined(ctx.item_ids, isets)[icode],
+            "reason_code": CAP_TRIMMED,
+            "detail": np.array(detail, dtype=object),
+        }
+    ).astype(dict.fromkeys(cols, "str"))
+    return out  # removed is in canonical (uscc, group) order already
+
+
+def months_frame(ctx: DrawContext, plan: MonthPlan) -> pd.DataFrame:
+    """Per (department, month): inspector-slot capacity, demand and visits."""
+    return pd.DataFrame(
+        {
+            "department": np.repeat(np.array(ctx.departments, dtype=object), 12),
+            "month": np.tile(MONTHS, len(ctx.departments)),
+            "capacity_slots": ctx.capacity.ravel(),
+            "demand_slots": plan.load.ravel(),
+            "visits": plan.visits.ravel(),
+        }
+    )
+
+
+def accounting_frame(
+    pools: EntityPools, draw: Draw, kv: KeptVisits, c: TaskCounts
+) -> pd.DataFrame:
+    """Per tier: input = eligible + excluded (by reason), drawn, visits, ratios."""
+    nt = len(TIERS)
+    tcode = np.where(pools.tier < 0, nt, pools.tier).astype(np.int64)
+    nr = len(EXCLUSION_REASONS) + 1
+    joint_counts = np.bincount(
+        tcode * nr + (pools.reason.astype(np.int64) + 1), minlength=(nt + 1) * nr
+    ).reshape(nt + 1, nr)
+    n_input = joint_counts.sum(axis=1)
+    n_elig = joint_counts[:, 0]
+    removed = draw.visits.ent[~draw.keep]
+
+    def per_tier(ent: I64) -> I64:
+        return np.bincount(tcode[ent], minlength=nt + 1)
+
+    n_drawn = per_tier(np.unique(kv.ent))
+    n_chk = per_tier(draw.checks.ent[draw.keep[draw.visits.chk_visit]])
+    pool_t = np.r_[c.pool.sum(axis=0), 0]
+    exp_t = np.r_[(c.nominal * c.pool).sum(axis=0), 0.0]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        target = np.where(pool_t > 0, exp_t / np.maximum(pool_t, 1), np.nan)
+        realized = np.where(pool_t > 0, n_chk / np.maximum(pool_t, 1), np.nan)
+        share = np.where(n_elig > 0, n_drawn / np.maximum(n_elig, 1), np.nan)
+    acc = pd.DataFrame(
+        {
+            "tier": [*TIERS, "none"],
+            "n_input": n_input,
+            "n_eligible": n_elig,
+            "n_excluded": n_input - n_elig,
+            **{
+                f"excluded_{code}": joint_counts[:, k + 1]
+                for k, code in enumerate(EXCLUSION_REASONS)
+            },
+            "n_drawn": n_drawn,
+            "n_visits": per_tier(kv.ent),
+            "n_checks": n_chk,
+            "n_cap_trimmed": per_tier(np.unique(removed)),
+            "n_visits_removed": per_tier(removed),
+            "target_ratio": target,
+            "realized_ratio": realized,
+            "drawn_share": share,
+        }
+    )
+    acc = acc[(acc["n_input"] > 0) | acc["tier"].isin(["A", "B", "C", "D"])]
+    return acc.reset_index(drop=True)
