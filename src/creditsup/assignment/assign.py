@@ -18,26 +18,15 @@ import numpy as np
 import pandas as pd
 
 from creditsup._random import derive_key
+from creditsup.assignment import outputs
 from creditsup.assignment._arrays import I64
 from creditsup.assignment.candidates import candidate_arcs
 from creditsup.assignment.chain import randomise
 from creditsup.assignment.cover import cpsat_candidates
 from creditsup.assignment.diagnose import diagnose
-from creditsup.assignment.outputs import (
-    assignments_frame,
-    metrics,
-    sha_frame,
-    visits_frame,
-)
 from creditsup.assignment.policy import AssignmentPolicy, AssignmentResult
 from creditsup.assignment.prepare import prepare
-from creditsup.assignment.problem import (
-    Problem,
-    State,
-    new_state,
-    prefailed,
-    tasks_of,
-)
+from creditsup.assignment.problem import Problem, State, new_state, prefailed, tasks_of
 from creditsup.assignment.repair import repair
 from creditsup.assignment.rounds import merge_arcs, release_failed, solve_round
 from creditsup.config import config_hash
@@ -251,17 +240,9 @@ def _finish(
     P, S = R.P, R.S
     chain_stats = randomise(P, S, R.policy, seed=R.seed, year=R.year)
     R.ledger.append({"step": "metropolis", **chain_stats})
-    assignments = assignments_frame(P, S)
+    assignments = outputs.assignments_frame(P, S)
     unfilled, binding = diagnostics
-    R.ledger.append(
-        {
-            "step": "result",
-            "staffed": int(S.staffed_v.sum()),
-            "unfilled": len(unfilled),
-            "assignments": len(assignments),
-            "assignments_sha256": sha_frame(assignments),
-        }
-    )
+    R.ledger.append(outputs.ledger_result(S, assignments, len(unfilled)))
     logger.info(
         "assigned %d visits (%d unfilled), %d assignments",
         len(P.v_id),
@@ -270,9 +251,9 @@ def _finish(
     )
     return AssignmentResult(
         assignments=assignments,
-        visits=visits_frame(P, S, P.v_month.copy()),
+        visits=outputs.visits_frame(P, S, P.v_month.copy()),
         diagnostics={"unfilled": unfilled, "binding": binding},
-        metrics=metrics(P, S, assignments, chain_stats, moved),
+        metrics=outputs.metrics(P, S, assignments, chain_stats, moved),
         ledger=R.ledger,
         policy=R.policy,
     )

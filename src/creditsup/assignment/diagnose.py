@@ -23,73 +23,46 @@ import numpy as np
 from creditsup.assignment._arrays import I64, U64, bits, expand, month_name
 from creditsup.assignment.policy import AssignmentPolicy
 from creditsup.assignment.problem import Problem, State, prefailed, tasks_of
-from creditsup.assignment.rules import Arcs, HardRule, Lang
+from creditsup.assignment.rules import Arcs, HardRule
+from creditsup.labels import Lang, month_label, parse_table
 
 __all__ = ["diagnose"]
 
 Reason = tuple[str, dict[str, Any] | None]
 
 
-@dataclass(frozen=True)
-class _Frames:
-    """The sentences of the diagnosis around the rules' own words."""
+#: The sentences of the diagnosis around the rules' own words:
+#: ``key -> (Chinese, English)`` (the format of :mod:`creditsup.labels`).
+_TEXT = parse_table("""
+reason | 检查{v}：{text} | visit {v}: {text}
+count | {who}{n}名，检查组需要{need}名 | {n} {who}, the team needs {need}
+holders | 检查{v}：具备专长{e}的人员（{who}） | visit {v}: holders of expertise {e} ({who})
+who_group | 检查{v}：{who} | visit {v}: {who}
+expertise | “{e}” | '{e}'
+group | {d}部门，{m} | department {d}, {m}
+slots | {g}：需要{need}个检查人次，现有{have}个 | {g}: needs {need} inspector-slots, has {have}
+group_expertise | {d}部门，{m}，专长“{e}” | department {d}, {m}, expertise '{e}'
+capacity | 检查{v}：{d}部门{q}名合格检查人员中，{m}在安排其他检查后仅{n}名尚有余力，检查组需要{need}名 | visit {v}: {n} of the {q} qualified inspectors of department {d} have capacity left in {m} after the other visits, the team needs {need}
+capacity_group | 检查{v}，{d}部门，{m}：合格检查人员的余力 | visit {v}, department {d}, {m}: capacity of qualified inspectors
+no_room | ；其他月份也没有余力 | ; no other month had room either
+failed | 检查{v}：无法安排检查人员 | visit {v}: could not be staffed
+""")
+#: Separators between expertise names, and between the reasons of a visit.
+_SEP: dict[str, tuple[str, str]] = {"zh": ("、", "；"), "en": (", ", "; ")}
 
-    visit: str
-    count: str
-    holders: str
-    who_group: str
-    expertise: str
-    sep: str
-    month: str
-    group: str
-    slots: str
-    group_expertise: str
-    capacity: str
-    capacity_group: str
-    no_room: str
-    failed: str
-    join: str
 
+class _Say:
+    """The diagnosis's sentences in one language."""
 
-_FRAMES: dict[str, _Frames] = {
-    "en": _Frames(
-        visit="visit {v}: ",
-        count="{n} {who}, the team needs {need}",
-        holders="visit {v}: holders of expertise {e} ({who})",
-        who_group="visit {v}: {who}",
-        expertise="'{e}'",
-        sep=", ",
-        month="{name}",
-        group="department {d}, {m}",
-        slots="{g}: needs {need} inspector-slots, has {have}",
-        group_expertise="department {d}, {m}, expertise '{e}'",
-        capacity="visit {v}: {n} of the {q} qualified inspectors of department {d} "
-        "have capacity left in {m} after the other visits, the team needs {need}",
-        capacity_group="visit {v}, department {d}, {m}: capacity of qualified "
-        "inspectors",
-        no_room="; no other month had room either",
-        failed="visit {v}: could not be staffed",
-        join="; ",
-    ),
-    "zh": _Frames(
-        visit="检查{v}：",
-        count="{who}{n}名，检查组需要{need}名",
-        holders="检查{v}：具备专长{e}的人员（{who}）",
-        who_group="检查{v}：{who}",
-        expertise="“{e}”",
-        sep="、",
-        month="{m}月",
-        group="{d}部门，{m}",
-        slots="{g}：需要{need}个检查人次，现有{have}个",
-        group_expertise="{d}部门，{m}，专长“{e}”",
-        capacity="检查{v}：{d}部门{q}名合格检查人员中，{m}在安排其他检查后仅{n}名"
-        "尚有余力，检查组需要{need}名",
-        capacity_group="检查{v}，{d}部门，{m}：合格检查人员的余力",
-        no_room="；其他月份也没有余力",
-        failed="检查{v}：无法安排检查人员",
-        join="；",
-    ),
-}
+    def __init__(self, lang: Lang) -> None:
+        self.lang = lang
+        self.sep, self.join = _SEP[lang]
+
+    def __call__(self, key: str, **values: object) -> str:
+        return _TEXT[key][0 if self.lang == "zh" else 1].format(**values)
+
+    def month(self, m: int) -> str:
+        return month_label(m, "zh") if self.lang == "zh" else month_name(m)
 
 
 def stage_reason(
@@ -99,20 +72,20 @@ def stage_reason(
 
     ``where`` holds the visit ``v``, department ``d`` and month ``m``.
     """
-    F, text = _FRAMES[lang], rule.text(lang)
+    say, text = _Say(lang), rule.text(lang)
     vid, d, m = where["v"], where["d"], where["m"]
     who = text.who.format(d=d, m=m)
     nobody = text.nobody if n == 0 else None
     if missing and not (nobody and text.nobody_first):
-        txt = F.visit.format(v=vid) + text.no_holder.format(d=d, m=m, e=missing)
-        group = F.holders.format(v=vid, e=missing, who=who)
+        txt = say("reason", v=vid, text=text.no_holder.format(d=d, m=m, e=missing))
+        group = say("holders", v=vid, e=missing, who=who)
         return txt, {"group": group, "needed": 1, "available": 0}
     if nobody:
-        txt = F.visit.format(v=vid) + nobody.format(d=d, m=m)
+        txt = say("reason", v=vid, text=nobody.format(d=d, m=m))
     else:
-        txt = F.visit.format(v=vid) + F.count.format(n=n, who=who, need=need)
+        txt = say("reason", v=vid, text=say("count", n=n, who=who, need=need))
     return txt, {
-        "group": F.who_group.format(v=vid, who=who),
+        "group": say("who_group", v=vid, who=who),
         "needed": need,
         "available": n,
     }
@@ -173,15 +146,15 @@ def _rule_counts(P: Problem, S: State, fail_t: I64, t_month0: I64) -> _Counts:
 
 
 def _group_reason(
-    P: Problem, tt: int, t_month0: I64, sup: _Supply, F: _Frames, mon: str
+    P: Problem, tt: int, t_month0: I64, sup: _Supply, say: _Say, mon: str
 ) -> Reason | None:
     """The (department, month) group, or one of its expertise areas, is short."""
     d, mm = int(P.t_dept[tt]), int(t_month0[tt])
     dname = P.dept_names[d]
     if sup.demand[d, mm] > sup.supply[d, mm]:
-        g = F.group.format(d=dname, m=mon)
+        g = say("group", d=dname, m=mon)
         need, have = int(sup.demand[d, mm]), int(sup.supply[d, mm])
-        return F.slots.format(g=g, need=need, have=have), {
+        return say("slots", g=g, need=need, have=have), {
             "group": g,
             "needed": need,
             "available": have,
@@ -196,8 +169,8 @@ def _group_reason(
         )
         have_b = int(P.insp_cap[holders].sum())
         if need_b > have_b:
-            g = F.group_expertise.format(d=dname, m=mon, e=P.vocab[d][b])
-            return F.slots.format(g=g, need=need_b, have=have_b), {
+            g = say("group_expertise", d=dname, m=mon, e=P.vocab[d][b])
+            return say("slots", g=g, need=need_b, have=have_b), {
                 "group": g,
                 "needed": need_b,
                 "available": have_b,
@@ -218,13 +191,13 @@ def _task_reasons(
     out = _TaskReasons({}, set(), set())
     if not len(fail_t):
         return out
-    F = _FRAMES[lang]
+    say = _Say(lang)
     sup = _supply(P, t_month0)
     c = _rule_counts(P, S, fail_t, t_month0)
     for j, tt in enumerate(int(x) for x in fail_t):
         d = int(P.t_dept[tt])
         m = int(t_month0[tt])
-        mon = F.month.format(name=month_name(m), m=m)
+        mon = say.month(m)
         where = {"v": str(P.v_id[int(P.t_visit[tt])]), "d": P.dept_names[d], "m": mon}
         need, req = int(P.t_size[tt]), int(P.t_req[tt])
         reason: Reason | None = None
@@ -233,18 +206,19 @@ def _task_reasons(
             missing = req & ~int(c.unions[k][j])
             if n >= need and not missing:
                 continue
-            names = F.sep.join(
-                F.expertise.format(e=P.vocab[d][b]) for b in bits(missing)
+            names = say.sep.join(
+                say("expertise", e=P.vocab[d][b]) for b in bits(missing)
             )
             reason = stage_reason(rule, n, need, names, where, lang)
             break
         if reason is None:
-            reason = _group_reason(P, tt, t_month0, sup, F, mon)
+            reason = _group_reason(P, tt, t_month0, sup, say, mon)
             if reason is None:
                 out.generic.add(tt)
                 v, dn = where["v"], where["d"]
                 reason = (
-                    F.capacity.format(
+                    say(
+                        "capacity",
                         v=v,
                         n=int(c.n_cap[j]),
                         q=int(c.counts[-1][j]),
@@ -253,7 +227,7 @@ def _task_reasons(
                         need=need,
                     ),
                     {
-                        "group": F.capacity_group.format(v=v, d=dn, m=mon),
+                        "group": say("capacity_group", v=v, d=dn, m=mon),
                         "needed": need,
                         "available": int(c.n_cap[j]),
                     },
@@ -292,7 +266,7 @@ def diagnose(
     binding: dict[str, dict[str, Any]] = {}
     if len(failed) == 0:
         return unfilled, []
-    F = _FRAMES[lang]
+    say = _Say(lang)
     pre = prefailed(P)
     tr = _task_reasons(
         P, S, tasks_of(P, failed[~pre[failed]]), orig_month[P.t_visit], lang
@@ -304,10 +278,10 @@ def diagnose(
             txt = rs[0][0]
         else:
             rs = _visit_reasons(P, S, v, tr)
-            txt = F.join.join(dict.fromkeys(r[0] for r in rs)) or F.failed.format(v=vid)
+            txt = say.join.join(dict.fromkeys(r[0] for r in rs)) or say("failed", v=vid)
             ts = P.visit_tasks[v]
             if policy.repair and any(int(t) in tr.capacity for t in ts[ts >= 0]):
-                txt += F.no_room
+                txt += say("no_room")
         unfilled.append({"visit_id": vid, "reason": txt})
         for _, bind in rs:
             if bind is not None:

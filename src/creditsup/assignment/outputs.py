@@ -13,7 +13,13 @@ from creditsup.assignment._arrays import I64
 from creditsup.assignment.problem import Problem, State
 from creditsup.schemas import ASSIGNMENT_COLUMNS
 
-__all__ = ["assignments_frame", "metrics", "sha_frame", "visits_frame"]
+__all__ = [
+    "assignments_frame",
+    "ledger_result",
+    "metrics",
+    "sha_frame",
+    "visits_frame",
+]
 
 
 def sha_frame(df: pd.DataFrame) -> str:
@@ -21,6 +27,19 @@ def sha_frame(df: pd.DataFrame) -> str:
     buf = io.StringIO()
     df.to_csv(buf, index=False, lineterminator="\n")
     return hashlib.sha256(buf.getvalue().encode("utf-8")).hexdigest()
+
+
+def ledger_result(
+    S: State, assignments: pd.DataFrame, n_unfilled: int
+) -> dict[str, Any]:
+    """The ledger's closing record: counts and the assignments' SHA-256."""
+    return {
+        "step": "result",
+        "staffed": int(S.staffed_v.sum()),
+        "unfilled": n_unfilled,
+        "assignments": len(assignments),
+        "assignments_sha256": sha_frame(assignments),
+    }
 
 
 def assignments_frame(P: Problem, S: State) -> pd.DataFrame:

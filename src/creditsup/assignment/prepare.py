@@ -23,7 +23,7 @@ from creditsup.assignment._arrays import B1, I64, MAX_BITS, U64, bits, codes
 from creditsup.assignment.policy import AssignmentPolicy
 from creditsup.assignment.problem import Prefail, Problem
 from creditsup.assignment.rules import RuleInputs, active_rules, check_columns
-from creditsup.exceptions import DataValidationError
+from creditsup.exceptions import FAILURE_COLUMNS, DataValidationError
 from creditsup.schemas import TIERS, VISIT_COLUMNS, explode_list, unavailable_bits
 
 if TYPE_CHECKING:
@@ -34,17 +34,9 @@ __all__ = ["check_visits", "prepare"]
 _TIER_RANK = {t: i for i, t in enumerate(TIERS)}
 
 
-def _failure(
-    table: str, row: int, column: str, value: str, rule: str, msg: str
-) -> dict[str, Any]:
-    return {
-        "table": table,
-        "row": row,
-        "column": column,
-        "value": value,
-        "rule": rule,
-        "message": msg,
-    }
+def _failure(*values: object) -> dict[str, Any]:
+    """A failure record: table, row, column, value, rule, message."""
+    return dict(zip(FAILURE_COLUMNS, values, strict=True))
 
 
 def check_visits(visits: pd.DataFrame) -> None:

@@ -45,7 +45,7 @@ import contextlib
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -54,6 +54,7 @@ import pandas as pd
 from creditsup.assignment._arrays import B1, I64, KeySet, codes, lookup
 from creditsup.assignment.policy import AssignmentPolicy
 from creditsup.exceptions import DataValidationError
+from creditsup.labels import Lang
 from creditsup.schemas import explode_list, unavailable_bits
 
 if TYPE_CHECKING:
@@ -68,7 +69,6 @@ __all__ = [
     "AuditRows",
     "Found",
     "HardRule",
-    "Lang",
     "RuleInputs",
     "RuleText",
     "active_rules",
@@ -78,7 +78,6 @@ __all__ = [
     "registered",
 ]
 
-Lang = Literal["en", "zh"]
 #: Offending rows of an assignments frame and their detail text.
 Found = tuple[pd.DataFrame, "pd.Series[str] | str"]
 
