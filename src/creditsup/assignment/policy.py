@@ -50,40 +50,9 @@ def _sorted_months(months: tuple[int, ...]) -> tuple[int, ...]:
 class AssignmentPolicy(FrozenModel):
     """Rules and preferences of the inspector assignment.
 
-    Parameters
-    ----------
-    min_team : int, default 2
-        Minimum number of inspectors on a visit, in [2, 20] (R11: never
-        fewer than two, by law).
-    max_team : int, default 6
-        Largest team the assigner may form, in [2, 20] and at least
-        ``min_team``. A visit whose items need more distinct expertise areas
-        than ``min_team`` grows its team up to this size; beyond it the visit
-        is reported unfilled.
-    rotation : bool, default True
-        Exclude the inspectors of the entity's last visit (history) (R13).
-    same_region_first : bool, default True
-        Prefer inspectors of the entity's region: the number of cross-region
-        slots is minimised before the random choice, and candidates are
-        pruned to all same-region inspectors plus ``cross_region_candidates``
-        random others.
-    cross_region_candidates : int, default 10
-        Random cross-region candidates kept per task when pruning, in
-        [0, 100].
-    metropolis_sweeps : int, default 10
-        Proposals of the randomising chain, per filled slot, in [0, 100].
-        0 keeps the flow's random-cost optimum (not uniform).
-    pair_limit : int or None, default None
-        Largest number of visits the same pair of inspectors may share in the
-        year (anti-collusion), at least 1. ``None`` disables the rule.
-    max_deterministic_time : float, default 10.0
-        Deterministic time limit of each CP-SAT model, in (0, 60] (never a
-        wall-clock limit, so results do not depend on the machine).
-    repair : bool, default True
-        Move a visit that cannot be staffed in its month to the nearest month
-        in ``repair_months`` with capacity; otherwise report it unfilled.
-    repair_months : tuple of int, default 1..12
-        Months a repaired visit may move to (sorted, without repeats).
+    Each field says what it does in its ``description`` (also the comment of
+    ``creditsup policy-template``). The bounds are declared on the fields;
+    solver effort is bounded so that no policy can make a run take hours.
 
     Examples
     --------
@@ -97,17 +66,64 @@ class AssignmentPolicy(FrozenModel):
     creditsup.exceptions.ConfigError: The 'min_team' of AssignmentPolicy must be >= 2. Got 1 instead.
     """
 
-    min_team: int = Field(2, ge=2, le=20)
-    max_team: int = Field(6, ge=2, le=20)
-    rotation: bool = True
-    same_region_first: bool = True
-    cross_region_candidates: int = Field(10, ge=0, le=100)
-    metropolis_sweeps: int = Field(10, ge=0, le=100)
-    pair_limit: Annotated[int, Field(ge=1)] | None = None
-    max_deterministic_time: float = Field(10.0, gt=0, le=60)
-    repair: bool = True
-    repair_months: Annotated[tuple[Month, ...], AfterValidator(_sorted_months)] = tuple(
-        range(1, 13)
+    min_team: int = Field(
+        2,
+        ge=2,
+        le=20,
+        description="Minimum number of inspectors on a visit (R11: never fewer "
+        "than two, by law); 2 to 20.",
+    )
+    max_team: int = Field(
+        6,
+        ge=2,
+        le=20,
+        description="Largest team: a visit whose items need more expertise areas "
+        "than min_team grows up to this size (at most 20); beyond it, it is "
+        "reported unfilled.",
+    )
+    rotation: bool = Field(
+        True,
+        description="Exclude the inspectors of the entity's last visit (R13).",
+    )
+    same_region_first: bool = Field(
+        True,
+        description="Prefer inspectors of the entity's region: fewest cross-region "
+        "slots first, candidates pruned to the region plus cross_region_candidates.",
+    )
+    cross_region_candidates: int = Field(
+        10,
+        ge=0,
+        le=100,
+        description="Random cross-region candidates kept per task when pruning "
+        "(0 to 100).",
+    )
+    metropolis_sweeps: int = Field(
+        10,
+        ge=0,
+        le=100,
+        description="Proposals of the randomising chain per filled slot (0 keeps "
+        "the flow's random-cost optimum, which is not uniform); 0 to 100.",
+    )
+    pair_limit: Annotated[int, Field(ge=1)] | None = Field(
+        None,
+        description="Most visits the same two inspectors may share in the year "
+        "(anti-collusion). None: no limit.",
+    )
+    max_deterministic_time: float = Field(
+        10.0,
+        gt=0,
+        le=60,
+        description="Deterministic time limit of each CP-SAT model (never a "
+        "wall-clock limit: results do not depend on the machine); at most 60.",
+    )
+    repair: bool = Field(
+        True,
+        description="Move a visit that cannot be staffed in its month to the "
+        "nearest month of repair_months with room; otherwise report it unfilled.",
+    )
+    repair_months: Annotated[tuple[Month, ...], AfterValidator(_sorted_months)] = Field(
+        tuple(range(1, 13)),
+        description="Months a repaired visit may move to.",
     )
 
     @model_validator(mode="after")
