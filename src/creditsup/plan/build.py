@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from creditsup._checks import require_dataset, require_year
 from creditsup.assignment import AssignmentResult, assign_inspectors, redraw
 from creditsup.config import config_hash, parse_config
 from creditsup.exceptions import ConfigError
@@ -184,6 +185,13 @@ def build_plan(
     -------
     InspectionPlan
     """
+    require_dataset(dataset)
+    year = require_year(year)
+    if policy is not None and not isinstance(policy, Policy):
+        raise TypeError(
+            "The 'policy' must be a creditsup Policy (creditsup.load_policy(path)). "
+            f"Got {type(policy).__name__} instead."
+        )
     policy = policy or Policy()
     if not isinstance(seed, str) or not seed:
         raise parse_config_error("seed", seed)

@@ -204,6 +204,11 @@ def verify_plan(
     VerifyReport
         ``ok`` is False and ``differences[0]`` names the first difference.
     """
+    if not isinstance(data, str | Path | Dataset):
+        raise TypeError(
+            "The 'data' must be the dataset folder or a creditsup Dataset. Got "
+            f"{type(data).__name__} instead."
+        )
     root = Path(plan_dir)
     try:
         saved = load_plan(root)
