@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from creditsup._checks import require_dataset, require_year
-from creditsup.assignment import AssignmentResult, assign_inspectors, redraw
+from creditsup.assignment import (
+    AssignmentPolicy,
+    AssignmentResult,
+    assign_inspectors,
+    redraw,
+)
 from creditsup.config import config_hash, parse_config
 from creditsup.exceptions import ConfigError
 from creditsup.io import csv_bytes
@@ -79,6 +84,15 @@ def parse_config_error(name: str, value: object) -> ConfigError:
     return ConfigError(
         f"The '{name}' must be a non-empty string. Got {value!r} instead."
     )
+
+
+def _within_months(policy: Policy) -> AssignmentPolicy:
+    """The assignment policy, with repair kept inside the allowed months (R16)."""
+    allowed = set(policy.sampling.months)
+    months = tuple(m for m in policy.assignment.repair_months if m in allowed)
+    if months == tuple(policy.assignment.repair_months):
+        return policy.assignment
+    return policy.assignment.model_copy(update={"repair_months": months})
 
 
 def _tier_stage(
@@ -223,7 +237,7 @@ def build_plan(
     records += [{"stage": "draw", **rec} for rec in draw.ledger]
     step("assignment")
     assigned = assign_inspectors(
-        draw.visits, dataset, policy.assignment, year=year, seed=seed
+        draw.visits, dataset, _within_months(policy), year=year, seed=seed
     )
     records += [{"stage": "assignment", **rec} for rec in assigned.ledger]
     visits = assigned.visits
