@@ -62,7 +62,8 @@ class Scale:
 
 
 def _points(fb: FeatureBins, beta: float, factor: float) -> FloatArray:
-    return np.round(factor * beta * (fb.x - fb.x.min()), 2) + 0.0
+    pts = np.round(factor * beta * (fb.x - fb.x.min()), 2) + 0.0
+    return np.asarray(pts, dtype=np.float64)
 
 
 def _indicator(

@@ -10,7 +10,12 @@ import pandas as pd
 
 from creditsup.evaluate import BacktestOptions, BacktestResult
 from creditsup.evaluate.backtest import backtest_from_options
-from creditsup.evaluate.options import BASELINES, PolicyLike, as_timestamp, resolve_policy
+from creditsup.evaluate.options import (
+    BASELINES,
+    PolicyLike,
+    as_timestamp,
+    resolve_policy,
+)
 from creditsup.fit.fit import Candidates, fit_scorecard
 from creditsup.fit.options import FitOptions
 from creditsup.fit.result import FitResult
@@ -81,7 +86,7 @@ def backtest_fitted(
         recode_history=fit.options.recode_history,
         outcome_triggers=fit.options.outcome_triggers,
         exclude_results=fit.options.exclude_results,
-        baselines=tuple(b for b in baselines if b != "uncalibrated"),  # type: ignore[misc]
+        baselines=tuple(b for b in baselines if b != "uncalibrated"),
         n_boot=n_boot,
         seed=seed,
     )

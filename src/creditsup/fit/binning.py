@@ -126,8 +126,13 @@ def _aggregate(
     uniq, inv = np.unique(v, return_inverse=True)
     inv = inv.ravel()
     n = np.bincount(inv, minlength=len(uniq)).astype(np.float64)
-    e = np.bincount(inv, weights=y.astype(np.float64), minlength=len(uniq))
-    return uniq, n, e
+    e = _counts(inv, y.astype(np.float64), len(uniq))
+    return np.asarray(uniq, dtype=np.float64), n, e
+
+
+def _counts(idx: npt.NDArray[np.int64], w: FloatArray, k: int) -> FloatArray:
+    """``np.bincount`` with weights, typed as floats."""
+    return np.asarray(np.bincount(idx, weights=w, minlength=k), dtype=np.float64)
 
 
 def _optimal_splits(
@@ -204,16 +209,20 @@ def _numeric(
         return None
     idx = np.searchsorted(uniq, splits, side="left")  # first value >= split
     edges = np.unique(
-        [nice_edge(float(uniq[i - 1]), float(uniq[i])) for i in idx if 0 < i < len(uniq)]
+        [
+            nice_edge(float(uniq[i - 1]), float(uniq[i]))
+            for i in idx
+            if 0 < i < len(uniq)
+        ]
     )
     if len(edges) == 0:
         return None
     b = np.searchsorted(edges, uniq, side="right")
     k = len(edges) + 1
-    nb = np.bincount(b, weights=n, minlength=k)
-    eb = np.bincount(b, weights=e, minlength=k)
-    nb = np.append(nb, float((~ok).sum()))
-    eb = np.append(eb, float(y[~ok].sum()))
+    nb = _counts(b, n, k)
+    eb = _counts(b, e, k)
+    nb = np.append(nb, float((~ok).sum())).astype(np.float64)
+    eb = np.append(eb, float(y[~ok].sum())).astype(np.float64)
     x, trend = _log_odds(nb, eb, base, k)
     return FeatureBins(
         name,
@@ -268,15 +277,22 @@ def _categorical(
     n_ord = len(splits) + 1
     category_bin = np.full(k, n_ord, dtype=np.int64)  # rare: *other*
     category_bin[items] = item_bin[: len(items)]
-    nb = np.bincount(item_bin, weights=item_n, minlength=n_ord)
-    eb = np.bincount(item_bin, weights=item_e, minlength=n_ord)
-    nb = np.append(nb, [0.0, n[k + 1]])
-    eb = np.append(eb, [0.0, e[k + 1]])
+    nb = _counts(item_bin, item_n, n_ord)
+    eb = _counts(item_bin, item_e, n_ord)
+    nb = np.append(nb, [0.0, n[k + 1]]).astype(np.float64)
+    eb = np.append(eb, [0.0, e[k + 1]]).astype(np.float64)
     x, trend = _log_odds(nb, eb, base, n_ord)
     if pool_n > 0:  # *other* scores as the bin its pool fell in
         x[n_ord] = x[item_bin[-1]]
     return FeatureBins(
-        name, "categorical", np.zeros(0), category_bin, x, nb, eb, trend,
+        name,
+        "categorical",
+        np.zeros(0),
+        category_bin,
+        x,
+        nb,
+        eb,
+        trend,
         _information_value(nb, eb),
     )
 

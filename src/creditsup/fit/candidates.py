@@ -375,7 +375,9 @@ def _entity_candidates(
     )
     if relationship:
         for col in ("address", "legal_rep"):
-            if col in ent.columns and bool(_text(ent[col]).replace("", pd.NA).notna().any()):
+            if col in ent.columns and bool(
+                _text(ent[col]).replace("", pd.NA).notna().any()
+            ):
                 out.append(
                     Candidate(
                         _ind(

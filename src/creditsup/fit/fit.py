@@ -86,7 +86,9 @@ def _coefficients(
             labels = []
             pts_l = []
             for g in range(fb.n_ordered):
-                members = [c for c, b in zip(cats, fb.category_bin, strict=True) if b == g]
+                members = [
+                    c for c, b in zip(cats, fb.category_bin, strict=True) if b == g
+                ]
                 labels.append(
                     ", ".join(members[:8]) + (" ..." if len(members) > 8 else "")
                 )
@@ -219,9 +221,7 @@ def fit_scorecard(
             problem_results=base.problem_results,
             keep_results=opts.exclude_results,
         )
-    units = training_units(
-        view.entities, view.history, event, cutoff=ts, options=opts
-    )
+    units = training_units(view.entities, view.history, event, cutoff=ts, options=opts)
     cands = _candidates(view, ts, candidates, base)
     values = candidate_values(view, cands, units, base=base)
     logger.info(

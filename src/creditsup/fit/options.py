@@ -10,6 +10,7 @@ model selection, the points scale and the tiers.
 
 from __future__ import annotations
 
+import itertools
 from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
@@ -129,7 +130,7 @@ class FitOptions(FrozenModel):
     exclude_results: tuple[str, ...] = ("deregistered", "no_activity")
     step_days: int = Field(default=91, ge=7, le=3660)
     max_snapshots: int = Field(default=8, ge=1, le=200)
-    min_history_days: int = Field(default=180, ge=0)
+    min_history_days: int = Field(default=0, ge=0)
     n_folds: int = Field(default=3, ge=0, le=20)
     holdout_days: int = Field(default=0, ge=0)
     max_n_bins: int = Field(default=6, ge=2, le=20)
@@ -176,7 +177,7 @@ class FitOptions(FrozenModel):
                 f"{self.tier_shares} instead."
             )
         rates = self.tier_rates
-        increasing = all(b > a for a, b in zip(rates, rates[1:], strict=False))
+        increasing = all(b > a for a, b in itertools.pairwise(rates))
         if self.tier_method == "rate" and (len(rates) != n - 1 or not increasing):
             raise ValueError(
                 f"The 'tier_rates' must hold {n - 1} increasing probabilities in "

@@ -166,7 +166,10 @@ class FitResult:
                 .sort_values("auc", ascending=False)
                 .head(10)
             )
-            parts += ["\n## Validation folds (best 10 of the grid)\n", _md_table(mean, 4)]
+            parts += [
+                "\n## Validation folds (best 10 of the grid)\n",
+                _md_table(mean, 4),
+            ]
         if self.holdout is not None:
             parts += ["\n## Held-out window\n", self.holdout.to_markdown()]
         return "".join(parts)

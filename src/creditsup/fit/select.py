@@ -167,9 +167,12 @@ def select_model(
             min_ratio=options.min_penalty_ratio,
         )
         models = grid_models(design.x, design.y, path, options.feature_grid)
-        rows += _fold_rows(j, design, models, design.transform(values, val), units.y[val])
+        rows += _fold_rows(
+            j, design, models, design.transform(values, val), units.y[val]
+        )
     table = pd.DataFrame(
-        rows, columns=["fold", "ratio", "k", "n_features", "auc", "n_train", "n_validate"]
+        rows,
+        columns=["fold", "ratio", "k", "n_features", "auc", "n_train", "n_validate"],
     )
     if len(table) == 0:
         logger.warning(

@@ -112,11 +112,12 @@ class Units:
         """Units of a training set clipped at ``cutoff``: snapshot and first
         outcome both before it."""
         k = to_day(cutoff)
-        return (self.snapshot < k) & (self.first < k)
+        return np.asarray((self.snapshot < k) & (self.first < k), dtype=bool)
 
     def at(self, snapshot: pd.Timestamp, cutoff: pd.Timestamp) -> BoolArray:
         """Units of one snapshot whose outcome falls before ``cutoff``."""
-        return (self.snapshot == to_day(snapshot)) & (self.first < to_day(cutoff))
+        at = (self.snapshot == to_day(snapshot)) & (self.first < to_day(cutoff))
+        return np.asarray(at, dtype=bool)
 
     @property
     def snapshots(self) -> list[pd.Timestamp]:

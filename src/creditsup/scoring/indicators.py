@@ -294,7 +294,7 @@ def _row_statistic(
         return np.bincount(mu, weights=v, minlength=n).astype(np.float64)
     if stat == "mean":
         cnt = np.bincount(mu, minlength=n).astype(np.float64)
-        tot = np.bincount(mu, weights=v, minlength=n)
+        tot = np.asarray(np.bincount(mu, weights=v, minlength=n), dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             return np.where(cnt > 0, tot / np.maximum(cnt, 1.0), np.nan)
     if stat == "max":
@@ -340,9 +340,7 @@ def _record_statistic(
         total = None
         if ind.statistic == "share":
             total = cache.total("records", live, ind.lookback_days, n)
-        x = _row_statistic(
-            ind.statistic, mu, live.day[sel], unit_day, n, values, total
-        )
+        x = _row_statistic(ind.statistic, mu, live.day[sel], unit_day, n, values, total)
     return x, _numeric_bins(ind, x)
 
 
