@@ -630,6 +630,12 @@ def fit_command(
     report_file: Annotated[
         Path | None, typer.Option("--report", help="Write the fit report (markdown).")
     ] = None,
+    folds: Annotated[
+        int,
+        typer.Option(
+            "--folds", min=0, max=20, help="Time-based validation folds (0: none)."
+        ),
+    ] = 3,
     quiet: Quiet = False,
 ) -> None:
     """Learn a scorecard from the dataset's own history before a date."""
@@ -656,7 +662,7 @@ def fit_command(
         horizon_days=horizon_days,
         outcome=outcome,
         previous=policy,
-        options=FitOptions(holdout_days=holdout_days),
+        options=FitOptions(holdout_days=holdout_days, n_folds=folds),
     )
     replace_file(
         out_file, result.to_toml().encode("utf-8"), owned=owned, protect=[data_dir]

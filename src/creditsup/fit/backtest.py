@@ -13,12 +13,12 @@ from creditsup.evaluate.backtest import backtest_from_options
 from creditsup.evaluate.options import (
     BASELINES,
     PolicyLike,
-    as_timestamp,
     resolve_policy,
 )
 from creditsup.fit.fit import Candidates, fit_scorecard
 from creditsup.fit.options import FitOptions
 from creditsup.fit.result import FitResult
+from creditsup.scoring import as_of_timestamp
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -65,7 +65,7 @@ def backtest_fitted(
     >>> res.methods["method"].tolist()
     ['scorecard', 'uniform', 'history_rule', 'previous']
     """
-    ts = as_timestamp(as_of, "as_of")
+    ts = as_of_timestamp(as_of)
     opts = fit_options if fit_options is not None else FitOptions()
     fit = fit_scorecard(
         dataset,

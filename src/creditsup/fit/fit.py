@@ -13,8 +13,9 @@ import pandas as pd
 
 from creditsup.evaluate import BacktestOptions, BacktestResult, recode_outcome
 from creditsup.evaluate.backtest import backtest_from_options
-from creditsup.evaluate.options import PolicyLike, as_timestamp, resolve_policy
+from creditsup.evaluate.options import PolicyLike, resolve_policy
 from creditsup.evaluate.outcomes import event_column
+from creditsup.exceptions import ConfigError
 from creditsup.fit.assemble import build_scorecard, fitted_tiers
 from creditsup.fit.candidates import (
     Candidate,
@@ -25,7 +26,7 @@ from creditsup.fit.options import CandidateOptions, FitOptions
 from creditsup.fit.result import FitResult, FittedPolicy
 from creditsup.fit.select import FittedModel, fit_at
 from creditsup.fit.units import Units, training_units
-from creditsup.scoring import Indicator, Scorecard
+from creditsup.scoring import Indicator, Scorecard, as_of_timestamp
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -50,6 +51,21 @@ def _candidates(
     return [
         Candidate(i, "categorical" if i.categorical else "numeric") for i in candidates
     ]
+
+
+def _distinct(cands: Sequence[Candidate], values: dict[str, Any]) -> list[Candidate]:
+    """The candidates whose values vary and differ from every earlier one's."""
+    seen: set[bytes] = set()
+    out = []
+    for c in cands:
+        v = np.asarray(values[c.name])
+        if len(v) == 0 or np.all(v == v[0]) or np.all(np.isnan(v.astype(float))):
+            continue
+        key = v.tobytes()
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
 
 
 def _features_table(model: FittedModel) -> pd.DataFrame:
@@ -127,7 +143,11 @@ def _holdout(
     cands, values, units, view = prepared
     steps = math.ceil(options.holdout_days / options.step_days)
     start = as_of - pd.Timedelta(days=steps * options.step_days)
-    model = fit_at(cands, values, units, start, options)
+    try:
+        model = fit_at(cands, values, units, start, options)
+    except ConfigError as exc:
+        logger.warning("No held-out report: %s", exc)
+        return None
     sc = build_scorecard(model, cands, base, options, name="fitted-holdout")
     tiers = fitted_tiers(view, sc, start, options, parts.tiers)
     bt = BacktestOptions(
@@ -209,7 +229,7 @@ def fit_scorecard(
     if outcome is not None:
         upd["outcome"] = outcome
     opts = FitOptions.model_validate({**base_opts.model_dump(), **upd})
-    ts = as_timestamp(as_of, "as_of")
+    ts = as_of_timestamp(as_of)
     parts = resolve_policy(previous)
     base = parts.scorecard
     name, event = event_column(dataset.history, opts.outcome, base.problem_results)
@@ -224,6 +244,7 @@ def fit_scorecard(
     units = training_units(view.entities, view.history, event, cutoff=ts, options=opts)
     cands = _candidates(view, ts, candidates, base)
     values = candidate_values(view, cands, units, base=base)
+    cands = _distinct(cands, values)
     logger.info(
         "Fit as of %s: %d units (%d events) in %d snapshots, %d candidates",
         ts.date(),

@@ -79,7 +79,7 @@ def fit_logistic(
         jac=True,
         method="L-BFGS-B",
         bounds=[(None, None)] + [(0.0, None)] * p,
-        options={"maxiter": 1000, "gtol": 1e-8, "ftol": 1e-12},
+        options={"maxiter": 500, "gtol": 1e-6, "ftol": 1e-10},
     )
     theta = np.asarray(res.x, dtype=np.float64)
     theta[1:][theta[1:] < _ACTIVE] = 0.0

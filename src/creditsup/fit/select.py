@@ -230,7 +230,6 @@ def fit_at(
         Too few training units or events before ``cutoff``, or no candidate
         feature separates them.
     """
-    ratio, k, table = select_model(candidates, values, units, cutoff, options)
     train = units.before(cutoff)
     if not _enough(units.y[train]):
         raise ConfigError(
@@ -239,6 +238,7 @@ def fit_at(
             f"{cutoff.date()}. Got {int(train.sum())} units with "
             f"{int(units.y[train].sum())} events instead."
         )
+    ratio, k, table = select_model(candidates, values, units, cutoff, options)
     design = build_design(candidates, values, units, train, options)
     if design.x.shape[1] == 0:
         raise ConfigError(
