@@ -30,6 +30,7 @@ from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from creditsup._optional import require
 from creditsup.fit.options import FitOptions
@@ -122,12 +123,14 @@ class FeatureBins:
 def _aggregate(
     v: FloatArray, y: BoolArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Distinct values, and units and events at each."""
-    uniq, inv = np.unique(v, return_inverse=True)
-    inv = inv.ravel()
-    n = np.bincount(inv, minlength=len(uniq)).astype(np.float64)
-    e = _counts(inv, y.astype(np.float64), len(uniq))
-    return np.asarray(uniq, dtype=np.float64), n, e
+    """Distinct values (sorted), and units and events at each (a hash
+    factorisation: features have few distinct values)."""
+    codes, uniq = pd.factorize(v, sort=False)
+    k = len(uniq)
+    n = np.bincount(codes, minlength=k).astype(np.float64)
+    e = _counts(codes.astype(np.int64), y.astype(np.float64), k)
+    order = np.argsort(np.asarray(uniq, dtype=np.float64), kind="stable")
+    return np.asarray(uniq, dtype=np.float64)[order], n[order], e[order]
 
 
 def _counts(idx: npt.NDArray[np.int64], w: FloatArray, k: int) -> FloatArray:

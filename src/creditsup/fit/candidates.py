@@ -157,7 +157,8 @@ def _history_candidates(
 ) -> list[Candidate]:
     if len(hist) == 0:
         return []
-    present = [r for r in HISTORY_RESULTS if r in set(hist["result"].dropna())]
+    seen = set(hist["result"].dropna())
+    present = [r for r in HISTORY_RESULTS if r in seen]
     groups: list[tuple[str, tuple[str, ...], str]] = [
         (f"result '{r}'", (r,), _slug(r)) for r in present
     ]
@@ -242,7 +243,8 @@ def _dimension(kind: str) -> str:
 def _record_candidates(rec: pd.DataFrame, opts: CandidateOptions) -> list[Candidate]:
     if len(rec) == 0:
         return []
-    kinds = [k for k in RECORD_KINDS if k in set(rec["kind"].dropna())]
+    present = set(rec["kind"].dropna())
+    kinds = [k for k in RECORD_KINDS if k in present]
     has_sev = "severity" in rec.columns and bool(rec["severity"].notna().any())
     extra = _numeric_columns(rec, "records", opts.exclude_columns)
     out: list[Candidate] = []

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from creditsup._optional import require
 from creditsup.evaluate import BacktestOptions, BacktestResult, recode_outcome
 from creditsup.evaluate.backtest import backtest_from_options
 from creditsup.evaluate.options import PolicyLike, resolve_policy
@@ -230,6 +231,19 @@ def fit_scorecard(
         upd["outcome"] = outcome
     opts = FitOptions.model_validate({**base_opts.model_dump(), **upd})
     ts = as_of_timestamp(as_of)
+    with require("threadpoolctl", "fit").threadpool_limits(1, user_api="blas"):
+        return _fit(dataset, ts, opts, candidates, previous)
+
+
+def _fit(
+    dataset: Dataset,
+    ts: pd.Timestamp,
+    opts: FitOptions,
+    candidates: Candidates,
+    previous: PolicyLike | None,
+) -> FitResult:
+    """The stages of :func:`fit_scorecard` (BLAS on one thread: the many
+    small products of the regression run fastest, and reproducibly, so)."""
     parts = resolve_policy(previous)
     base = parts.scorecard
     name, event = event_column(dataset.history, opts.outcome, base.problem_results)

@@ -135,7 +135,7 @@ class FitOptions(FrozenModel):
     holdout_days: int = Field(default=0, ge=0)
     max_n_bins: int = Field(default=6, ge=2, le=20)
     min_bin_size: float = Field(default=0.05, gt=0, lt=0.5)
-    max_n_prebins: int = Field(default=20, ge=2, le=100)
+    max_n_prebins: int = Field(default=12, ge=2, le=100)
     min_category_share: float = Field(default=0.01, ge=0, lt=0.5)
     min_iv: float = Field(default=0.01, ge=0)
     max_candidates: int = Field(default=60, ge=1)
