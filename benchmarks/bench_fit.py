@@ -110,9 +110,9 @@ def run(n: int, *, seed: int = 0) -> dict[str, Any]:
     s = table.set_index("uscc")["score"].reindex(y.index)
     ok = s.notna().to_numpy()
     return {
-        "entities": int(len(ds.entities)),
-        "records": int(len(ds.records)),
-        "inspections": int(len(ds.history)),
+        "entities": len(ds.entities),
+        "records": len(ds.records),
+        "inspections": len(ds.history),
         "units": res.n_units,
         "candidates": res.n_candidates,
         "indicators": len(res.scorecard.indicators),

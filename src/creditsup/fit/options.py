@@ -145,7 +145,7 @@ class FitOptions(FrozenModel):
     n_penalties: int = Field(default=10, ge=1, le=100)
     min_penalty_ratio: float = Field(default=1e-3, gt=0, le=1)
     tolerance: float = Field(default=0.002, ge=0)
-    max_units: int = Field(default=100_000, ge=100)
+    max_units: int = Field(default=50_000, ge=100)
     points_to_double_odds: float = Field(default=20.0, gt=0)
     reference_points: float = 100.0
     tier_method: Literal["quantile", "rate"] = "quantile"
