@@ -54,3 +54,49 @@ def test_golden_bundle_one_cell_edit_fails(bundle: Path, tmp_path: Path) -> None
     assert res.returncode in (1, 2), res.stdout + res.stderr
     assert res.returncode != 0
     assert "Traceback" not in res.stderr
+
+
+_NEWER = (
+    "import sys\n"
+    "import creditsup.plan.verify as v\n"
+    "v.SUPPORTED_ALGORITHMS = frozenset({'creditsup-draw/99'})\n"
+    "from creditsup.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+
+
+@pytest.mark.parametrize("bundle", BUNDLES, ids=lambda p: p.name)
+def test_a_version_that_cannot_replay_refuses_clearly(
+    bundle: Path, tmp_path: Path
+) -> None:
+    """A later creditsup without this algorithm: exit 2 naming the release; tampering still fails."""
+    args = ["verify", str(bundle / "plan"), "--data", str(bundle / "data")]
+    res = subprocess.run(
+        [sys.executable, "-c", _NEWER, *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 2, res.stdout + res.stderr
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"creditsup=={bundle.name}" in lines[0]
+    plan = tmp_path / "plan"
+    shutil.copytree(bundle / "plan", plan)
+    (plan / "assignments.csv").write_bytes(
+        (plan / "assignments.csv").read_bytes().replace(b"\n", b"\nX", 1)
+    )
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _NEWER,
+            "verify",
+            str(plan),
+            "--data",
+            str(bundle / "data"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert res.returncode == 1, res.stdout + res.stderr

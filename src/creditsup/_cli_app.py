@@ -47,8 +47,24 @@ _FAILURES_HEAD = "\ufefftable,row,column,value,rule,message".encode()
 _SCORES_HEAD = "\ufeffuscc,score,tier".encode()
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}")
+#: The display language, set by ``--lang`` (else CREDITSUP_LANG or the locale).
+_LANG: list[str | None] = [None]  # reset by every run()
+
+
+def _lang() -> str:
+    from creditsup.i18n import current_lang
+
+    return current_lang(_LANG[0])
+
+
+def _say(key: str, **values: object) -> str:
+    from creditsup.i18n import message
+
+    return message(key, _lang(), **values)
+
+
+def _fail(text: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]{escape(_say('error'))}[/]{escape(text)}")
     raise typer.Exit(code)
 
 
@@ -71,8 +87,19 @@ def _main(
             help="Print the version.",
         ),
     ] = False,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            help="zh or en (default: CREDITSUP_LANG, else the locale: zh_* gives zh).",
+        ),
+    ] = None,
 ) -> None:
     """Credit-tiered 'double random, one public' (双随机、一公开) supervision."""
+    if lang is not None:
+        from creditsup.labels import check_lang
+
+        _LANG[0] = check_lang(lang)
 
 
 def _text(name: str, value: str) -> str:
@@ -87,27 +114,44 @@ def _text(name: str, value: str) -> str:
 
 
 def _print_failures(exc: DataValidationError, limit: int = 200) -> None:
+    from creditsup.i18n import rule_text
+    from creditsup.labels import label
+
+    lang = _lang()
     fc = exc.failure_cases
-    table = Table(title=f"{len(fc)} validation failure(s)", show_lines=False)
-    for col in ("table", "row", "column", "value", "rule", "message"):
+    table = Table(title=_say("failures_title", n=len(fc)), show_lines=False)
+    heads = (
+        ("表", "行", "列", "值", "规则", "说明")
+        if lang == "zh"
+        else ("table", "row", "column", "value", "rule", "message")
+    )
+    for col in heads:
         table.add_column(col, overflow="fold")
     for r in fc.head(limit).itertuples(index=False):
         row = int(str(r.row))
+        where, column = str(r.table), str(r.column)
+        if lang == "zh":
+            name = label(f"{where}.{column}", "zh")
+            shown = name if name != f"{where}.{column}" else label(column, "zh")
+            text = rule_text(str(r.rule), "zh", column=shown)
+            where, column = label(f"table.{where}", "zh"), f"{shown}（{column}）"
+        else:
+            text = str(r.message)
         cells = (
-            str(r.table),
+            where,
             "-" if row < 0 else str(row + 2),  # as Excel shows it: header is row 1
-            str(r.column),
+            column,
             str(r.value)[:40],
             str(r.rule),
-            str(r.message),
+            text,
         )
         table.add_row(*(escape(c) for c in cells))
     out.print(table)
     if len(fc) > limit:
-        out.print(f"... {len(fc) - limit} more (use --out to write them all)")
+        out.print(_say("more_failures", n=len(fc) - limit))
     counts = fc.groupby(["table", "rule"]).size().reset_index(name="n")
     out.print(
-        "by rule: "
+        _say("by_rule")
         + ", ".join(f"{t}/{r}: {n}" for t, r, n in counts.itertuples(index=False))
     )
 
@@ -119,10 +163,7 @@ def _load(data_dir: Path) -> Dataset:
         return load_dataset(data_dir)
     except DataValidationError as exc:
         _print_failures(exc, limit=20)
-        _fail(
-            f"The dataset {str(data_dir)!r} has {len(exc.failure_cases)} validation "
-            f"failure(s); run 'creditsup validate {data_dir}' for the full list."
-        )
+        _fail(_say("dataset_invalid", path=str(data_dir), n=len(exc.failure_cases)))
 
 
 def _policy(path: Path | None) -> Any:
@@ -222,7 +263,7 @@ def validate(
         raise typer.Exit(1) from None
     if not quiet:
         rows = ", ".join(f"{k} {len(v):,}" for k, v in ds.tables().items())
-        out.print(f"[green]valid[/]: {rows}")
+        out.print(f"[green]{escape(_say('valid', rows=rows))}[/]")
 
 
 @app.command()
@@ -261,7 +302,7 @@ def score(
 
 def _say_infeasible(result: Any, where: Path) -> None:
     unfilled = result.diagnostics["unfilled"]
-    err.print(f"[bold red]infeasible:[/] {len(unfilled)} visit(s) cannot be staffed")
+    err.print(f"[bold red]{_say('infeasible')}[/]{_say('unfilled', n=len(unfilled))}")
     for b in result.diagnostics.get("binding", [])[:10]:
         line = f"  {b.get('group')}: needs {b.get('needed')}, has {b.get('available')}"
         err.print(escape(line))
@@ -270,7 +311,7 @@ def _say_infeasible(result: Any, where: Path) -> None:
     }
     for u in [u for u in unfilled if str(u.get("visit_id")) not in shown][:10]:
         err.print(escape(f"  {u.get('visit_id')}: {u.get('reason')}"))
-    err.print(f"  see {where / 'diagnostics.json'}")
+    err.print("  " + _say("see", path=where / "diagnostics.json"))
 
 
 def _build_with_progress(ds_dir: Path, policy: Any, *, quiet: bool, **kw: Any) -> Any:
@@ -370,9 +411,12 @@ def verify(
     report = verify_plan(plan_dir, _load(data_dir))
     if report.ok:
         if not quiet:
-            out.print(f"[green]verified[/]: {', '.join(report.checked)}")
+            checks = ", ".join(report.checked)
+            out.print(f"[green]{escape(_say('verified', checks=checks))}[/]")
         return
-    err.print(f"[bold red]mismatch:[/] {escape(report.differences[0])}")
+    if report.refused:
+        _fail(f"cannot replay this plan: {report.differences[0]}")
+    err.print(f"[bold red]{_say('mismatch')}[/]{escape(report.differences[0])}")
     raise typer.Exit(1)
 
 
@@ -428,6 +472,21 @@ def report(
     path = render_report(load_plan(plan_dir), out_file, lang=lang, dataset=ds)
     if not quiet:
         out.print(f"report: {path}")
+
+
+@app.command()
+def schema(
+    name: Annotated[
+        str,
+        typer.Argument(help="provenance, diagnostics, policy, ledger or public"),
+    ],
+) -> None:
+    """Print the JSON Schema (Draft 2020-12) of a file creditsup writes."""
+    import json
+
+    from creditsup.plan.schemas import json_schema
+
+    typer.echo(json.dumps(json_schema(name), indent=2, ensure_ascii=False))
 
 
 @app.command("policy-template")
@@ -701,11 +760,15 @@ def import_inspections(
 
 
 # ----------------------------------------------------------------------- run
+def _error(text: str, key: str = "error") -> None:
+    err.print(f"[bold red]{escape(_say(key))}[/]{escape(text)}")
+
+
 def _click_error(exc: BaseException) -> int | None:
     """Exit code for a click/typer usage error (typer bundles its own click)."""
     names = {c.__name__ for c in type(exc).__mro__}
     if "NoArgsIsHelpError" in names:
-        err.print("[bold red]error:[/] no command given. Try 'creditsup --help'.")
+        _error(_say("no_command"))
         return 2
     if "Abort" in names:
         return 130
@@ -713,35 +776,46 @@ def _click_error(exc: BaseException) -> int | None:
         return None
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     ctx = getattr(exc, "ctx", None)
-    where = f"Try '{ctx.command_path} --help'." if ctx is not None else ""
+    where = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
     text = " ".join(str(message).split())
     if text and text[-1] not in ".!?":
         text += "."
-    err.print(f"[bold red]error:[/] {escape(text)} {escape(where)}".rstrip())
+    _error(text + where)
     return int(getattr(exc, "exit_code", 2) or 2)
+
+
+def _lang_first(argv: list[str]) -> list[str]:
+    """``--lang X`` may follow the verb (as users type it); typer wants it first."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv):
+            return ["--lang", argv[i + 1], *argv[:i], *argv[i + 2 :]]
+        if arg.startswith("--lang="):
+            return [arg, *argv[:i], *argv[i + 1 :]]
+    return argv
 
 
 def run(argv: list[str] | None = None) -> int:
     """Run the app; return the exit code (no traceback for any error)."""
+    import sys
+
+    args = _lang_first(list(sys.argv[1:] if argv is None else argv))
+    _LANG[0] = None
     try:
-        rv = app(args=argv, standalone_mode=False, prog_name="creditsup")
+        rv = app(args=args, standalone_mode=False, prog_name="creditsup")
         if isinstance(rv, int):  # click returns an Exit's code without raising
             return rv
     except typer.Exit as exc:
         return int(exc.exit_code)
     except InfeasiblePlanError as exc:
-        err.print(f"[bold red]infeasible:[/] {escape(str(exc))}")
+        _error(str(exc), "infeasible")
         return 3
     except (CreditsupError, MissingDependencyError) as exc:
-        lines = str(exc).splitlines() or [type(exc).__name__]
-        for line in lines:
-            err.print(f"[bold red]error:[/] {escape(line)}")
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            _error(line)
         return 2
     except OSError as exc:
         where = f" '{exc.filename}'" if getattr(exc, "filename", None) else ""
-        err.print(
-            f"[bold red]error:[/] {escape(str(exc.strerror or exc))}{escape(where)}."
-        )
+        _error(f"{exc.strerror or exc}{where}.")
         return 2
     except Exception as exc:
         code = _click_error(exc)
@@ -749,9 +823,6 @@ def run(argv: list[str] | None = None) -> int:
             return code
         if os.environ.get("CREDITSUP_DEBUG"):
             raise
-        err.print(
-            f"[bold red]error:[/] internal error ({type(exc).__name__}: {escape(str(exc))}). "
-            "Please report it; set CREDITSUP_DEBUG=1 to see the traceback."
-        )
+        _error(_say("internal", what=f"{type(exc).__name__}: {exc}"))
         return 2
     return 0

@@ -36,6 +36,8 @@ __all__ = [
     "LANGS",
     "Lang",
     "check_lang",
+    "codes_from_labels",
+    "column_from_header",
     "department_names",
     "label",
     "month_label",
@@ -138,6 +140,72 @@ file | 文件 | File
 package | 软件包 | Package
 version | 版本 | Version
 sha256 | SHA-256 | SHA-256
+# -- input columns (contract §1); "<table>.<column>" where a table differs --
+entity_type | 主体类型 | Entity type
+industry | 行业代码 | Industry code
+region | 行政区划代码 | Region code
+established | 成立日期 | Established
+status | 登记状态 | Status
+key_supervision | 重点监管对象 | Key supervision
+registered_capital | 注册资本（元） | Registered capital (yuan)
+address | 住所 | Address
+legal_rep | 法定代表人 | Legal representative
+records.kind | 记录类型 | Record kind
+date | 日期 | Date
+restored_on | 信用修复日期 | Restored on
+severity | 严重程度 | Severity
+source | 来源 | Source
+inspector_id | 执法人员编号 | Inspector ID
+inspectors.name | 姓名 | Name
+expertise | 专业领域 | Expertise
+monthly_capacity | 每月可检查户次 | Monthly capacity
+unavailable_months | 不可派月份 | Unavailable months
+certificate_no | 执法证号 | Certificate number
+active | 在岗 | Active
+item_id | 事项编号 | Item ID
+items.name | 事项名称 | Item name
+items.kind | 事项类别 | Item kind
+entity_types | 适用主体类型 | Entity types
+industries | 适用行业 | Industries
+joint_group | 联合抽查组 | Joint group
+result | 检查结果 | Result
+inspector_ids | 检查人员 | Inspectors
+trigger | 检查启动方式 | Trigger
+# -- the tables of a dataset ------------------------------------------------
+table.entities | 检查对象名录库 | entities
+table.records | 信用记录 | records
+table.inspectors | 执法检查人员名录库 | inspectors
+table.conflicts | 回避关系 | conflicts
+table.items | 抽查事项清单 | items
+table.history | 历史检查记录 | history
+# -- codes: registration status, results (R19), record kinds, triggers -----
+status.active | 存续 | active
+status.deregistered | 注销 | deregistered
+status.revoked | 吊销 | revoked
+result.normal | 未发现问题 | no problem found
+result.not_published | 未按规定公示应当公示的信息 | required information not published
+result.false_info | 公示信息隐瞒真实情况、弄虚作假 | false information published
+result.unreachable | 通过登记的住所（经营场所）无法联系 | cannot be reached at the registered address
+result.problem_corrected | 发现问题已责令改正 | problem found, correction ordered
+result.no_activity | 未发现开展本次抽查涉及的经营活动 | no relevant business activity found
+result.refused | 不配合检查情节严重 | serious refusal to co-operate
+result.deregistered | 已注销或被吊销营业执照 | deregistered or revoked
+record_kind.penalty | 行政处罚 | administrative penalty
+record_kind.abnormal_list | 经营异常名录 | abnormal-operation list
+record_kind.serious_illegal_list | 严重违法失信名单 | serious-illegal list
+record_kind.complaint | 投诉举报 | complaint
+record_kind.annual_report_late | 年报逾期 | annual report late
+record_kind.annual_report_missing | 未报年报 | annual report missing
+record_kind.check_problem | 检查发现问题 | problem found in a check
+record_kind.tax_credit | 纳税信用等级 | tax credit level
+record_kind.honor | 守合同重信用等荣誉 | honour
+record_kind.commitment_broken | 违背信用承诺 | credit commitment broken
+record_kind.product_sampling_failed | 产品抽检不合格 | product sampling failed
+trigger.random | 双随机抽查 | random draw
+trigger.complaint | 投诉举报 | complaint
+trigger.big_data_alert | 大数据预警 | big-data alert
+trigger.referral | 转办交办 | referral
+trigger.legal_mandate | 法定检查 | legal mandate
 # -- codes: credit tiers (schemas.TIERS; "none" = no tier) -----------------
 tier.A | A 低风险 | A (low)
 tier.B | B 一般风险 | B (medium)
@@ -223,6 +291,52 @@ def value_label(vocabulary: str, code: object, lang: str = "zh") -> str:
     if pair is None:
         return str(code)
     return pair[0] if lang == "zh" else pair[1]
+
+
+def codes_from_labels(vocabulary: str) -> dict[str, str]:
+    """Chinese and English display names of a vocabulary's codes, back to the codes.
+
+    Examples
+    --------
+    >>> codes_from_labels("entity_type")["个体工商户"]
+    'individual'
+    """
+    prefix = f"{vocabulary}."
+    out: dict[str, str] = {}
+    for key, (zh, en) in LABELS.items():
+        if key.startswith(prefix):
+            code = key[len(prefix) :]
+            out[zh] = code
+            out[en.lower()] = code
+    return out
+
+
+def column_from_header(table: str, header: str) -> str | None:
+    """The column key a (possibly Chinese) header names, in ``table``; else ``None``.
+
+    Accepts the key itself, the Chinese or English label (``<table>.<key>``
+    first, then ``<key>``), and the public files' ``中文名 key`` form.
+
+    Examples
+    --------
+    >>> column_from_header("entities", "统一社会信用代码")
+    'uscc'
+    >>> column_from_header("inspectors", "姓名"), column_from_header("entities", "市场主体名称")
+    ('name', 'name')
+    """
+    text = header.strip()
+    found: str | None = None
+    for key, (zh, en) in LABELS.items():
+        base = key.split(".", 1)[1] if key.startswith(f"{table}.") else key
+        if "." in base:
+            continue
+        if text in (zh, en):
+            if key.startswith(f"{table}."):
+                return base
+            found = found or base
+    if found is None and " " in text:
+        found = text.rsplit(" ", 1)[-1]
+    return found
 
 
 def value_labels(vocabulary: str, lang: str = "zh") -> dict[str, str]:

@@ -24,6 +24,7 @@ from creditsup.exceptions import ConfigError
 from creditsup.io import csv_bytes
 from creditsup.plan._ledger import (
     ALGORITHM_VERSION,
+    PUBLIC_ALGORITHM,
     SeedSource,
     canonical,
     chain,
@@ -33,6 +34,7 @@ from creditsup.plan._ledger import (
 from creditsup.plan.bundle import InspectionPlan, _frame_for
 from creditsup.policy import Policy
 from creditsup.sampling import DrawResult, draw_visits
+from creditsup.sampling.result import ALGORITHM as SAMPLING_ALGORITHM
 from creditsup.schemas import Dataset
 from creditsup.tiers import rate_entities
 
@@ -226,6 +228,11 @@ def build_plan(
         "creditsup": _versions()["creditsup"],
         "versions": _versions(),
         "algorithm": ALGORITHM_VERSION,
+        "algorithms": {
+            "draw": ALGORITHM_VERSION,
+            "sampling": SAMPLING_ALGORITHM,
+            "public": PUBLIC_ALGORITHM,
+        },
         "year": year,
         "seed": seed,
         "seed_commitment": commitment,

@@ -17,22 +17,38 @@ import pandas as pd
 
 from creditsup.config import parse_config
 from creditsup.exceptions import CreditsupError, VerificationError
-from creditsup.plan._ledger import SeedSource, check_chain, sha256
+from creditsup.plan._ledger import ALGORITHM_VERSION, SeedSource, check_chain, sha256
 from creditsup.plan.build import build_plan, redraw_plan
 from creditsup.plan.bundle import InspectionPlan, load_plan
 from creditsup.policy import Policy
 from creditsup.schemas import Dataset, load_dataset
 
-__all__ = ["VerifyReport", "require_verified", "verify_plan"]
+__all__ = [
+    "SUPPORTED_ALGORITHMS",
+    "VerifyReport",
+    "require_verified",
+    "verify_plan",
+]
+
+
+#: The draw algorithms this version of creditsup can replay. A bundle made by
+#: another one is checked for integrity (ledger chain, file and input hashes)
+#: and then refused, naming the release that can replay it.
+SUPPORTED_ALGORITHMS: frozenset[str] = frozenset({ALGORITHM_VERSION})
 
 
 @dataclass(frozen=True)
 class VerifyReport:
-    """The outcome of :func:`verify_plan`."""
+    """The outcome of :func:`verify_plan`.
+
+    ``refused`` is set when the bundle is intact but was drawn by an algorithm
+    this version cannot replay; ``differences[0]`` then says which release can.
+    """
 
     ok: bool
     differences: list[str]
     checked: list[str]
+    refused: bool = False
 
     def summary(self) -> str:
         """One line per check or difference."""
@@ -110,6 +126,24 @@ def _seed_check(saved: InspectionPlan, root: Path, _: Dataset | None) -> list[st
     return [f"provenance.json: {problem}"] if problem else []
 
 
+def _refusal(saved: InspectionPlan) -> str | None:
+    algorithm = str(saved.provenance.get("algorithm", ""))
+    if algorithm in SUPPORTED_ALGORITHMS:
+        return None
+    made_by = str(saved.provenance.get("creditsup", "unknown"))
+    return (
+        f"made by creditsup {made_by} ({algorithm}); this is creditsup "
+        f"{_version()}, which replays {', '.join(sorted(SUPPORTED_ALGORITHMS))}. "
+        f"Install creditsup=={made_by} to verify (docs/verifying-old-plans.md)."
+    )
+
+
+def _version() -> str:
+    from creditsup import __version__
+
+    return __version__
+
+
 def _rebuild(saved: InspectionPlan, dataset: Dataset) -> dict[str, bytes]:
     policy = parse_config(Policy, saved.provenance["policy"])
     first = saved.ledger[0] if saved.ledger else {}
@@ -181,6 +215,10 @@ def verify_plan(
     checked: list[str] = []
     dataset: Dataset | None = None
     for name, check in _CHECKS:
+        if name == "byte-identical recomputation" and not diffs:
+            refusal = _refusal(saved)
+            if refusal is not None:
+                return VerifyReport(False, [refusal], checked, refused=True)
         if name == "input table hashes":
             dataset = data if isinstance(data, Dataset) else load_dataset(data)
         try:

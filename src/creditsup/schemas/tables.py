@@ -68,6 +68,9 @@ class Column:
     list_enum: tuple[str, ...] = ()
     #: For dates: may lie after the data's snapshot (e.g. the end of a publicity).
     future_ok: bool = False
+    #: For enums: the vocabulary of :mod:`creditsup.labels` whose Chinese and
+    #: English display names are accepted as input (e.g. 个体工商户).
+    vocab: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,11 +89,11 @@ SCHEMAS: dict[str, TableSchema] = {
         {
             "uscc": Column("uscc"),
             "name": Column("text"),
-            "entity_type": Column("enum", enum=ENTITY_TYPES),
+            "entity_type": Column("enum", enum=ENTITY_TYPES, vocab="entity_type"),
             "industry": Column("id"),
             "region": Column("id"),
             "established": Column("date"),
-            "status": Column("enum", enum=STATUSES),
+            "status": Column("enum", enum=STATUSES, vocab="status"),
             "key_supervision": Column("bool", required=False, default=False),
             "registered_capital": Column(
                 "float", required=False, nullable=True, min_value=0
@@ -104,7 +107,7 @@ SCHEMAS: dict[str, TableSchema] = {
         "records",
         {
             "uscc": Column("uscc"),
-            "kind": Column("enum", enum=RECORD_KINDS),
+            "kind": Column("enum", enum=RECORD_KINDS, vocab="record_kind"),
             "date": Column("date"),
             "end_date": Column("date", required=False, nullable=True, future_ok=True),
             "restored_on": Column(
@@ -154,7 +157,7 @@ SCHEMAS: dict[str, TableSchema] = {
             "department": Column("id"),
             "name": Column("text"),
             "legal_basis": Column("text"),
-            "kind": Column("enum", enum=ITEM_KINDS),
+            "kind": Column("enum", enum=ITEM_KINDS, vocab="item_kind"),
             "entity_types": Column("list", required=False, default="*"),
             "industries": Column("list", required=False, default="*"),
             "expertise": Column("text", required=False, default=""),
@@ -174,9 +177,11 @@ SCHEMAS: dict[str, TableSchema] = {
             "uscc": Column("uscc"),
             "date": Column("date"),
             "department": Column("id"),
-            "result": Column("enum", enum=HISTORY_RESULTS),
+            "result": Column("enum", enum=HISTORY_RESULTS, vocab="result"),
             "inspector_ids": Column("list", required=False, default=""),
-            "trigger": Column("enum", required=False, enum=TRIGGERS, default="random"),
+            "trigger": Column(
+                "enum", required=False, enum=TRIGGERS, default="random", vocab="trigger"
+            ),
         },
         key=(),
         required=False,

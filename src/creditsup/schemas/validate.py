@@ -15,6 +15,7 @@ import pandas as pd
 from creditsup import uscc as _uscc
 from creditsup.exceptions import FAILURE_COLUMNS, DataValidationError
 from creditsup.io import read_dataset
+from creditsup.labels import codes_from_labels, column_from_header
 from creditsup.schemas.dataset import Dataset
 from creditsup.schemas.lists import _blank, _isin, _text, explode_list
 from creditsup.schemas.tables import (
@@ -26,6 +27,7 @@ from creditsup.schemas.tables import (
     Column,
     DateWindow,
 )
+from creditsup.schemas.vocab import ZH_ALIASES
 
 logger = logging.getLogger(__name__)
 
@@ -115,8 +117,19 @@ def _parse_text(c: _Cell, out: _Collector) -> pd.Series:
     return _text(c.raw)
 
 
+def _enum_aliases(vocab: str | None) -> dict[str, str]:
+    if vocab is None:
+        return {}
+    return {**codes_from_labels(vocab), **ZH_ALIASES.get(vocab, {})}
+
+
 def _parse_enum(c: _Cell, out: _Collector) -> pd.Series:
-    text = c.raw.astype("str").str.strip().str.lower()
+    text = c.raw.astype("str").str.strip()
+    aliases = _enum_aliases(c.col.vocab)
+    if aliases:  # Chinese (and English display) names of the codes
+        lower = text.str.lower()
+        text = text.map(aliases).fillna(lower.map(aliases)).fillna(text)
+    text = text.astype("str").str.lower()
     bad = c.present & ~_isin(text, c.col.enum)
     out.add(
         c.table,
@@ -269,6 +282,19 @@ def _check_column(
     return _PARSERS[col.kind](cell, out)
 
 
+def _column_keys(table: str, headers: pd.Index) -> list[str]:
+    """Headers as column keys: the key itself, or its Chinese/English label."""
+    known = SCHEMAS[table].columns
+    keys = []
+    for h in headers:
+        text = str(h).strip()
+        if text not in known:
+            mapped = column_from_header(table, text)
+            text = mapped if mapped in known else text
+        keys.append(text)
+    return keys
+
+
 def _check_control(table: str, raw: pd.DataFrame, out: _Collector) -> None:
     """Control characters (C0 but tab and newline) in any text cell (vectorised)."""
     for name in raw.columns:
@@ -321,7 +347,7 @@ def validate_table(
     own = failures is None
     out = failures if failures is not None else _Collector()
     raw = df.reset_index(drop=True)
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw.columns = _column_keys(table, raw.columns)
     typed: dict[str, pd.Series] = {}
     for name, col in schema.columns.items():
         if name not in raw.columns:

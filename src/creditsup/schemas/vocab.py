@@ -124,3 +124,44 @@ PUBLIC_PLAN_COLUMNS = (
     "checking_body",
     "mode",
 )
+
+
+#: Other names a bureau's export may use for a code, beyond the display labels
+#: of :mod:`creditsup.labels` (which are accepted too).
+ZH_ALIASES: dict[str, dict[str, str]] = {
+    "entity_type": {
+        "个体户": "individual",
+        "合作社": "cooperative",
+        "公司": "enterprise",
+    },
+    "status": {
+        "在营": "active",
+        "开业": "active",
+        "在业": "active",
+        "存续（在营、开业、在册）": "active",
+        "已注销": "deregistered",
+        "已吊销": "revoked",
+        "吊销，未注销": "revoked",
+    },
+    "item_kind": {"一般": "general", "重点": "key"},
+    "result": {"正常": "normal", "无问题": "normal"},
+}
+
+#: The stable rule codes of validation failures (``failure_cases["rule"]``).
+RULE_CODES: tuple[str, ...] = (
+    "missing_table",
+    "missing_column",
+    "missing_value",
+    "wrong_type",
+    "bad_date",
+    "implausible_date",
+    "duplicate_key",
+    "invalid_uscc",
+    "excel_mangled_uscc",
+    "unknown_enum",
+    "negative_value",
+    "empty_legal_basis",
+    "unknown_reference",
+    "bad_list_value",
+    "control_character",
+)

@@ -1,0 +1,146 @@
+"""The language of what people read, and the catalogue of messages.
+
+Chinese is used when ``--lang zh`` is given, when ``CREDITSUP_LANG=zh``, or
+when the locale is ``zh_*`` (``LC_ALL``, ``LC_MESSAGES``, ``LANG``); English
+otherwise. Column names and codes in files stay English snake_case; only what
+is shown changes.
+
+Why one typed table rather than gettext/babel: creditsup has two languages
+and a few dozen messages that change with the code; one table next to the
+labels (:mod:`creditsup.labels`) is reviewed with the code, checked by the
+tests (every key has both languages, every placeholder is filled) and needs
+no compile step or extra dependency. Labels live in :mod:`creditsup.labels`;
+sentences the CLI prints live here.
+
+Examples
+--------
+>>> message("verified", "zh", checks="账本")
+'验证通过：账本'
+>>> rule_text("invalid_uscc", "zh", column="统一社会信用代码")
+'不是有效的统一社会信用代码（校验位或结构错误）'
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from creditsup.labels import Lang, check_lang
+
+__all__ = ["MESSAGES", "RULES", "current_lang", "message", "rule_text"]
+
+#: Messages the command line prints: ``key -> (Chinese, English)``.
+MESSAGES: Mapping[str, tuple[str, str]] = {
+    "error": ("错误：", "error: "),
+    "infeasible": ("无法完成：", "infeasible: "),
+    "mismatch": ("不一致：", "mismatch: "),
+    "verified": ("验证通过：{checks}", "verified: {checks}"),
+    "valid": ("数据有效：{rows}", "valid: {rows}"),
+    "failures_title": ("{n} 处数据问题", "{n} validation failure(s)"),
+    "more_failures": (
+        "……另有 {n} 处（用 --out 写出全部）",
+        "... {n} more (use --out to write them all)",
+    ),
+    "by_rule": ("按规则统计：", "by rule: "),
+    "dataset_invalid": (
+        "数据集 {path} 有 {n} 处数据问题；运行 'creditsup validate {path}' 查看全部。",
+        "The dataset {path!r} has {n} validation failure(s); run "
+        "'creditsup validate {path}' for the full list.",
+    ),
+    "unfilled": (
+        "{n} 户次检查无法派员",
+        "{n} visit(s) cannot be staffed",
+    ),
+    "see": ("详见 {path}", "see {path}"),
+    "no_command": (
+        "没有给出命令。运行 'creditsup --help' 查看用法。",
+        "no command given. Try 'creditsup --help'.",
+    ),
+    "internal": (
+        "内部错误（{what}）。请报告此问题；设置 CREDITSUP_DEBUG=1 可查看详细信息。",
+        "internal error ({what}). Please report it; set CREDITSUP_DEBUG=1 to see "
+        "the traceback.",
+    ),
+}
+
+#: What each validation rule code means: ``rule -> (Chinese, English)``; the
+#: ``{column}`` placeholder is the column's display label.
+RULES: Mapping[str, tuple[str, str]] = {
+    "missing_table": ("缺少必需的表", "a required table is missing"),
+    "missing_column": ("缺少必需的列：{column}", "the column {column} is missing"),
+    "missing_value": ("{column}不能为空", "{column} must not be empty"),
+    "wrong_type": (
+        "{column}的格式不对（应为数字或是/否）",
+        "{column} has the wrong type",
+    ),
+    "bad_date": (
+        "{column}应为日期，格式 YYYY-MM-DD",
+        "{column} must be a date YYYY-MM-DD",
+    ),
+    "implausible_date": (
+        "{column}的日期不合理（早于1949-10-01或晚于数据日期）",
+        "{column} is not a plausible date",
+    ),
+    "duplicate_key": ("{column}重复：前面已有相同的一行", "duplicate {column}"),
+    "invalid_uscc": (
+        "不是有效的统一社会信用代码（校验位或结构错误）",
+        "not a valid USCC",
+    ),
+    "excel_mangled_uscc": (
+        "{column}被 Excel 当作数字截断了；请把该列设为“文本”格式后重新导出",
+        "{column} was turned into a number by Excel; store USCCs as text",
+    ),
+    "unknown_enum": ("{column}的取值不在允许的范围内", "{column} has an unknown value"),
+    "negative_value": ("{column}不能为负数", "{column} must not be negative"),
+    "empty_legal_basis": (
+        "检查依据为空：只有法律法规规章授权的事项才能列入清单（R02）",
+        "the legal basis is empty (R02)",
+    ),
+    "unknown_reference": (
+        "{column}在对应的名录中找不到",
+        "{column} refers to a row that does not exist",
+    ),
+    "bad_list_value": (
+        "{column}中有不允许的取值",
+        "{column} holds a value not allowed",
+    ),
+    "control_character": (
+        "{column}含有控制字符（不可见字符），请删除",
+        "{column} holds a control character",
+    ),
+}
+
+
+def current_lang(explicit: str | None = None) -> Lang:
+    """The display language: ``explicit``, ``CREDITSUP_LANG``, the locale, else English.
+
+    Examples
+    --------
+    >>> current_lang("zh")
+    'zh'
+    """
+    if explicit:
+        return check_lang(explicit)
+    env = os.environ.get("CREDITSUP_LANG", "").strip()
+    if env:
+        return check_lang(env)
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(var, "").strip()
+        if value:
+            return "zh" if value.lower().startswith("zh") else "en"
+    return "en"
+
+
+def message(key: str, lang: str, **values: object) -> str:
+    """The message ``key`` in ``lang``, with its placeholders filled."""
+    zh, en = MESSAGES[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
+def rule_text(rule: str, lang: str, *, column: str) -> str:
+    """What a validation rule code means, for a column label (its code if unknown)."""
+    texts = RULES.get(rule)
+    if texts is None:
+        return rule
+    zh, en = texts
+    return (zh if lang == "zh" else en).format(column=column)
