@@ -26,7 +26,25 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_there_are_golden_bundles() -> None:
-    assert [p.name for p in BUNDLES][:1] == ["0.1.0"]
+    assert [p.name for p in BUNDLES][:2] == ["0.1.0", "0.2.0"]
+
+
+def test_the_current_release_replays_its_own_golden_bundle() -> None:
+    """0.1.0 is refused (another algorithm); 0.2.0 must verify, byte for byte."""
+    res = _cli(
+        "verify",
+        str(GOLDEN / "0.2.0" / "plan"),
+        "--data",
+        str(GOLDEN / "0.2.0" / "data"),
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    old = _cli(
+        "verify",
+        str(GOLDEN / "0.1.0" / "plan"),
+        "--data",
+        str(GOLDEN / "0.1.0" / "data"),
+    )
+    assert old.returncode == 2 and "creditsup==0.1.0" in old.stderr
 
 
 @pytest.mark.parametrize("bundle", BUNDLES, ids=lambda p: p.name)
