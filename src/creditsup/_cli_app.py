@@ -576,7 +576,13 @@ def demo(
         Path, typer.Option("--out", help="Folder for all outputs.")
     ] = Path("creditsup-demo"),
     entities: Annotated[int, typer.Option(min=1, help="District size.")] = 50_000,
-    inspectors: Annotated[int, typer.Option(min=1, help="Number of inspectors.")] = 100,
+    inspectors: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Number of inspectors (120 staff every visit of the default plan).",
+        ),
+    ] = 120,
     seed: Annotated[str, typer.Option(help="Seed string.")] = "demo-2026",
     year: Year = 2026,
     quiet: Quiet = False,
