@@ -560,16 +560,6 @@ def policy_template() -> None:
     typer.echo(template(), nl=False)
 
 
-def _mark(folder: Path, kind: str) -> None:
-    import json
-
-    from creditsup import __version__
-    from creditsup.outputs import MARKER, write_atomic
-
-    payload = {"creditsup": __version__, "kind": kind}
-    write_atomic(folder / MARKER, json.dumps(payload, sort_keys=True).encode())
-
-
 @app.command()
 def demo(
     out_dir: Annotated[
@@ -592,7 +582,7 @@ def demo(
 
     from creditsup.datasets import synthetic_tables
     from creditsup.io import write_dataset
-    from creditsup.outputs import check_output
+    from creditsup.outputs import check_output, mark_folder
     from creditsup.plan import build_plan
     from creditsup.publish import publish_plan
     from creditsup.report import render_report
@@ -600,7 +590,7 @@ def demo(
 
     check_output(out_dir, kinds=("demo",))
     out_dir.mkdir(parents=True, exist_ok=True)
-    _mark(out_dir, "demo")
+    mark_folder(out_dir, "demo")
     t0 = time.perf_counter()
     data_dir, plan_dir = out_dir / "data", out_dir / "plan"
     with err.status("synthesising the district…"):
@@ -675,7 +665,7 @@ def backtest(
 ) -> None:
     """Backtest a policy on past outcomes against uniform and simple baselines."""
     from creditsup.evaluate import backtest as run_backtest
-    from creditsup.outputs import check_output
+    from creditsup.outputs import check_output, mark_folder
 
     check_output(out_dir, kinds=("backtest",), protect=[data_dir])
     policy = _policy(policy_file)
@@ -700,7 +690,7 @@ def backtest(
         result = run_backtest(ds, policy, calibrate=not no_calibrate, **common)
     result.save(out_dir)
     _write_beside(out_dir, extra)
-    _mark(out_dir, "backtest")
+    mark_folder(out_dir, "backtest")
     if not quiet:
         out.print(escape(result.to_markdown()))
         out.print(f"written to {out_dir}")
