@@ -410,7 +410,15 @@ def test_team_grows_to_cover_expertise_up_to_max_team() -> None:
         in u["reason"]
     )
     assert small.diagnostics["binding"] == [
-        {"group": "visit V1: team size", "needed": 3, "available": 2}
+        {
+            "group": "visit V1: team size",
+            "group_zh": "visit V1: team size",  # before any inspector: English
+            "needed": 3,
+            "available": 2,
+            "department": None,
+            "month": None,
+            "visit_id": "V1",
+        }
     ]
 
 
@@ -477,8 +485,17 @@ def test_capacity_shortage_names_the_binding_group() -> None:
     assert (res.visits["status"] == "unfilled").sum() == 1
     [u] = res.diagnostics["unfilled"]
     assert u["reason"] == "department market, March: needs 4 inspector-slots, has 2"
+    assert u["reason_zh"] == "market部门，3月：需要4个检查人次，现有2个"
     assert res.diagnostics["binding"] == [
-        {"group": "department market, March", "needed": 4, "available": 2}
+        {
+            "group": "department market, March",
+            "group_zh": "market部门，3月",
+            "needed": 4,
+            "available": 2,
+            "department": "market",
+            "month": 3,
+            "visit_id": None,
+        }
     ]
     assert audit_assignment(res.assignments, res.visits, ds).empty
 
@@ -1148,8 +1165,8 @@ TOWNSHIP = HardRule(
         "entity's township",
     ),
     zh=RuleText(
-        who="{d}部门非本乡镇的检查人员",
-        no_holder="{d}部门具备专长{e}的检查人员均来自该对象所在乡镇",
+        who="{d}非本乡镇的检查人员",
+        no_holder="{d}具备专长{e}的检查人员均来自该对象所在乡镇",
     ),
 )
 
@@ -1210,13 +1227,18 @@ def test_a_new_rule_is_one_registry_entry(
                 "visit_id": "V3",
                 "reason": "visit V3: 1 inspectors of department market from another "
                 "township, the team needs 2",
+                "reason_zh": "检查V3：market部门非本乡镇的检查人员1名，检查组需要2名",
             }
             assert res.diagnostics["binding"] == [
                 {
                     "group": "visit V3: inspectors of department market from "
                     "another township",
+                    "group_zh": "检查V3：market部门非本乡镇的检查人员",
                     "needed": 2,
                     "available": 1,
+                    "department": "market",
+                    "month": 5,
+                    "visit_id": "V3",
                 }
             ]
             # the audit

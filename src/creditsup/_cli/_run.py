@@ -14,10 +14,12 @@ from rich.markup import escape
 
 from creditsup._cli._common import (
     _LANG,
+    _lang,
     _say,
-    app,
     err,
 )
+from creditsup._cli._help import command
+from creditsup._cli._logs import install as install_logging
 from creditsup.exceptions import (
     CreditsupError,
     InfeasiblePlanError,
@@ -59,14 +61,34 @@ def _lang_first(argv: list[str]) -> list[str]:
     return argv
 
 
+def _help_lang(args: list[str]) -> str:
+    """The language of the help, known before the arguments are parsed (a bad
+    ``--lang`` is reported by the app itself)."""
+    from creditsup.i18n import current_lang
+
+    given = args[1] if args[:1] == ["--lang"] and len(args) > 1 else None
+    if args and args[0].startswith("--lang="):
+        given = args[0].split("=", 1)[1]
+    try:
+        return current_lang(given if given in ("zh", "en") else None)
+    except CreditsupError:  # a bad CREDITSUP_LANG: said by the first message
+        return "en"
+
+
 def run(argv: list[str] | None = None) -> int:
     """Run the app; return the exit code (no traceback for any error)."""
     import sys
 
     args = _lang_first(list(sys.argv[1:] if argv is None else argv))
     _LANG[0] = None
+    install_logging(_lang)
+    env = os.environ.get("CREDITSUP_LANG", "").strip()
+    if env and env not in ("zh", "en"):
+        _error(f"CREDITSUP_LANG must be zh or en. Got {env!r} instead.")
+        return 2
     try:
-        rv = app(args=args, standalone_mode=False, prog_name="creditsup")
+        app = command(_help_lang(args))
+        rv = app.main(args=args, standalone_mode=False, prog_name="creditsup")
         if isinstance(rv, int):  # click returns an Exit's code without raising
             return rv
     except typer.Exit as exc:

@@ -23,7 +23,7 @@ from creditsup.assignment._arrays import I64
 from creditsup.assignment.candidates import candidate_arcs
 from creditsup.assignment.chain import randomise
 from creditsup.assignment.cover import cpsat_candidates
-from creditsup.assignment.diagnose import diagnose
+from creditsup.assignment.diagnose import diagnose_bilingual
 from creditsup.assignment.policy import AssignmentPolicy, AssignmentResult
 from creditsup.assignment.prepare import prepare
 from creditsup.assignment.problem import Problem, State, new_state, prefailed, tasks_of
@@ -225,10 +225,27 @@ def assign_inspectors(
             {"step": "repair", "moved": moved, "still_unfilled": len(failed)}
         )
     pre = np.array(sorted(P.v_prefail), dtype=np.int64)
-    diagnostics = diagnose(P, R.S, np.union1d(failed, pre), P.v_month, policy)
+    diagnostics = diagnose_bilingual(
+        P, R.S, np.union1d(failed, pre), P.v_month, policy, names=_names(dataset)
+    )
     keep = np.isin(arc_t, np.flatnonzero(R.S.staffed_v[P.t_visit]))
     R.S.arc_t, R.S.arc_i = arc_t[keep], arc_i[keep]
     return _finish(R, diagnostics, len(moved))
+
+
+def _names(dataset: Dataset) -> dict[str, str]:
+    """Department id -> display name, from the items' ``department_name``."""
+    items = dataset.items
+    if not {"department", "department_name"} <= set(items.columns):
+        return {}
+    known = items.dropna(subset=["department_name"])
+    return dict(
+        zip(
+            known["department"].astype(str),
+            known["department_name"].astype(str),
+            strict=True,
+        )
+    )
 
 
 def _finish(

@@ -154,8 +154,10 @@ class AssignmentResult:
         The visits sorted by ``visit_id``, with ``month`` possibly moved by the
         repair, ``original_month`` and ``status`` (``staffed``/``unfilled``).
     diagnostics : dict
-        ``{"unfilled": [{"visit_id", "reason"}], "binding": [{"group",
-        "needed", "available"}]}`` (``contract.md`` §3).
+        ``{"unfilled": [{"visit_id", "reason", "reason_zh"}], "binding":
+        [{"group", "group_zh", "needed", "available", "department", "month",
+        "visit_id"}]}`` (``contract.md`` §3): the text in English, and in
+        Chinese beside it.
     metrics : dict
         Audit metrics: team sizes, pair co-assignment counts, load per
         inspector against capacity, cross-region share, chain statistics.

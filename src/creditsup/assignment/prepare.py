@@ -300,6 +300,9 @@ def _prefail_big_teams(
                 "group": f"visit {vid}: team size",
                 "needed": int(total[v]),
                 "available": int(max_team),
+                "department": None,
+                "month": None,
+                "visit_id": str(vid),
             },
         )
 

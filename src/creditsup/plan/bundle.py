@@ -94,6 +94,37 @@ class InspectionPlan:
     )
 
     # ------------------------------------------------------------------ views
+    def diagnosis(self, lang: str = "en") -> dict[str, list[dict[str, Any]]]:
+        """The diagnostics as shown in ``lang``: in Chinese, each ``reason`` and
+        ``group`` is its ``reason_zh``/``group_zh`` text (departments by name,
+        months as 1月…12月) where the bundle has one.
+
+        Examples
+        --------
+        >>> from creditsup.datasets import synthetic_tables
+        >>> from creditsup.plan import build_plan
+        >>> from creditsup.schemas import validate_dataset
+        >>> ds = validate_dataset(synthetic_tables(300, 4, seed="d", year=2026))
+        >>> plan = build_plan(ds, year=2026, seed="s")
+        >>> u = plan.diagnosis("zh")["unfilled"][0]
+        >>> u["visit_id"] == plan.diagnostics["unfilled"][0]["visit_id"]
+        True
+        >>> u["reason"].startswith("检查" + u["visit_id"])
+        True
+        """
+        if lang != "zh":
+            return self.diagnostics
+        return {
+            "unfilled": [
+                {**u, "reason": u.get("reason_zh") or u.get("reason", "")}
+                for u in self.diagnostics.get("unfilled", [])
+            ],
+            "binding": [
+                {**b, "group": b.get("group_zh") or b.get("group", "")}
+                for b in self.diagnostics.get("binding", [])
+            ],
+        }
+
     @property
     def is_feasible(self) -> bool:
         """True when every visit is staffed."""
