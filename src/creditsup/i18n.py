@@ -23,6 +23,7 @@ Examples
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,12 +31,14 @@ from creditsup.labels import Lang, check_lang, parse_table
 
 __all__ = [
     "DRAW_WARNINGS",
+    "ERRORS",
     "HELP",
     "LOGS",
     "MESSAGES",
     "RULES",
     "current_lang",
     "draw_warning_text",
+    "error_text",
     "help_text",
     "message",
     "rule_text",
@@ -159,6 +162,111 @@ DRAW_WARNINGS: Mapping[str, str] = {
     "unknown_fixed_count_item": "策略的 fixed_counts 列出了检查事项清单中没有的事项，已忽略。",
     "ratios_scaled": "各比例要求的检查量超过上限（max_visit_share），一般检查事项的比例已按比例缩减。",
 }
+
+_REFUSE = r"The output '(?P<path>.+)' {why}\. creditsup never replaces what it did not write: choose a new path\."
+_REFUSED = "输出位置 '{path}' {why}。creditsup 不会覆盖不是它写出的内容：请换一个路径。"
+
+#: Error messages of the library and of the command line, as the command line
+#: shows them in Chinese: ``(regular expression of the English message,
+#: Chinese template of its named groups)``. The first that matches the whole
+#: message wins; a message none matches is shown in English.
+ERRORS: tuple[tuple[str, str], ...] = (
+    (
+        r"The dataset folder '(?P<path>.+)' does not exist\.",
+        "数据集文件夹 '{path}' 不存在。",
+    ),
+    (r"The file '(?P<path>.+)' does not exist\.", "文件 '{path}' 不存在。"),
+    (
+        r"The file '(?P<path>.+)' has an unknown format; use \.csv, \.parquet or \.xlsx\.",
+        "文件 '{path}' 的格式无法识别；请用 .csv、.parquet 或 .xlsx。",
+    ),
+    (
+        r"The file '(?P<path>.+)' looks like Big5 \(Traditional Chinese\), not GB18030; .*",
+        "文件 '{path}' 像是 Big5（繁体中文）编码；请另存为 UTF-8（Excel：另存为“CSV UTF-8”）。",
+    ),
+    (
+        r"Cannot decode '(?P<path>.+)': it is neither UTF-8 nor GB18030 .*",
+        "无法识别文件 '{path}' 的编码：既不是 UTF-8 也不是 GB18030。",
+    ),
+    (
+        r"The file '(?P<path>.+)' has the column '(?P<name>.+)' twice \(columns (?P<a>\d+) and (?P<b>\d+)\); keep one\.",
+        "文件 '{path}' 中列 '{name}' 出现了两次（第 {a} 列和第 {b} 列）；请只保留一列。",
+    ),
+    (
+        r"The folder '(?P<path>.+)' holds the table '(?P<table>.+)' more than once \((?P<names>.+)\); keep one file per table\.",
+        "文件夹 '{path}' 中表 '{table}' 有多个文件（{names}）；每张表只保留一个文件。",
+    ),
+    (
+        _REFUSE.format(why="is the current folder or contains it"),
+        _REFUSED.format(path="{path}", why="是当前文件夹或包含当前文件夹"),
+    ),
+    (
+        _REFUSE.format(why="is the input '(?P<input>.+)' or contains it"),
+        _REFUSED.format(path="{path}", why="是输入 '{input}' 或包含它"),
+    ),
+    (
+        _REFUSE.format(why="is a symbolic link"),
+        _REFUSED.format(path="{path}", why="是符号链接"),
+    ),
+    (
+        _REFUSE.format(why="is a file, and a folder is needed here"),
+        _REFUSED.format(path="{path}", why="是文件，这里需要文件夹"),
+    ),
+    (
+        _REFUSE.format(why="is a folder that creditsup did not write"),
+        _REFUSED.format(path="{path}", why="是一个不是 creditsup 写出的文件夹"),
+    ),
+    (
+        _REFUSE.format(why="is a folder, and a file is needed here"),
+        _REFUSED.format(path="{path}", why="是文件夹，这里需要文件"),
+    ),
+    (
+        _REFUSE.format(why="is a file that creditsup did not write"),
+        _REFUSED.format(path="{path}", why="是一个不是 creditsup 写出的文件"),
+    ),
+    (
+        r"Another creditsup run is writing in '(?P<path>.+)'; waited (?P<s>\d+) s\. Try again when it has finished\.",
+        "另一个 creditsup 正在 '{path}' 中写入，已等待 {s} 秒；请等它完成后再试。",
+    ),
+    (
+        r"The '(?P<name>[^']+)' must be an ISO date YYYY-MM-DD\. Got (?P<got>.+) instead\.",
+        "{name} 应为日期，格式 YYYY-MM-DD（例如 2026-01-31）；收到的是 {got}。",
+    ),
+    (
+        r"The '(?P<name>[^']+)' must be a date or ISO text YYYY-MM-DD\. Got (?P<got>.+) instead\.",
+        "{name} 应为日期，格式 YYYY-MM-DD（例如 2026-01-31）；收到的是 {got}。",
+    ),
+    (
+        r"The '(?P<name>[^']+)' must be (?P<a>[a-z]+), (?P<b>[a-z]+) or (?P<c>[a-z]+)\. Got (?P<got>.+) instead\.",
+        "{name} 只能是 {a}、{b} 或 {c}；收到的是 {got}。",
+    ),
+    (
+        r"The '(?P<name>[^']+)' must be (?P<a>[a-z]+) or (?P<b>[a-z]+)\. Got (?P<got>.+) instead\.",
+        "{name} 只能是 {a} 或 {b}；收到的是 {got}。",
+    ),
+    (
+        r"The 'lang' must be 'zh' or 'en'\. Got (?P<got>.+) instead\.",
+        "--lang 只能是 zh 或 en；收到的是 {got}。",
+    ),
+    (
+        r"The '(?P<name>[^']+)' must be valid UTF-8 text\. Got (?P<got>.+) instead\.",
+        "{name} 必须是有效的 UTF-8 文本；收到的是 {got}。",
+    ),
+    (r"The '(?P<name>[^']+)' must not be empty\.", "{name} 不能为空。"),
+    (
+        r"The '--seed-form' needs a '--seed-source'\.",
+        "给出 --seed-form 时必须同时给出 --seed-source。",
+    ),
+    (r"No such command '(?P<name>.+)'\.", "没有命令 '{name}'。"),
+    (
+        r"The schema must be one of (?P<names>.+)\. Got (?P<got>.+) instead\.",
+        "schema 只能是 {names} 之一；收到的是 {got}。",
+    ),
+    (
+        r"Got unexpected extra argument(?:s|\(s\))? \((?P<args>.+)\)\.?",
+        "多余的参数：{args}。",
+    ),
+)
 
 #: What each validation rule code means: ``rule -> (Chinese, English)``; the
 #: ``{column}`` placeholder is the column's display label.
@@ -300,6 +408,26 @@ def help_text(key: str, lang: str) -> str | None:
     if pair is None:
         return None
     return pair[0] if lang == "zh" else pair[1]
+
+
+def error_text(text: str, lang: str) -> str:
+    """An error message in ``lang``: its Chinese form from :data:`ERRORS`, or
+    ``text`` as it is (English, or no Chinese form known).
+
+    Examples
+    --------
+    >>> error_text("The dataset folder 'data' does not exist.", "zh")
+    "数据集文件夹 'data' 不存在。"
+    >>> error_text("Something else.", "zh")
+    'Something else.'
+    """
+    if lang != "zh":
+        return text
+    for pattern, zh in ERRORS:
+        found = re.fullmatch(pattern, text.strip(), flags=re.S)
+        if found:
+            return zh.format(**found.groupdict())
+    return text
 
 
 def draw_warning_text(

@@ -99,7 +99,11 @@ def _print_figures(frame: Any, label_of: Callable[[str], str]) -> None:
 
 
 def _fail(text: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]{escape(_say('error'))}[/]{escape(text)}")
+    from creditsup.i18n import error_text
+
+    err.print(
+        f"[bold red]{escape(_say('error'))}[/]{escape(error_text(text, _lang()))}"
+    )
     raise typer.Exit(code)
 
 

@@ -8,6 +8,7 @@ check fails; ``3`` when the plan cannot do all the policy asks. Set
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -28,7 +29,47 @@ from creditsup.exceptions import (
 
 
 def _error(text: str, key: str = "error") -> None:
-    err.print(f"[bold red]{escape(_say(key))}[/]{escape(text)}")
+    from creditsup.i18n import error_text
+
+    err.print(f"[bold red]{escape(_say(key))}[/]{escape(error_text(text, _lang()))}")
+
+
+def _param_name(param: Any) -> str:
+    opts = getattr(param, "opts", None) or []
+    return str(opts[0]) if opts else str(getattr(param, "human_readable_name", ""))
+
+
+def _bound_zh(cause: BaseException | None) -> str:
+    """What a value should be, from the validation error behind a bad value."""
+    errors = getattr(cause, "errors", None)
+    if not callable(errors):
+        return ""
+    first = (errors() or [{}])[0]
+    kind, ctx = first.get("type", ""), first.get("ctx", {}) or {}
+    if kind == "less_than_equal":
+        return f"（不能大于 {ctx.get('le')}）"
+    if kind == "greater_than_equal":
+        return f"（不能小于 {ctx.get('ge')}）"
+    return {"int_parsing": "（应为整数）", "float_parsing": "（应为数字）"}.get(
+        kind, ""
+    )
+
+
+def _usage_zh(exc: Any, names: set[str]) -> str | None:
+    """A usage error in Chinese, from the error's own fields (``None``: no
+    Chinese form; the English message is then looked up in the catalogue)."""
+    param = getattr(exc, "param", None)
+    if "NoSuchOption" in names:
+        text = f"没有选项 {exc.option_name}。"
+        if getattr(exc, "possibilities", None):
+            text += f"是否想用 {'、'.join(sorted(exc.possibilities))}？"
+        return text
+    if "MissingParameter" in names and param is not None:
+        kind = "参数" if getattr(param, "param_type_name", "") == "argument" else "选项"
+        return f"缺少{kind} {_param_name(param)}。"
+    if "BadParameter" in names and param is not None:
+        return f"{_param_name(param)} 的取值无效{_bound_zh(exc.__cause__)}。"
+    return None
 
 
 def _click_error(exc: BaseException) -> int | None:
@@ -43,11 +84,20 @@ def _click_error(exc: BaseException) -> int | None:
         return None
     message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     ctx = getattr(exc, "ctx", None)
-    where = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
     text = " ".join(str(message).split())
     if text and text[-1] not in ".!?":
         text += "."
-    _error(text + where)
+    zh = _usage_zh(exc, names) if _lang() == "zh" else None
+    if zh is not None or _lang() == "zh":
+        from creditsup.i18n import error_text
+
+        text = zh or error_text(text, "zh")
+        where = (
+            f"运行 '{ctx.command_path} --help' 查看用法。" if ctx is not None else ""
+        )
+    else:
+        where = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
+    err.print(f"[bold red]{escape(_say('error'))}[/]{escape(text + where)}")
     return int(getattr(exc, "exit_code", 2) or 2)
 
 
