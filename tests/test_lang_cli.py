@@ -265,6 +265,16 @@ def test_zh_run_of_every_main_verb_prints_no_english_sentence(
     assert "不是有效的统一社会信用代码" in runs["validate-bad"].stdout
     assert runs["missing"].stderr.startswith("错误：数据集文件夹")
     assert "--year 的取值无效（不能大于 2200）" in runs["bad-value"].stderr
+    # a tampered bundle: the difference in Chinese
+    import shutil
+
+    tampered = root / "tampered"
+    shutil.copytree(Path(str(plan)), tampered)
+    visits = tampered / "visits.csv"
+    visits.write_bytes(visits.read_bytes().replace(b"V2026-", b"X2026-", 1))
+    bad_verify = cli("verify", str(tampered), "--data", str(data), **ZH)
+    assert bad_verify.returncode == 1
+    assert bad_verify.stderr.startswith("不一致：visits.csv 的 SHA-256 哈希值")
     # the same verbs in English stay English
     en = cli("validate", str(root / "nope"), "--lang", "en", **ZH)
     assert en.stderr.startswith("error: The dataset folder")

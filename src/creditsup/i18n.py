@@ -258,6 +258,43 @@ ERRORS: tuple[tuple[str, str], ...] = (
         "给出 --seed-form 时必须同时给出 --seed-source。",
     ),
     (r"No such command '(?P<name>.+)'\.", "没有命令 '{name}'。"),
+    # -- what creditsup verify finds (plan.verify) --
+    (
+        r"(?P<f>[\w.]+): differs from the recomputed plan \(line (?P<n>\d+): (?P<a>.*) != expected (?P<b>.*)\)",
+        "{f} 与重新计算的结果不一致（第 {n} 行：{a}，应为 {b}）",
+    ),
+    (
+        r"(?P<f>[\w.]+): differs from the recomputed plan \((?P<a>\d+) lines, expected (?P<b>\d+)\)",
+        "{f} 与重新计算的结果不一致（{a} 行，应为 {b} 行）",
+    ),
+    (
+        r"(?P<f>[\w.]+): SHA-256 does not match provenance\.json",
+        "{f} 的 SHA-256 哈希值与 provenance.json 中记录的不一致",
+    ),
+    (
+        r"(?P<f>[\w.]+): file not listed in provenance\.json",
+        "{f} 不在 provenance.json 的文件清单中",
+    ),
+    (
+        r"(?P<f>[\w.]+): listed in provenance\.json but missing",
+        "provenance.json 列出了 {f}，但文件缺失",
+    ),
+    (
+        r"input table '(?P<t>\w+)' differs from the one the plan was drawn from",
+        "输入数据表 {t} 与生成计划时所用的不一致",
+    ),
+    (
+        r"visit (?P<v>\S+): (?P<k>\d+) inspector\(s\); the law requires at least two \(R11\)",
+        "检查{v}只有 {k} 名执法人员；法律要求至少两名（R11）",
+    ),
+    (
+        r"visit (?P<v>\S+): month (?P<m>\d+) is outside the months the policy allows (?P<a>.+) \(R16\)",
+        "检查{v}安排在 {m} 月，不在策略允许的月份 {a} 内（R16）",
+    ),
+    (
+        r"provenance\.json: ledger_head is not the hash of the last ledger line",
+        "provenance.json 中的 ledger_head 不是抽取记录最后一行的哈希值",
+    ),
     (
         r"The schema must be one of (?P<names>.+)\. Got (?P<got>.+) instead\.",
         "schema 只能是 {names} 之一；收到的是 {got}。",

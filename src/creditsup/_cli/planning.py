@@ -249,7 +249,10 @@ def verify(
         return
     if report.refused:
         _fail(_say("cannot_replay", why=report.differences[0]))
-    err.print(f"[bold red]{_say('mismatch')}[/]{escape(report.differences[0])}")
+    from creditsup.i18n import error_text
+
+    first = error_text(report.differences[0], _lang())
+    err.print(f"[bold red]{_say('mismatch')}[/]{escape(first)}")
     raise typer.Exit(1)
 
 
