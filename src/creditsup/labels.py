@@ -39,6 +39,7 @@ __all__ = [
     "codes_from_labels",
     "column_from_header",
     "department_names",
+    "item_department_names",
     "label",
     "month_label",
     "parse_table",
@@ -380,6 +381,29 @@ def value_labels(vocabulary: str, lang: str = "zh") -> dict[str, str]:
 def month_label(month: int, lang: str = "zh") -> str:
     """A month's label: ``3`` → ``3月`` / ``Mar``."""
     return f"{int(month)}月" if lang == "zh" else _MONTHS_EN[int(month) - 1]
+
+
+def item_department_names(items: Any) -> dict[str, str]:
+    """Department id -> name from an items table's optional ``department_name``
+    column (rows without a name are skipped; no column gives ``{}``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> item_department_names(pd.DataFrame(
+    ...     {"department": ["food", "ads"], "department_name": ["食品安全科", None]}))
+    {'food': '食品安全科'}
+    """
+    if not {"department", "department_name"} <= set(items.columns):
+        return {}
+    known = items.dropna(subset=["department_name"])
+    return dict(
+        zip(
+            known["department"].astype(str),
+            known["department_name"].astype(str),
+            strict=True,
+        )
+    )
 
 
 def department_names(provenance: Mapping[str, Any]) -> dict[str, str]:

@@ -45,21 +45,12 @@ logger = logging.getLogger(__name__)
 
 def _dept_names(result: Any) -> dict[str, str]:
     """Department id -> display name: the items' names, then the policy's."""
-    from creditsup.labels import department_names
+    from creditsup.labels import department_names, item_department_names
 
-    items = result.items
-    names: dict[str, str] = {}
-    if {"department", "department_name"} <= set(items.columns):
-        known = items.dropna(subset=["department_name"])
-        names.update(
-            zip(
-                known["department"].astype(str),
-                known["department_name"].astype(str),
-                strict=True,
-            )
-        )
-    names.update(department_names(result.provenance))
-    return names
+    return {
+        **item_department_names(result.items),
+        **department_names(result.provenance),
+    }
 
 
 def _say_infeasible(result: Any, where: Path, limit: int = 10) -> None:

@@ -30,6 +30,7 @@ from creditsup.assignment.problem import Problem, State, new_state, prefailed, t
 from creditsup.assignment.repair import repair
 from creditsup.assignment.rounds import merge_arcs, release_failed, solve_round
 from creditsup.config import config_hash
+from creditsup.labels import item_department_names
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -226,26 +227,16 @@ def assign_inspectors(
         )
     pre = np.array(sorted(P.v_prefail), dtype=np.int64)
     diagnostics = diagnose_bilingual(
-        P, R.S, np.union1d(failed, pre), P.v_month, policy, names=_names(dataset)
+        P,
+        R.S,
+        np.union1d(failed, pre),
+        P.v_month,
+        policy,
+        names=item_department_names(dataset.items),
     )
     keep = np.isin(arc_t, np.flatnonzero(R.S.staffed_v[P.t_visit]))
     R.S.arc_t, R.S.arc_i = arc_t[keep], arc_i[keep]
     return _finish(R, diagnostics, len(moved))
-
-
-def _names(dataset: Dataset) -> dict[str, str]:
-    """Department id -> display name, from the items' ``department_name``."""
-    items = dataset.items
-    if not {"department", "department_name"} <= set(items.columns):
-        return {}
-    known = items.dropna(subset=["department_name"])
-    return dict(
-        zip(
-            known["department"].astype(str),
-            known["department_name"].astype(str),
-            strict=True,
-        )
-    )
 
 
 def _finish(
