@@ -409,10 +409,14 @@ def test_team_grows_to_cover_expertise_up_to_max_team() -> None:
         "needs 3 inspectors to cover expertise (market: a, b, c), more than max_team (2)"
         in u["reason"]
     )
+    assert u["reason_zh"] == (
+        "检查V1：覆盖所需专长需要 3 名检查人员（market: a, b, c），"
+        "超过检查组人数上限 max_team（2）"
+    )
     assert small.diagnostics["binding"] == [
         {
             "group": "visit V1: team size",
-            "group_zh": "visit V1: team size",  # before any inspector: English
+            "group_zh": "检查V1：检查组人数",
             "needed": 3,
             "available": 2,
             "department": None,
@@ -472,6 +476,10 @@ def test_item_of_a_department_not_on_the_visit_is_reported() -> None:
     assert "not among the visit's departments" in reasons["V1"]
     assert "unknown check item(s) X99" in reasons["V2"]
     assert "lists no department" in reasons["V3"]
+    zh = {u["visit_id"]: u["reason_zh"] for u in res.diagnostics["unfilled"]}
+    assert "所属的部门不在该次检查的部门中" in zh["V1"]
+    assert zh["V2"].startswith("检查V2：检查事项 X99 不在抽查事项清单中")
+    assert zh["V3"] == "检查V3：该次检查没有列出部门"
     assert res.assignments.empty
 
 

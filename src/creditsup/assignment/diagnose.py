@@ -11,8 +11,7 @@ reason names a *binding group* (``group, needed, available``).
 
 The text is English by default; ``lang="zh"`` speaks Chinese, with the
 departments by their display names (``names``; ``<id>部门`` otherwise) and the
-months as 1月…12月 (the reasons of visits that fail before any inspector is
-considered stay English). Each binding group also carries its stable fields:
+months as 1月…12月. Each binding group also carries its stable fields:
 ``department`` (id), ``month`` (1-12, or ``None``) and ``visit_id`` (the visit
 it is about, or ``None`` for a whole department-month).
 """
@@ -271,6 +270,16 @@ def _visit_reasons(P: Problem, S: State, v: int, tr: _TaskReasons) -> list[Reaso
 Explained = list[tuple[str, str, list[dict[str, Any]]]]
 
 
+def _prefail_group(bind: dict[str, Any] | None, lang: Lang) -> dict[str, Any] | None:
+    """A prefailed visit's binding group, its ``group`` in ``lang``."""
+    if bind is None:
+        return None
+    out = {k: v for k, v in bind.items() if k != "group_zh"}
+    if lang == "zh":
+        out["group"] = bind.get("group_zh") or bind["group"]
+    return out
+
+
 def _explain(
     P: Problem,
     S: State,
@@ -290,8 +299,9 @@ def _explain(
     for v in (int(x) for x in np.sort(failed)):
         vid = str(P.v_id[v])
         if v in P.v_prefail:
-            rs: list[Reason] = [P.v_prefail[v]]
-            txt = rs[0][0]
+            en, bind, zh = P.v_prefail[v]
+            txt = zh if say.lang == "zh" else en
+            rs: list[Reason] = [(txt, _prefail_group(bind, say.lang))]
         else:
             rs = _visit_reasons(P, S, v, tr)
             txt = say.join.join(dict.fromkeys(r[0] for r in rs)) or say("failed", v=vid)
