@@ -106,6 +106,7 @@ def build_tables(
             "industries": ["*", "*", "F52;H62", "F5211", "C", "*"],
             "expertise": ["", "", "food", "drug", "", ""],
             "joint_group": ["G1", "", "G1", "G2", "G2", ""],
+            "publicity": ["true", "false", "false", "false", "false", "false"],
         }
     )
     inspectors = pd.DataFrame(
@@ -175,7 +176,6 @@ def sampling_scenarios(draw: st.DrawFn) -> tuple[Dataset, pd.DataFrame, Sampling
     )
     cap = draw(st.integers(1, 3))
     policy = SamplingPolicy(
-        max_visit_share=None,
         ratios={t: draw(st.sampled_from([0.05, 0.3, 0.9])) for t in "ABCDE"},
         caps={t: cap for t in "ABCDE"},
         coordination=draw(st.sampled_from(["mix", "negative", "independent"])),
