@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from creditsup import _toml
 from creditsup.assignment import AssignmentPolicy
@@ -92,8 +92,29 @@ def load_policy(
     return policy.model_copy(update={"scorecard": card})
 
 
+def field_comments(model: type[BaseModel], prefix: str = "") -> dict[str, str]:
+    """Each field's description by dotted path, through nested models.
+
+    Examples
+    --------
+    >>> c = field_comments(Policy)
+    >>> c["sampling.floors.overall"].startswith("R08")
+    True
+    """
+    out: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        path = f"{prefix}.{name}" if prefix else name
+        if info.description:
+            out[path] = info.description
+        ann = info.annotation
+        if isinstance(ann, type) and issubclass(ann, BaseModel):
+            out.update(field_comments(ann, path))
+    return out
+
+
 def policy_template() -> str:
-    """The default policy as TOML text (``creditsup policy-template``).
+    """The default policy as TOML text (``creditsup policy-template``), each key
+    commented with its description.
 
     Examples
     --------
@@ -101,10 +122,15 @@ def policy_template() -> str:
     >>> load_text = __import__("tomllib").loads(text)
     >>> Policy.model_validate(load_text) == Policy()
     True
+    >>> "# 'capacity': scale the discretionary ratios down" in text
+    True
     """
     header = (
         "creditsup policy: the default values. Edit and pass with --policy FILE.\n"
         "Sections: scorecard (indicators and points), tiers (cut-offs, overrides),\n"
-        "sampling (ratios per tier, caps, months), assignment (teams), publication."
+        "sampling (ratios per tier, floors, one door, capacity, months), assignment\n"
+        "(teams), publication."
     )
-    return _toml.dumps(Policy().model_dump(mode="json"), header=header)
+    return _toml.dumps(
+        Policy().model_dump(mode="json"), header=header, comments=field_comments(Policy)
+    )

@@ -19,14 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from creditsup.sampling.budget import CapacityFit
+from creditsup.sampling.budget import CapacityFit, realized_floors
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
-from creditsup.sampling.policy import KEY_FLOOR_TIERS
 from creditsup.sampling.pools import Allocation
 from creditsup.sampling.tables import KeptVisits
 from creditsup.sampling.visits import Draw
-from creditsup.schemas import TIERS
 
 __all__ = ["capacity_report", "floors_frame", "one_door"]
 
@@ -42,38 +40,11 @@ _FLOOR_COLUMNS = [
 ]
 
 
-def _realized(
-    ctx: DrawContext, pools: EntityPools, draw: Draw, kv: KeptVisits
-) -> dict[str, float]:
-    """Each floor's value in this draw (kept checks only)."""
-    n = len(pools.uscc)
-    visited = np.zeros(n, dtype=bool)
-    visited[kv.ent] = True
-    elig, ent = pools.eligible, pools.eligible & pools.enterprise
-    kept = draw.keep[draw.visits.chk_visit]
-    c_ent, c_item = draw.checks.ent[kept], draw.checks.item[kept]
-    pub = np.zeros(n, dtype=bool)
-    pub[c_ent[ctx.item_publicity[c_item]]] = True
-    hi = np.isin(pools.tier, [TIERS.index(t) for t in KEY_FLOOR_TIERS])
-    key_pool, key_done = 0, 0
-    for i in np.flatnonzero(ctx.item_key).tolist():
-        members = pools.pools[i][hi[pools.pools[i]]]
-        key_pool += len(members)
-        done = np.zeros(n, dtype=bool)
-        done[c_ent[c_item == i]] = True
-        key_done += int(done[members].sum())
-    return {
-        "overall": float(visited[elig].mean()) if elig.any() else 0.0,
-        "publicity": float(pub[ent].mean()) if ent.any() else 0.0,
-        "key_d": key_done / key_pool if key_pool else 1.0,
-    }
-
-
 def floors_frame(
     ctx: DrawContext, pools: EntityPools, alloc: Allocation, draw: Draw, kv: KeptVisits
 ) -> tuple[pd.DataFrame, list[Record]]:
     """The floors table and a ``floor_missed`` warning when one is missed by chance."""
-    got = _realized(ctx, pools, draw, kv)
+    got = realized_floors(ctx, pools, draw, kv)
     rows, missed = [], []
     for rec in alloc.floors.records:
         name = rec["floor"]
@@ -169,6 +140,13 @@ def capacity_report(needs: pd.DataFrame, fit: CapacityFit) -> list[Record]:
             }
             for c in capacity
         ]
+        per_dept = (
+            short.assign(x=extra).groupby("department", sort=True)["x"].max()
+        )
+        more = ", ".join(
+            f"{d} {int(x)}" if x == x else f"{d} (no inspector to size on)"
+            for d, x in per_dept.items()
+        )
         if fit.fit_scale is not None:
             remedy = (
                 f"scaling the discretionary ratios by {fit.fit_scale:.4f} "
@@ -181,8 +159,7 @@ def capacity_report(needs: pd.DataFrame, fit: CapacityFit) -> list[Record]:
                 "code": "capacity_exceeded",
                 "message": f"Demand exceeds inspector capacity in {len(short)} "
                 f"department-month(s): {int(short['shortfall'].sum())} "
-                "inspector-slots missing (about "
-                f"{int(short['extra_inspectors'].fillna(0).sum())} more inspectors); "
+                f"inspector-slots missing; more inspectors needed: {more}; "
                 f"{remedy}.",
                 "binding": binding,
                 "capacity": capacity,

@@ -82,7 +82,7 @@ def _record_matches(
     y0 = pd.Timestamp(year=year, month=1, day=1)
     r = records
     if len(r):
-        sel = (r["kind"] == spec.record_kind).to_numpy(dtype=bool)
+        sel = (r["kind"] == spec.record_kind).to_numpy(dtype=bool, copy=True)
         day = r["date"].to_numpy(dtype="datetime64[ns]")
         sel &= day < y0.to_datetime64()
         sel &= day >= (y0 - pd.Timedelta(days=spec.lookback_days)).to_datetime64()
