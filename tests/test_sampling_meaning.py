@@ -94,9 +94,9 @@ def test_synthetic_district_means_what_bureaus_mean(
     assert set(assumed["reason_code"]) == {"new_entity"} and len(assumed) > 50
     assert set(assumed["tier"]) == {"B"}
     drawn_new = set(r.visits["uscc"]) & set(assumed["uscc"])
-    assert drawn_new and set(r.visits.set_index("uscc").loc[list(drawn_new), "tier"]) == {
-        "B"
-    }
+    assert drawn_new and set(
+        r.visits.set_index("uscc").loc[list(drawn_new), "tier"]
+    ) == {"B"}
     # A-C: entities whose items all sit at the tier ratio are drawn at that ratio
     acc = r.accounting.set_index("tier")
     assert acc.loc["A", "tier_ratio"] == 0.05 and acc.loc["D", "tier_ratio"] == 0.7
@@ -112,9 +112,7 @@ def test_eight_departments_with_ample_capacity(
 ) -> None:
     ds, tiers = eight
     assert ds.items["department"].nunique() == 8 and len(ds.items) == 21
-    results = [
-        draw_visits(ds, tiers, year=SYN_YEAR, seed=f"e{k}") for k in range(8)
-    ]
+    results = [draw_visits(ds, tiers, year=SYN_YEAR, seed=f"e{k}") for k in range(8)]
     assert_meaning(results, set(range(1, 13)))
     for r in results:
         needs = r.capacity_needs
@@ -168,7 +166,7 @@ def test_key_items_for_tier_d_stay_at_100_percent(
     items = ds.items.copy()
     items.loc[items["item_id"] == "drug-01", "ratio_D"] = 0.5  # an item override
     lowered = Dataset(**{**ds.tables(), "items": items})
-    with pytest.raises(ConfigError, match="'key_d'.*50.00% against 100%"):
+    with pytest.raises(ConfigError, match=r"'key_d'.*50\.00% against 100%"):
         draw_visits(lowered, tiers, year=SYN_YEAR, seed="k")
     # the budgets never scale key items for D
     res = draw_visits(
@@ -236,9 +234,11 @@ def test_capacity_shortfall_is_said_and_budget_capacity_fits(
     assert any(x["code"] == "ratios_scaled" for x in fitted.warnings)
     # the tiers keep their order: D is still drawn more often than A
     acc = fitted.accounting.set_index("tier")
-    assert acc.loc["D", "drawn_share"] > acc.loc["C", "drawn_share"] > acc.loc[
-        "A", "drawn_share"
-    ]
+    assert (
+        acc.loc["D", "drawn_share"]
+        > acc.loc["C", "drawn_share"]
+        > acc.loc["A", "drawn_share"]
+    )
 
 
 def test_capacity_below_the_floors_keeps_the_floors(
@@ -285,7 +285,9 @@ def test_separate_visits_keep_their_months_and_the_one_door_share_is_watched(
     merge = next(x for x in res.ledger if x["step"] == "merge")
     assert merge["n_entities_multi_visit"] == int((per > 1).sum())
     with pytest.raises(ConfigError, match="within the policy's months"):
-        SamplingPolicy(months=(6, 9), separate={"x": SeparateVisit(items=("a",), months=(7,))})
+        SamplingPolicy(
+            months=(6, 9), separate={"x": SeparateVisit(items=("a",), months=(7,))}
+        )
 
 
 # ----------------------------------------------------------- targeted draws
@@ -362,7 +364,9 @@ def test_entities_without_a_tier_get_the_policy_tier() -> None:
     older = ds.entities["uscc"].iloc[-1]
     known = tiers[~tiers["uscc"].isin(new | {older})]
     known.attrs["as_of"] = "2026-12-01"
-    res = draw_visits(ds, known, SamplingPolicy(new_entity_tier="D"), year=YEAR, seed="n")
+    res = draw_visits(
+        ds, known, SamplingPolicy(new_entity_tier="D"), year=YEAR, seed="n"
+    )
     a = res.assumed_tiers.set_index("uscc")
     assert set(a.index) == new | {older}
     assert set(a.loc[list(new), "reason_code"]) == {"new_entity"}

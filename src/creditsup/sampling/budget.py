@@ -108,9 +108,7 @@ def realized_floors(
 
 def _meets(design: Design, draw: Draw, floors: FloorCheck) -> bool:
     """Whether a draw meets, as realised, every floor that applies."""
-    got = realized_floors(
-        design.ctx, design.pools, draw, kept_visits(design.ctx, draw)
-    )
+    got = realized_floors(design.ctx, design.pools, draw, kept_visits(design.ctx, draw))
     return all(
         got[name] >= need - 1e-12
         for name in ("overall", "publicity")
@@ -179,8 +177,10 @@ def final_draw(
     missing = shortfall(ctx, month_plan(design, draw)) if fitting else 0
     if missing == 0 or not fitting or base.scale < 1.0:
         # fits, not asked, or already scaled by budget = "share"
-        return draw, base, CapacityFit(
-            budget, base.scale, None, base.min_scale, missing, None
+        return (
+            draw,
+            base,
+            CapacityFit(budget, base.scale, None, base.min_scale, missing, None),
         )
     pools = design.pools
     floor, low_alloc, low_draw = _floor_factor(design, seed, mapper)
@@ -201,7 +201,9 @@ def final_draw(
     if budget != "capacity":
         return draw, base, CapacityFit(budget, 1.0, fit, floor, missing, at_floor)
     if fit is None:  # even the floors do not fit: keep them, report the rest
-        return low_draw, low_alloc, CapacityFit(
-            budget, floor, None, floor, at_floor, at_floor
+        return (
+            low_draw,
+            low_alloc,
+            CapacityFit(budget, floor, None, floor, at_floor, at_floor),
         )
     return lo_draw, lo_alloc, CapacityFit(budget, fit, fit, floor, 0, at_floor)

@@ -140,9 +140,7 @@ def capacity_report(needs: pd.DataFrame, fit: CapacityFit) -> list[Record]:
             }
             for c in capacity
         ]
-        per_dept = (
-            short.assign(x=extra).groupby("department", sort=True)["x"].max()
-        )
+        per_dept = short.assign(x=extra).groupby("department", sort=True)["x"].max()
         more = ", ".join(
             f"{d} {int(x)}" if x == x else f"{d} (no inspector to size on)"
             for d, x in per_dept.items()

@@ -285,7 +285,7 @@ def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
         is_sorted=is_sorted,
         tier=tier,
         assumed=assumed,
-        legacy=pd.Series(uscc, dtype=object).str.len().to_numpy() == 15,
+        legacy=entities["uscc"].astype("str").str.len().to_numpy() == 15,
         enterprise=(entities["entity_type"] == "enterprise").to_numpy(dtype=bool),
         ks=ks,
         reason=reason,

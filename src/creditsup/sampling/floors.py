@@ -34,7 +34,14 @@ from creditsup.sampling.eligibility import EntityPools
 from creditsup.sampling.policy import KEY_FLOOR_TIERS
 from creditsup.schemas import TIERS
 
-__all__ = ["FloorCheck", "check_floors", "entity_pi", "floor_scale", "scaled_pi"]
+__all__ = [
+    "FloorCheck",
+    "check_floors",
+    "entity_pi",
+    "floor_scale",
+    "scaled_pi",
+    "split_pi",
+]
 
 _TEXT = {
     "overall": "share of eligible entities visited in the year (R08)",
@@ -94,12 +101,30 @@ class FloorCheck:
         return None
 
 
+def split_pi(pools: EntityPools, items: B | None = None) -> tuple[F64, F64]:
+    """Per entity, the largest mandate probability and the largest
+    discretionary one (over the selected items): at budget factor ``s`` the
+    entity's chance is ``max(mandate, min(1, s * free))``."""
+    mandate = np.zeros(len(pools.uscc), dtype=np.float64)
+    free = np.zeros(len(pools.uscc), dtype=np.float64)
+    for i, (idx, p, u) in enumerate(
+        zip(pools.pools, pools.pool_pi, pools.pool_unscaled, strict=True)
+    ):
+        if items is None or items[i]:
+            mandate[idx[u]] = np.maximum(mandate[idx[u]], p[u])
+            free[idx[~u]] = np.maximum(free[idx[~u]], p[~u])
+    return mandate, free
+
+
 def _share_fn(pools: EntityPools, base: B, items: B | None) -> Callable[[float], float]:
+    """The planned share over ``base`` as a function of the budget factor."""
     n = int(base.sum())
+    mandate, free = (a[base] for a in split_pi(pools, items))
 
     def share(scale: float) -> float:
-        r = entity_pi(pools, scaled_pi(pools, scale), items)
-        return float(r[base].sum() / n) if n else 0.0
+        if not n:
+            return 0.0
+        return float(np.maximum(mandate, np.minimum(1.0, scale * free)).sum() / n)
 
     return share
 

@@ -242,11 +242,19 @@ def _legacy_share(data: Any) -> Any:
 
 
 class SamplingPolicy(FrozenModel):
-    """How the annual draw is made: ratios, caps, coordination, coverage, months.
+    """How the annual draw is made: what the ratios mean, and what must hold.
 
-    The defaults follow ``domain.md`` §c: the Lindian profile (A ≤5 %,
-    B 5-20 %, C 21-60 %, D 61-100 %), clamped by the R15 cap (A at most 2
-    visits a year). Every field has a working default.
+    A tier ratio is the share of the tier's eligible entities checked in the
+    year (one permanent random number per entity across items and
+    departments, ``coordination = "entity"``); item ratios keep their meaning
+    per task (R07). The legal floors (R08, R23) are constraints: a policy
+    below one is refused unless it waives it with a reason. All checks of an
+    entity form one visit (R14) unless ``separate``. Capacity shortfalls are
+    reported, or fitted with ``budget = "capacity"``. The defaults follow
+    ``domain.md`` §c: the Lindian profile (A ≤5 %, B 5-20 %, C 21-60 %,
+    D 61-100 %), clamped by the R15 cap (A at most 2 visits a year). Every
+    field has a working default and a description
+    (``creditsup policy-template`` prints them).
 
     Examples
     --------
@@ -257,6 +265,8 @@ class SamplingPolicy(FrozenModel):
     Traceback (most recent call last):
     ...
     creditsup.exceptions.ConfigError: The 'ratios.D' of SamplingPolicy must be <= 1. Got 1.5 instead.
+    >>> SamplingPolicy(max_visit_share=0.05).budget  # an old policy's budget
+    'share'
     """
 
     ratios: Annotated[dict[TierName, Ratio], _tier_table(_DEFAULT_RATIOS)] = Field(
@@ -467,6 +477,12 @@ class SamplingPolicy(FrozenModel):
                     "Raise the ratios, or waive the floor: waive = ['overall'] "
                     "with a waive_reason."
                 )
+        names = [t.name for t in self.targeted]
+        if len(set(names)) != len(names):
+            raise ValueError(
+                f"The targeted draws of SamplingPolicy need distinct names. Got "
+                f"{names} instead."
+            )
         months = set(self.months)
         for name, sep in self.separate.items():
             if not set(sep.months) <= months:

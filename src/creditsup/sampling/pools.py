@@ -25,9 +25,9 @@ from creditsup.sampling.eligibility import EntityPools
 from creditsup.sampling.floors import (
     FloorCheck,
     check_floors,
-    entity_pi,
     floor_scale,
     scaled_pi,
+    split_pi,
 )
 from creditsup.schemas import TIERS
 
@@ -171,9 +171,9 @@ def _prob_keys(ctx: DrawContext) -> I64:
     ).ravel()
 
 
-def expected_visits(pools: EntityPools, ctx: DrawContext, pool_pi: list[F64]) -> float:
-    """Expected visits before the cap: per entity and visit group, the chance
-    that any of its items draws it.
+def expected_visits(pools: EntityPools, ctx: DrawContext, scale: float = 1.0) -> float:
+    """Expected visits before the cap at budget factor ``scale``: per entity and
+    visit group, the chance that any of its items draws it.
 
     Items sharing a PRN (one start point) are nested, so that chance is their
     largest probability; items on different start points add up (an upper
@@ -183,8 +183,8 @@ def expected_visits(pools: EntityPools, ctx: DrawContext, pool_pi: list[F64]) ->
     keys = _prob_keys(ctx)
     total = 0.0
     for k in np.unique(keys).tolist():
-        sel = keys == k
-        total += float(entity_pi(pools, pool_pi, sel).sum())
+        mandate, free = split_pi(pools, keys == k)
+        total += float(np.maximum(mandate, np.minimum(1.0, scale * free)).sum())
     return total
 
 
@@ -203,8 +203,11 @@ def budget_scale(pools: EntityPools, ctx: DrawContext, floor: float) -> float:
         return 1.0
     target = share * n_eligible
 
+    keys = _prob_keys(ctx)
+    parts = [split_pi(pools, keys == k) for k in np.unique(keys).tolist()]
+
     def expected(s: float) -> float:
-        return expected_visits(pools, ctx, scaled_pi(pools, s))
+        return sum(float(np.maximum(m, np.minimum(1.0, s * f)).sum()) for m, f in parts)
 
     if expected(1.0) <= target:
         return 1.0

@@ -86,6 +86,17 @@ def _text(values: Obj | list[str]) -> pd.api.extensions.ExtensionArray:
     return pd.array(np.asarray(values, dtype=object), dtype="str")
 
 
+def _taken(
+    values: Obj | list[str], codes: I64 | I8
+) -> pd.api.extensions.ExtensionArray:
+    """``values[codes]`` as text, converting each distinct used value once."""
+    c = np.asarray(codes, dtype=np.int64)
+    if len(values) <= 64:
+        return _text(values).take(c)
+    used, inv = np.unique(c, return_inverse=True)
+    return _text(np.asarray(values, dtype=object)[used]).take(inv.ravel())
+
+
 def _joined(names: list[str] | Obj, sets: list[tuple[int, ...]]) -> Obj:
     return np.array([";".join(names[x] for x in s) for s in sets], dtype=object)
 
@@ -142,9 +153,16 @@ def kept_visits(ctx: DrawContext, draw: Draw) -> KeptVisits:
 
 
 def visit_ids(year: int, n: int) -> Obj:
-    """``V<year>-000001`` ... (at least six digits)."""
+    """``V<year>-000001`` ... (at least six digits).
+
+    Examples
+    --------
+    >>> visit_ids(2027, 2).tolist()
+    ['V2027-000001', 'V2027-000002']
+    """
     width = max(6, len(str(n)))
-    return np.array([f"V{year}-{k:0{width}d}" for k in range(1, n + 1)], dtype=object)
+    nums = pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)
+    return np.asarray((f"V{year}-" + nums).to_numpy(dtype=object), dtype=object)
 
 
 def visits_frame(
@@ -181,20 +199,18 @@ def checks_frame(
     item = kv.chk_item[co]
     ent = draw.checks.ent[kv.chk][co]
     target = check_targets(pools, ent, item)
-    names = np.array([t.spec.name for t in ctx.targets] + [""], dtype=object)
-    source = np.where(target >= 0, "targeted", "random")
+    names = [t.spec.name for t in ctx.targets] + [""]
+    source = np.where(draw.checks.cov[kv.chk][co], 2, (target >= 0).astype(np.int64))
     return pd.DataFrame(
         {
-            "visit_id": _text(visit_ids(ctx.year, len(kv.vis))[kv.chk_visit[co]]),
-            "uscc": _text(pools.uscc[ent]),
-            "item_id": _text(ctx.item_ids[item]),
-            "department": _text(np.array(ctx.departments, object)[ctx.item_dept[item]]),
-            "group": _text(np.array(ctx.groups, object)[ctx.item_group[item]]),
-            "kind": _text(np.where(ctx.item_key[item], "key", "general")),
-            "source": _text(
-                np.where(draw.checks.cov[kv.chk][co], "coverage", source).astype(object)
-            ),
-            "task": _text(names[target]),
+            "visit_id": _taken(visit_ids(ctx.year, len(kv.vis)), kv.chk_visit[co]),
+            "uscc": _taken(pools.uscc, ent),
+            "item_id": _taken(ctx.item_ids, item),
+            "department": _taken(ctx.departments, ctx.item_dept[item]),
+            "group": _taken(ctx.groups, ctx.item_group[item]),
+            "kind": _taken(["general", "key"], ctx.item_key[item].astype(np.int64)),
+            "source": _taken(["random", "targeted", "coverage"], source),
+            "task": _taken(names, np.where(target < 0, len(names) - 1, target)),
         }
     )
 
