@@ -161,22 +161,21 @@ def _mcf_vs_cpsat(
     lexicographic weights (unfilled >> cross-region >> random). The objective
     is the sum of the chosen arcs' costs plus the penalty of unfilled tasks.
     """
-    from creditsup import assignment as A
-    from creditsup._flow import (
-        GroupProblem,
-        lexicographic_costs,
-        solve_cpsat,
-        solve_mcf,
-    )
     from creditsup._random import derive_key, seed_sequence
+    from creditsup.assignment import AssignmentPolicy
+    from creditsup.assignment._arrays import expand
+    from creditsup.assignment.candidates import arc_costs, candidate_arcs
+    from creditsup.assignment.cover import solve_cpsat
+    from creditsup.assignment.flow import GroupProblem, lexicographic_costs, solve_mcf
+    from creditsup.assignment.prepare import prepare
 
-    policy = A.AssignmentPolicy()
-    P = A._prepare(visits, ds, policy, year=year, seed=seed)
+    policy = AssignmentPolicy()
+    P = prepare(visits, ds, policy, year=year, seed=seed)
     tasks = np.arange(len(P.t_visit), dtype=np.int64)
-    a_t, a_i = A._candidate_arcs(
+    a_t, a_i = candidate_arcs(
         P, tasks, P.t_month, prune=True, k_cross=10, seed=seed, year=year
     )
-    cost_all = A._arc_costs(P, a_t, a_i, derive_key(seed, year, "assignment", "cost"))
+    cost_all = arc_costs(P, a_t, a_i, derive_key(seed, year, "assignment", "cost"))
     cross_all = P.insp_region[a_i] != P.v_region[P.t_visit[a_t]]
     grp = P.t_dept * 13 + P.t_month
     out: dict[str, Any] = {
@@ -202,7 +201,7 @@ def _mcf_vs_cpsat(
         g_tasks = tasks[grp == g]
         lo = np.searchsorted(a_t, g_tasks)
         hi = np.searchsorted(a_t, g_tasks, side="right")
-        r, pos = A._expand(lo, hi - lo)
+        r, pos = expand(lo, hi - lo)
         rank_v = P.v_rank[P.t_visit[g_tasks]]
         prank = np.empty(len(g_tasks), dtype=np.int64)
         prank[np.argsort(rank_v, kind="stable")] = np.arange(len(g_tasks))

@@ -1,8 +1,10 @@
 """Chicago case study: do credit tiers find more violations than a uniform draw?
 
-Imports the City of Chicago's public food-inspection data (2011-09 to 2013-12,
-``shared/data/chicago``) as a creditsup dataset, then backtests as of
-2013-01-01 with a one-year horizon:
+Imports the City of Chicago's public food-inspection data (2011-09 to 2013-12;
+by default the slice shipped in ``examples/data/chicago``, a sixth of the
+licences with their whole history; pass ``--inspections``/``--licenses`` for
+the full export) as a creditsup dataset, then backtests as of 2013-01-01 with
+a one-year horizon:
 
 * the scorecard of ``examples/chicago_policy.toml`` is calibrated only on
   inspections before 2013-01-01 and rates every licence as of 2012-12-31;
@@ -22,8 +24,8 @@ Run from the repository root::
 
 The same as CLI steps::
 
-    creditsup import-chicago ../shared/data/chicago/food_inspections_2011_2013.csv \\
-        ../shared/data/chicago/business_licenses_2011_2013.csv --out chicago_data
+    creditsup import-chicago examples/data/chicago/food_inspections_2011_2013.csv \\
+        examples/data/chicago/business_licenses_2011_2013.csv --out chicago_data
     creditsup backtest chicago_data --as-of 2013-01-01 --horizon-days 365 \\
         --policy examples/chicago_policy.toml --out chicago_backtest
 """
@@ -43,7 +45,7 @@ from creditsup.plan import load_policy
 from creditsup.schemas import load_dataset
 
 HERE = Path(__file__).resolve().parent
-DATA = HERE.parent.parent / "shared" / "data" / "chicago"
+DATA = HERE / "data" / "chicago"
 
 
 def main() -> None:

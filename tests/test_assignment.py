@@ -20,9 +20,23 @@ from creditsup.assignment import (
     estimate_exposure,
     redraw,
 )
+from creditsup.assignment.candidates import candidate_arcs
+from creditsup.assignment.diagnose import diagnose
+from creditsup.assignment.prepare import prepare
+from creditsup.assignment.problem import new_state, prefailed
+from creditsup.assignment.rules import (
+    HARD_RULES,
+    Arcs,
+    AuditRows,
+    HardRule,
+    RuleInputs,
+    RuleText,
+    active_rules,
+    registered,
+)
 from creditsup.config import parse_config
 from creditsup.exceptions import ConfigError, DataValidationError, InfeasiblePlanError
-from creditsup.schemas import Dataset, validate_dataset
+from creditsup.schemas import SCHEMAS, Column, Dataset, validate_dataset
 
 YEAR = 2027
 REGION = "140902"
@@ -71,6 +85,7 @@ def make_dataset(
     conflicts: list[tuple[str, int]] = (),  # type: ignore[assignment]
     history: list[tuple[int, str, str]] = (),  # type: ignore[assignment]
     entity_regions: dict[int, str] | None = None,
+    entity_columns: dict[str, list[Any]] | None = None,
 ) -> Dataset:
     regions = entity_regions or {}
     entities = pd.DataFrame(
@@ -82,6 +97,7 @@ def make_dataset(
             "region": [regions.get(k, REGION) for k in range(n_entities)],
             "established": "2015-01-01",
             "status": "active",
+            **{k: vals[:n_entities] for k, vals in (entity_columns or {}).items()},
         }
     )
     tables = {
@@ -163,9 +179,15 @@ def test_policy_defaults_and_messages() -> None:
     )
     assert p.cross_region_candidates == 10 and p.pair_limit is None and p.repair
     with pytest.raises(
-        ValueError, match=r"The 'min_team' of AssignmentPolicy must be >= 1"
+        ValueError, match=r"The 'min_team' of AssignmentPolicy must be >= 2"
     ):
         AssignmentPolicy(min_team=0)
+    # R11: never fewer than two inspectors, so a team of one is refused
+    with pytest.raises(
+        ConfigError,
+        match=r"The 'min_team' of AssignmentPolicy must be >= 2\. Got 1 instead",
+    ):
+        AssignmentPolicy(min_team=1)
     with pytest.raises(ValueError, match=r"'max_team' .* must be >= 'min_team' \(3\)"):
         AssignmentPolicy(min_team=3, max_team=2)
     with pytest.raises(ConfigError, match="metropolis_sweeps"):
@@ -173,6 +195,55 @@ def test_policy_defaults_and_messages() -> None:
     with pytest.raises(ConfigError):
         parse_config(AssignmentPolicy, {"repair_months": [13]})
     assert AssignmentPolicy(repair_months=(6, 9, 6)).repair_months == (6, 9)
+
+
+@pytest.mark.parametrize(
+    ("field", "bad", "message"),
+    [
+        ("metropolis_sweeps", 101, "must be <= 100"),
+        ("metropolis_sweeps", -1, "must be >= 0"),
+        ("cross_region_candidates", 101, "must be <= 100"),
+        ("max_deterministic_time", 61.0, "must be <= 60"),
+        ("max_deterministic_time", 0.0, "must be > 0"),
+        ("max_team", 21, "must be <= 20"),
+        ("min_team", 21, "must be <= 20"),
+        ("pair_limit", 0, "must be >= 1"),
+    ],
+)
+def test_policy_bounds_solver_effort(field: str, bad: float, message: str) -> None:
+    # declarative bounds: no policy can make a run take hours
+    with pytest.raises(ConfigError, match=rf"'{field}' of AssignmentPolicy {message}"):
+        AssignmentPolicy(**{field: bad})
+    with pytest.raises(ConfigError, match=field):
+        parse_config(AssignmentPolicy, {field: bad})
+
+
+def test_default_policy_dump_is_unchanged() -> None:
+    # the plan's ledger and provenance hash this dump (demo byte identity)
+    assert AssignmentPolicy().model_dump(mode="json") == {
+        "min_team": 2,
+        "max_team": 6,
+        "rotation": True,
+        "same_region_first": True,
+        "cross_region_candidates": 10,
+        "metropolis_sweeps": 10,
+        "pair_limit": None,
+        "max_deterministic_time": 10.0,
+        "repair": True,
+        "repair_months": list(range(1, 13)),
+    }
+    assert list(AssignmentPolicy().model_dump(mode="json")) == [
+        "min_team",
+        "max_team",
+        "rotation",
+        "same_region_first",
+        "cross_region_candidates",
+        "metropolis_sweeps",
+        "pair_limit",
+        "max_deterministic_time",
+        "repair",
+        "repair_months",
+    ]
 
 
 # ---------------------------------------------------------------- basics
@@ -752,7 +823,7 @@ def instances(draw: Any) -> tuple[pd.DataFrame, Dataset, AssignmentPolicy]:
         entity_regions={k: draw(st.sampled_from([REGION, OTHER])) for k in range(6)},
     )
     policy = AssignmentPolicy(
-        min_team=draw(st.integers(1, 3)),
+        min_team=draw(st.integers(2, 3)),
         max_team=draw(st.integers(3, 5)),
         rotation=draw(st.booleans()),
         same_region_first=draw(st.booleans()),
@@ -818,3 +889,389 @@ def test_redraw_keeps_rules_on_random_instances(
     on = new.assignments[new.assignments["visit_id"] == row["visit_id"]]
     assert row["inspector_id"] not in set(on["inspector_id"])
     assert len(new.redraws) == 1
+
+
+# ------------------------------------------------------ independent oracle
+def _items_of(x: Any) -> list[str]:
+    """The items of a ``;`` list (an empty or missing cell has none)."""
+    text = "" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x)
+    return [p.strip() for p in text.split(";") if p.strip()]
+
+
+def oracle(
+    res: AssignmentResult, ds: Dataset, policy: AssignmentPolicy
+) -> list[tuple[str, str, str]]:
+    """Every assigned inspector checked against the raw tables, in plain pandas.
+
+    Independent of ``creditsup.assignment`` (neither the rule registry nor the
+    audit): department, active, month availability, expertise, conflicts,
+    rotation, team of at least two (and ``min_team``), every department and
+    item of a staffed visit covered, and the monthly capacity.
+    """
+    a = res.assignments.astype(str)
+    vis = res.visits.assign(visit_id=res.visits["visit_id"].astype(str))
+    vis = vis.set_index("visit_id")
+    ins = ds.inspectors.assign(inspector_id=ds.inspectors["inspector_id"].astype(str))
+    ins = ins.set_index("inspector_id")
+    items = {
+        str(r.item_id): (
+            str(r.department),
+            "" if pd.isna(r.expertise) else str(r.expertise).strip(),
+        )
+        for r in ds.items.itertuples()
+    }
+    conflicts = set(
+        zip(
+            ds.conflicts["inspector_id"].astype(str),
+            ds.conflicts["uscc"].astype(str),
+            strict=True,
+        )
+    )
+    last: dict[str, set[str]] = {}
+    if policy.rotation and len(ds.history):
+        h = ds.history.assign(uscc=ds.history["uscc"].astype(str))
+        h = h[h["date"] == h.groupby("uscc")["date"].transform("max")]
+        for u, ids in zip(h["uscc"], h["inspector_ids"], strict=True):
+            last.setdefault(u, set()).update(_items_of(ids))
+    out: list[tuple[str, str, str]] = []
+    for vid, iid, dept in zip(
+        a["visit_id"], a["inspector_id"], a["department"], strict=True
+    ):
+        v, i = vis.loc[vid], ins.loc[iid]
+        if str(i["department"]) != dept or dept not in _items_of(v["departments"]):
+            out.append((vid, iid, "department"))
+        if not bool(i["active"]):
+            out.append((vid, iid, "active"))
+        if str(int(v["month"])) in _items_of(i["unavailable_months"]):
+            out.append((vid, iid, "available"))
+        needs = {items[x][1] for x in _items_of(v["items"]) if items[x][0] == dept}
+        if needs and "" not in needs and not needs & set(_items_of(i["expertise"])):
+            out.append((vid, iid, "expertise"))
+        if (iid, str(v["uscc"])) in conflicts:
+            out.append((vid, iid, "conflict"))
+        if iid in last.get(str(v["uscc"]), set()):
+            out.append((vid, iid, "rotation"))
+    for vid, v in vis.iterrows():
+        team = a[a["visit_id"] == vid]
+        if v["status"] != "staffed":
+            if len(team):
+                out.append((str(vid), "", "unfilled visit has a team"))
+            continue
+        if len(team) < max(2, policy.min_team):
+            out.append((str(vid), "", "team"))
+        held = {
+            (str(ins.loc[iid, "department"]), e)
+            for iid in team["inspector_id"]
+            for e in _items_of(ins.loc[iid, "expertise"])
+        }
+        for d in _items_of(v["departments"]):
+            if d not in set(team["department"]):
+                out.append((str(vid), "", f"no inspector of {d}"))
+        for x in _items_of(v["items"]):
+            if items[x][1] and items[x] not in held:
+                out.append((str(vid), "", f"item {x} not covered"))
+    month = a["visit_id"].map(vis["month"].astype(int))
+    for (iid, m), n in a.groupby([a["inspector_id"], month]).size().items():
+        if n > int(ins.loc[str(iid), "monthly_capacity"]):
+            out.append(("", str(iid), f"capacity in month {m}"))
+    return out
+
+
+def test_oracle_sees_each_broken_rule(basic: tuple[pd.DataFrame, Dataset]) -> None:
+    visits, ds = basic
+    res = assign_inspectors(visits, ds, year=YEAR, seed="s")
+    pol = AssignmentPolicy()
+    assert oracle(res, ds, pol) == []
+    i0 = sorted(team(res, "V1"))[0]
+    ins = ds.inspectors.copy()
+    ins.loc[ins["inspector_id"] == i0, "active"] = False
+    ins.loc[ins["inspector_id"] == i0, "unavailable_months"] = "3"
+    ins.loc[ins["inspector_id"] == i0, "expertise"] = "zzz"
+    ins.loc[ins["inspector_id"] == i0, "monthly_capacity"] = 0
+    broken = Dataset(
+        entities=ds.entities,
+        inspectors=ins,
+        conflicts=pd.DataFrame({"inspector_id": [i0], "uscc": [USCCS[0]]}),
+        items=ds.items,
+        history=pd.DataFrame(
+            {
+                "uscc": [USCCS[0]],
+                "date": [pd.Timestamp("2026-01-01")],
+                "inspector_ids": [i0],
+            }
+        ),
+    )
+    found = {r for v, i, r in oracle(res, broken, pol) if (v, i) == ("V1", i0)}
+    assert found == {"active", "available", "expertise", "conflict", "rotation"}
+    assert any(
+        r.startswith("capacity") for _, i, r in oracle(res, broken, pol) if i == i0
+    )
+    a = res.assignments
+    food_on_v1 = pd.concat(
+        [
+            a,
+            pd.DataFrame(
+                [{"visit_id": "V1", "inspector_id": "F0", "department": "food"}]
+            ),
+        ]
+    )
+    bad = replace_assignments(res, food_on_v1)
+    assert ("V1", "F0", "department") in oracle(bad, ds, pol)
+    lone = replace_assignments(
+        res, a[~((a["visit_id"] == "V1") & (a["inspector_id"] == i0))]
+    )
+    assert ("V1", "", "team") in oracle(lone, ds, pol)
+
+
+def replace_assignments(res: AssignmentResult, a: pd.DataFrame) -> AssignmentResult:
+    return AssignmentResult(
+        assignments=a.reset_index(drop=True),
+        visits=res.visits,
+        diagnostics=res.diagnostics,
+    )
+
+
+@given(instances(), st.text(min_size=1, max_size=8))
+def test_independent_oracle_on_random_instances(
+    inst: tuple[pd.DataFrame, Dataset, AssignmentPolicy], seed: str
+) -> None:
+    visits, ds, policy = inst
+    res = assign_inspectors(visits, ds, policy, year=YEAR, seed=seed)
+    assert oracle(res, ds, policy) == []
+    if len(res.assignments):
+        row = res.assignments.iloc[0]
+        new = redraw(
+            res,
+            ds,
+            visit_id=row["visit_id"],
+            inspector_id=row["inspector_id"],
+            reason="ill",
+            seed=seed,
+            policy=policy,
+        )
+        assert oracle(new, ds, policy) == []
+
+
+# --------------------------------------------------------- rule registry
+def test_registry_declares_each_rule_once() -> None:
+    names = [r.name for r in HARD_RULES]
+    assert names == [
+        "department",
+        "active",
+        "available",
+        "expertise",
+        "conflict",
+        "rotation",
+    ]
+    assert len({r.violation for r in HARD_RULES}) == len(HARD_RULES)
+    for r in HARD_RULES:
+        assert r.columns and all(r.columns.values())
+        for text in (r.en, r.zh):
+            assert text.who and text.no_holder and "{d}" in text.who
+    assert [r.name for r in active_rules(AssignmentPolicy(rotation=False))] == names[
+        :-1
+    ]
+    with (
+        pytest.raises(ValueError, match="already registered"),
+        registered(HARD_RULES[0]),
+    ):
+        pass
+    with pytest.raises(ValueError, match="Unknown policy switch"):
+        HardRule(
+            name="x",
+            columns={},
+            mask=lambda a: np.ones(len(a.task), dtype=bool),
+            audit=lambda r: (r.rows.iloc[:0], ""),
+            violation="x",
+            en=HARD_RULES[0].en,
+            zh=HARD_RULES[0].zh,
+            switch="no_such_field",
+        )
+
+
+@given(instances())
+def test_each_rule_mask_agrees_with_its_audit(
+    inst: tuple[pd.DataFrame, Dataset, AssignmentPolicy],
+) -> None:
+    """Per rule, the arc mask refuses exactly the pairs its audit check flags."""
+    visits, ds, policy = inst
+    P = prepare(visits, ds, policy, year=YEAR, seed="m")
+    t = np.repeat(np.arange(len(P.t_visit)), len(P.insp_id))
+    i = np.tile(np.arange(len(P.insp_id)), len(P.t_visit))
+    keep = (P.insp_dept[i] == P.t_dept[t]) & ~prefailed(P)[P.t_visit[t]]
+    t, i = t[keep], i[keep]
+    asg = pd.DataFrame(
+        {
+            "visit_id": P.v_id[P.t_visit[t]].astype(str),
+            "inspector_id": P.insp_id[i].astype(str),
+            "department": np.asarray(P.dept_names, dtype=object)[P.t_dept[t]],
+        }
+    )
+    found = audit_assignment(asg, P.visits, ds, policy=policy)
+    for rule in P.rules:
+        ok = rule.mask(Arcs(P, t, i, P.t_month[t], P.rule_data.get(rule.name)))
+        refused = set(zip(asg["visit_id"][~ok], asg["inspector_id"][~ok], strict=True))
+        hit = found[found["rule"] == rule.violation]
+        assert refused == set(zip(hit["visit_id"], hit["inspector_id"], strict=True))
+
+
+def test_diagnosis_speaks_chinese_through_the_registry() -> None:
+    ds = make_dataset(
+        [insp("M0"), insp("M1"), insp("M2", exp="ads")],
+        [item("M01")],
+        conflicts=[("M0", 0), ("M1", 0)],
+    )
+    visits = make_visits([("V1", 0, 2, "market", "M01")])
+    pol = AssignmentPolicy()
+    P = prepare(visits, ds, pol, year=YEAR, seed="s")
+    S = new_state(P)
+    failed = np.array([0])
+    en, _ = diagnose(P, S, failed, P.v_month, pol)
+    zh, zh_bind = diagnose(P, S, failed, P.v_month, pol, lang="zh")
+    assert (
+        "every qualified inspector is in conflict (department market, February)"
+        in (en[0]["reason"])
+    )
+    assert zh[0]["reason"].startswith("检查V1：所有合格检查人员均与该对象存在利益冲突")
+    assert "2月" in zh[0]["reason"] and zh_bind[0]["group"].startswith("检查V1：")
+
+
+# ------------------------------------------- a new rule: one entry, one column
+def _township_data(inp: RuleInputs) -> tuple[Any, Any]:
+    return inp.inspector_values("township"), inp.entity_values("township")
+
+
+def _township_mask(a: Arcs) -> Any:
+    insp_township, visit_township = a.data
+    return insp_township[a.insp] != visit_township[a.visit]
+
+
+def _township_audit(r: AuditRows) -> tuple[pd.DataFrame, Any]:
+    rows = r.rows
+    bad = rows[rows["insp_township"].astype(str) == rows["ent_township"].astype(str)]
+    return bad, "from the entity's township " + bad["ent_township"].astype(str)
+
+
+TOWNSHIP = HardRule(
+    name="township",
+    columns={"entities": ("township",), "inspectors": ("township",)},
+    prepare=_township_data,
+    mask=_township_mask,
+    audit=_township_audit,
+    violation="own_township",
+    en=RuleText(
+        who="inspectors of department {d} from another township",
+        no_holder="every holder of expertise {e} in department {d} lives in the "
+        "entity's township",
+    ),
+    zh=RuleText(
+        who="{d}部门非本乡镇的检查人员",
+        no_holder="{d}部门具备专长{e}的检查人员均来自该对象所在乡镇",
+    ),
+)
+
+
+@pytest.fixture
+def townships(monkeypatch: pytest.MonkeyPatch) -> tuple[pd.DataFrame, Dataset]:
+    # the one schema column, on the entities and on the inspectors
+    for table in ("entities", "inspectors"):
+        monkeypatch.setitem(
+            SCHEMAS[table].columns, "township", Column("id", required=False, default="")
+        )
+    ins = [
+        {**insp("M0"), "township": "T1"},
+        {**insp("M1", leave="5"), "township": "T1"},
+        {**insp("M2"), "township": "T2"},
+        {**insp("M3"), "township": "T2"},
+        {**insp("M4"), "township": "T2"},
+    ]
+    ds = make_dataset(ins, [item("M01")], entity_columns={"township": ["T1", "T2"] * 5})
+    visits = make_visits(
+        [
+            ("V1", 0, 3, "market", "M01"),  # entity in T1: only M2, M3, M4
+            ("V2", 1, 3, "market", "M01"),  # entity in T2: only M0, M1
+            ("V3", 1, 5, "market", "M01"),  # T2 in May: M1 on leave, M0 alone
+        ]
+    )
+    return visits, ds
+
+
+def test_a_new_rule_is_one_registry_entry(
+    townships: tuple[pd.DataFrame, Dataset],
+) -> None:
+    visits, ds = townships
+    assert "township" in ds.entities.columns and "township" in ds.inspectors.columns
+    pol = AssignmentPolicy(repair=False)
+    # the default path is untouched: V3 is staffed, the arcs cross townships
+    plain = assign_inspectors(visits, ds, pol, year=YEAR, seed="t")
+    assert plain.is_feasible
+    with registered(TOWNSHIP):
+        assert [r.name for r in active_rules(pol)][-1] == "township"
+        # candidate arcs
+        P = prepare(visits, ds, pol, year=YEAR, seed="t")
+        for prune in (True, False):
+            a_t, a_i = candidate_arcs(
+                P, np.arange(len(P.t_visit)), P.t_month, prune=prune, k_cross=3,
+                seed="t", year=YEAR,
+            )  # fmt: skip
+            insp_t, visit_t = P.rule_data["township"]  # type: ignore[misc]
+            assert len(a_t) and (insp_t[a_i] != visit_t[P.t_visit[a_t]]).all()
+        # the assignment
+        for k in range(4):
+            res = assign_inspectors(visits, ds, pol, year=YEAR, seed=f"t{k}")
+            assert team(res, "V1") <= {"M2", "M3", "M4"} and len(team(res, "V1")) == 2
+            assert team(res, "V2") == {"M0", "M1"}
+            # the diagnosis of the visit the rule makes unstaffable
+            [u] = res.diagnostics["unfilled"]
+            assert u == {
+                "visit_id": "V3",
+                "reason": "visit V3: 1 inspectors of department market from another "
+                "township, the team needs 2",
+            }
+            assert res.diagnostics["binding"] == [
+                {
+                    "group": "visit V3: inspectors of department market from "
+                    "another township",
+                    "needed": 2,
+                    "available": 1,
+                }
+            ]
+            # the audit
+            assert audit_assignment(res.assignments, res.visits, ds, policy=pol).empty
+            assert oracle(res, ds, pol) == []
+        zh, _ = diagnose(P, new_state(P), np.array([2]), P.v_month, pol, lang="zh")
+        assert (
+            zh[0]["reason"] == "检查V3：market部门非本乡镇的检查人员1名，检查组需要2名"
+        )
+        m0_on_v1 = pd.concat(
+            [
+                res.assignments,
+                pd.DataFrame(
+                    [{"visit_id": "V1", "inspector_id": "M0", "department": "market"}]
+                ),
+            ]
+        )
+        found = audit_assignment(m0_on_v1, res.visits, ds, policy=pol)
+        assert found[
+            ["visit_id", "inspector_id", "rule", "detail"]
+        ].values.tolist() == [
+            ["V1", "M0", "own_township", "from the entity's township T1"]
+        ]
+        # its input column is required once the rule is in force
+        with pytest.raises(DataValidationError, match="township"):
+            assign_inspectors(
+                visits,
+                Dataset(
+                    entities=ds.entities,
+                    inspectors=ds.inspectors.drop(columns=["township"]),
+                    conflicts=ds.conflicts,
+                    items=ds.items,
+                    history=ds.history,
+                ),
+                pol,
+                year=YEAR,
+                seed="t",
+            )
+    # back to the default registry
+    assert audit_assignment(m0_on_v1, res.visits, ds, policy=pol).empty
+    assert [r.name for r in active_rules(pol)] == [r.name for r in HARD_RULES]

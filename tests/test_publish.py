@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 import sys
@@ -634,3 +635,24 @@ def test_public_columns_match_the_docs() -> None:
         para = doc.split(f"`{table}.csv`: ", 1)[1].split("\n\n", 1)[0]
         keys = [k for k in re.findall(r"`([a-z_]+)`", para)]
         assert tuple(keys) == PUBLIC_COLUMNS[table], (table, keys)
+
+
+def test_the_public_plan_never_reveals_visit_months(tmp_path: Path) -> None:
+    """Each task's window comes from the policy (the allowed months), not from the draw."""
+    plan = make_plan()
+    view = plan.public_view()
+    assert set(view["plan"]["start_date"]) == {f"{plan.provenance['year']}-01-01"}
+    assert set(view["plan"]["end_date"]) == {f"{plan.provenance['year']}-12-31"}
+    quiet = dict(plan.provenance)
+    quiet["policy"] = {
+        **quiet["policy"],
+        "sampling": {**quiet["policy"]["sampling"], "months": [6, 9]},
+    }
+    q = dataclasses.replace(plan, provenance=quiet).public_view()["plan"]
+    y = plan.provenance["year"]
+    assert set(q["start_date"]) == {f"{y}-06-01"} and set(q["end_date"]) == {
+        f"{y}-09-30"
+    }
+    # the bundle's own public lists name the checking body, as publish does
+    assert "checking_body" in view["entities"].columns
+    assert "department" not in view["entities"].columns

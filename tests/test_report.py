@@ -1,11 +1,13 @@
-"""The HTML plan report: self-contained, bilingual, CJK-capable, rcParams-safe."""
+"""The HTML plan report: self-contained, bilingual, renders anywhere (SVG text), rcParams-safe."""
 
 from __future__ import annotations
 
-import base64
 import dataclasses
 import importlib.resources
+import os
 import re
+import shutil
+import subprocess
 import sys
 import warnings
 from pathlib import Path
@@ -15,7 +17,12 @@ import pandas as pd
 import pytest
 
 from _tiny import tiny_tables
-from creditsup.exceptions import ConfigError, CreditsupWarning, MissingDependencyError
+from creditsup.exceptions import (
+    ConfigError,
+    CreditsupWarning,
+    MissingDependencyError,
+    UnsafeOutputError,
+)
 from creditsup.plan import InspectionPlan
 from creditsup.publish import publication_deadline
 from creditsup.report import plots, render_report
@@ -49,9 +56,7 @@ def _cjk_font_file() -> str | None:
 
 
 def _has_cjk_font() -> bool:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", CreditsupWarning)
-        return plots.resolve_fonts(warn=False).cjk is not None
+    return plots.resolve_fonts().cjk is not None
 
 
 needs_cjk = pytest.mark.skipif(
@@ -62,19 +67,41 @@ needs_cjk = pytest.mark.skipif(
 
 def _check_self_contained(html: str) -> None:
     refs = re.findall(r"""\b(?:src|href)\s*=\s*["']([^"']*)["']""", html, flags=re.I)
-    assert refs, "expected images and anchors"
+    assert refs, "expected anchors"
     for ref in refs:
-        assert ref.startswith(("data:image/png;base64,", "#")), ref[:80]
-    assert not re.search(
-        r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", html, flags=re.I
-    )
-    for bad in ("<script", "<link", "url(", "@import", "<iframe", "<object"):
+        assert ref.startswith("#"), ref[:80]  # only links inside the page
+    assert "http" not in html and "//" not in re.sub(r"<style.*?</style>", "", html)
+    assert re.findall(r"url\(([^)]*)\)", html) == [
+        u for u in re.findall(r"url\(([^)]*)\)", html) if u.startswith("#")
+    ]
+    for bad in ("<script", "<link", "@import", "<iframe", "<object", "<img"):
         assert bad not in html.lower(), bad
+    ids = re.findall(r'\bid="([^"]+)"', html)
+    assert len(ids) == len(set(ids)), "two elements share an id"
 
 
-def _images(html: str) -> list[bytes]:
-    uris = re.findall(r'src="data:image/png;base64,([^"]+)"', html)
-    return [base64.b64decode(u) for u in uris]
+def _charts(html: str) -> list[str]:
+    return re.findall(r"<svg\b.*?</svg>", html, flags=re.S)
+
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _visible_text(html: str) -> str:
+    """What a reader sees: the page without markup, plus the charts' text."""
+    texts = " ".join(re.findall(r"<text\b[^>]*>([^<]*)</text>", html))
+    body = re.sub(r"<(style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", body) + " " + texts
+
+
+@pytest.fixture
+def no_cjk_font(monkeypatch: pytest.MonkeyPatch) -> None:
+    """matplotlib sees no CJK font: as on a server that has none installed."""
+    monkeypatch.setattr(plots, "CJK_FAMILIES", ("No Such CJK Font",))
+    monkeypatch.setattr(plots, "_FILE_HINTS", ("no-such-font-file",))
+    plots._register_system_cjk_fonts.cache_clear()
+    yield
+    plots._register_system_cjk_fonts.cache_clear()
 
 
 def _dataset() -> Any:
@@ -82,7 +109,6 @@ def _dataset() -> Any:
 
 
 # ------------------------------------------------------------------- report
-@needs_cjk
 def test_zh_report_is_self_contained_and_complete(tmp_path: Path) -> None:
     plan = make_plan()
     with warnings.catch_warnings():
@@ -91,9 +117,8 @@ def test_zh_report_is_self_contained_and_complete(tmp_path: Path) -> None:
     html = out.read_text("utf-8")
     assert '<html lang="zh-CN">' in html
     _check_self_contained(html)
-    images = _images(html)
-    assert len(images) >= 6
-    assert all(img.startswith(b"\x89PNG\r\n\x1a\n") for img in images)
+    charts = _charts(html)
+    assert len(charts) >= 6
     for sec in SECTIONS:
         assert f'id="{sec}"' in html
     for title in (
@@ -229,18 +254,168 @@ def test_chinese_glyphs_render_with_the_resolved_font() -> None:
                 fig.savefig(__import__("io").BytesIO(), format="png")
 
 
-def test_warns_when_no_cjk_font(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(plots, "CJK_FAMILIES", ("No Such CJK Font",))
-    monkeypatch.setattr(plots, "_FILE_HINTS", ("no-such-font-file",))
-    plots._register_system_cjk_fonts.cache_clear()
+def test_no_cjk_font_needed_to_make_a_report(tmp_path: Path, no_cjk_font: None) -> None:
+    """A report made where matplotlib has no CJK font: no warning, and every
+    chart keeps its Chinese as SVG text for the reader's browser to draw."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert plots.resolve_fonts().cjk is None
+        html = render_report(make_plan(), tmp_path / "r.html").read_text("utf-8")
+    _check_self_contained(html)
+    charts = _charts(html)
+    assert len(charts) >= 6
+    for svg in charts:  # text as text: <text> elements, no glyph outlines
+        texts = re.findall(r"<text\b[^>]*>([^<]*)</text>", svg)
+        assert texts and any(_HAN.search(x) for x in texts), svg[:200]
+        assert "<image" not in svg and "<?xml" not in svg and "xmlns" not in svg
+        for style in re.findall(r'<text\b[^>]*style="([^"]*)"', svg):
+            assert "font-family: 'PingFang SC', 'Hiragino Sans GB', " in style
+    # the page's own font stack, in the order of common systems
+    assert (
+        'font-family: "PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", '
+        '"Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", '
+        "sans-serif;"
+    ) in html
+    # power check: the same chart text is in the page as text, not as boxes
+    assert "各类主体数" in charts[1] or any("各类主体数" in c for c in charts)
+
+
+def test_report_reads_as_a_person_would(tmp_path: Path) -> None:
+    """Department names, Beijing time, no rule codes or Python hints in the body."""
+    html = render_report(make_plan(), tmp_path / "r.html").read_text("utf-8")
+    seen = _visible_text(html)
+    assert "食品安全科" in seen and "市场监管科" in seen
+    assert not re.search(
+        r"(?<![\w-])(market|food)(?![\w-])",
+        seen.replace(
+            "department food, December",
+            "",  # the solver's own words, quoted
+        ),
+    )
+    # created 2026-01-05T08:00:00+00:00 -> 16:00 in Beijing
+    assert "2026-01-05 16:00（北京时间）" in seen and "+00:00" not in seen
+    assert not re.search(r"\b[RC]\d{1,2}\b", seen), re.findall(
+        r".{20}\b[RC]\d{1,2}\b", seen
+    )
+    for hint in ("calendar=", "WorkCalendar", "pip install", "Pass "):
+        assert hint not in seen
+    # the footnotes say what the rules are, in words
+    assert "每次检查至少派两名" in seen and "不对外公开" in seen
+    en = render_report(make_plan(), tmp_path / "e.html", lang="en").read_text("utf-8")
+    assert "2026-01-05 16:00 Beijing time (UTC+8)" in _visible_text(en)
+
+
+def test_a_year_without_a_holiday_calendar_says_so_in_words(tmp_path: Path) -> None:
+    base = make_plan()
+    far = dataclasses.replace(base, provenance={**base.provenance, "year": 2099})
+    html = render_report(far, tmp_path / "r.html").read_text("utf-8")
+    seen = _visible_text(html)
+    assert "2099 年的法定节假日与调休安排尚未收录" in seen
+    assert "calendar=" not in seen and "WorkCalendar" not in seen
+
+
+def test_report_writes_only_over_its_own_file(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    render_report(make_plan(), out)
+    first = out.read_bytes()
+    assert b'<meta name="generator" content="creditsup">' in first[:4096]
+    render_report(make_plan(), out, lang="en")  # its own report: replaced
+    assert out.read_bytes() != first
+    mine = tmp_path / "notes.html"
+    mine.write_text("<html>my notes</html>", "utf-8")
+    with pytest.raises(UnsafeOutputError, match="did not write"):
+        render_report(make_plan(), mine)
+    assert mine.read_text("utf-8") == "<html>my notes</html>"
+    with pytest.raises(UnsafeOutputError):
+        render_report(make_plan(), tmp_path)  # a folder
+
+
+# ---------------------------------------------------------------- chromium
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _browser_has_cjk_font() -> bool:
     try:
-        with pytest.warns(CreditsupWarning, match="No CJK font"):
-            out = render_report(make_plan(), tmp_path / "r.html")
-    finally:
-        plots._register_system_cjk_fonts.cache_clear()
-    assert out.is_file()
+        out = subprocess.run(
+            ["fc-list", ":lang=zh", "family"], capture_output=True, text=True
+        ).stdout
+    except OSError:
+        return False
+    return bool(out.strip())
+
+
+def _latin_only_fontconfig(tmp: Path) -> dict[str, str]:
+    """An environment in which the browser sees only matplotlib's DejaVu fonts."""
+    dejavu = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+    conf = tmp / "fonts.conf"
+    conf.write_text(
+        f"<?xml version='1.0'?><fontconfig><dir>{dejavu}</dir>"
+        f"<cachedir>{tmp / 'fc-cache'}</cachedir></fontconfig>",
+        "utf-8",
+    )
+    return {**os.environ, "FONTCONFIG_FILE": str(conf)}
+
+
+def _screenshot(
+    html: Path, png: Path, size: str = "900,700", env: dict[str, str] | None = None
+) -> bytes:
+    subprocess.run(
+        [
+            str(_chromium()),
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            f"--user-data-dir={png.parent / ('profile-' + png.stem)}",
+            f"--window-size={size}",
+            f"--screenshot={png}",
+            html.as_uri(),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+        env=env,
+    )
+    return png.read_bytes()
+
+
+@pytest.mark.skipif(_chromium() is None, reason="chromium is not installed")
+@pytest.mark.skipif(
+    not _browser_has_cjk_font(),
+    reason="the browser needs a CJK font (Debian: apt-get install fonts-wqy-microhei)",
+)
+def test_chromium_draws_the_chinese_of_a_report_made_without_cjk_fonts(
+    tmp_path: Path, no_cjk_font: None
+) -> None:
+    """A report made with no CJK font (for matplotlib) shows Chinese glyphs
+    in a browser that has one: two pages that differ only in the Chinese of a
+    chart title give different pictures, which boxes (one empty glyph for
+    every character) would not."""
+    html = render_report(make_plan(), tmp_path / "r.html").read_text("utf-8")
+    chart = next(c for c in _charts(html) if "各类主体数" in c)
+    pages = []
+    for i, title in enumerate(("各类主体数", "检查力量表")):
+        page = tmp_path / f"p{i}.html"
+        body = chart.replace(">各类主体数<", f">{title}<")
+        page.write_text(
+            '<!DOCTYPE html><html lang="zh-CN"><meta charset="utf-8">'
+            f"<body style='margin:0'>{body}</body></html>",
+            "utf-8",
+        )
+        pages.append(page)
+    shots = [_screenshot(p, p.with_suffix(".png")) for p in pages]
+    assert shots[0].startswith(b"\x89PNG") and shots[0] != shots[1]
+    # power check: a browser with no CJK font draws both titles as the same
+    # five boxes, so the pictures are equal
+    latin = _latin_only_fontconfig(tmp_path)
+    boxes = [
+        _screenshot(p, p.with_name(p.stem + "-boxes.png"), env=latin) for p in pages
+    ]
+    assert boxes[0] == boxes[1]
+    full = _screenshot(tmp_path / "r.html", tmp_path / "full.png", "1200,1600")
+    assert len(full) > 20_000  # a page was drawn, not a blank
 
 
 @needs_cjk
@@ -324,7 +499,7 @@ def test_real_plan_report(
     _check_self_contained(html)
     # a real plan carries strata.csv: one planned-vs-target chart per
     # (department x tier) instead of the two fallback charts, so 6 in all
-    assert len(_images(html)) >= 6
+    assert len(_charts(html)) >= 6
     assert "按（部门、风险分类）汇总" in html
     for sec in SECTIONS:
         assert f'id="{sec}"' in html

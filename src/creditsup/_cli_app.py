@@ -175,6 +175,24 @@ def _policy(path: Path | None) -> Any:
 Year = Annotated[int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")]
 PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="Policy TOML file.")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="Print only errors.")]
+Format = Annotated[
+    str, typer.Option("--format", help="text (for people) or json (for programs).")
+]
+
+
+def _json_out(payload: object) -> None:
+    """Machine-readable output: one JSON document on stdout."""
+    import json
+
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2, default=str))
+
+
+def _check_format(fmt: str) -> bool:
+    if fmt not in ("text", "json"):
+        _fail(f"The '--format' must be text or json. Got {fmt!r} instead.")
+    return fmt == "json"
+
+
 SeedSourceOpt = Annotated[
     str | None,
     typer.Option(
@@ -233,9 +251,11 @@ def validate(
     failures_out: Annotated[
         Path | None, typer.Option("--out", help="Write all failures to this CSV.")
     ] = None,
+    fmt: Format = "text",
     quiet: Quiet = False,
 ) -> None:
     """Check every table against the contract; list every failure."""
+    as_json = _check_format(fmt)
     from creditsup.io import csv_bytes
     from creditsup.outputs import check_output, replace_file, starts_with
     from creditsup.schemas import load_dataset
@@ -248,13 +268,18 @@ def validate(
     try:
         ds = load_dataset(data_dir)
     except DataValidationError as exc:
-        _print_failures(exc)
+        fc = exc.failure_cases.copy()
+        fc["row"] = fc["row"].map(lambda r: int(r) + 2 if int(r) >= 0 else "")
+        if as_json:
+            _json_out({"valid": False, "failures": fc.to_dict(orient="records")})
+        else:
+            _print_failures(exc)
         if failures_out is not None:
-            fc = exc.failure_cases.copy()
-            fc["row"] = fc["row"].map(lambda r: int(r) + 2 if int(r) >= 0 else "")
             replace_file(failures_out, csv_bytes(fc), owned=owned, protect=[data_dir])
         raise typer.Exit(1) from None
-    if not quiet:
+    if as_json:
+        _json_out({"valid": True, "rows": {k: len(v) for k, v in ds.tables().items()}})
+    elif not quiet:
         rows = ", ".join(f"{k} {len(v):,}" for k, v in ds.tables().items())
         out.print(f"[green]{escape(_say('valid', rows=rows))}[/]")
 
@@ -345,11 +370,14 @@ def plan(
     operator: Annotated[str, typer.Option(help="Who runs the draw (R10).")] = "",
     seed_source: SeedSourceOpt = None,
     seed_form: SeedFormOpt = None,
+    fmt: Format = "text",
     quiet: Quiet = False,
 ) -> None:
     """Build the annual plan bundle (contract §3). Exit 3 when infeasible."""
     from creditsup.outputs import check_output
 
+    as_json = _check_format(fmt)
+    quiet = quiet or as_json
     check_output(out_dir, kinds=("plan",), protect=[data_dir])
     source = _seed_source(seed_source, seed_form)
     policy = _policy(policy_file)
@@ -363,11 +391,22 @@ def plan(
         seed_source=source,
     )
     result.save(out_dir, protect=[data_dir])
-    if not quiet:
+    if as_json:
+        summary = dict(result.summary().itertuples(index=False))
+        _json_out(
+            {
+                "bundle": str(out_dir),
+                "feasible": result.is_feasible,
+                "summary": summary,
+                "diagnostics": result.diagnostics,
+            }
+        )
+    elif not quiet:
         out.print(escape(result.summary().to_string(index=False)))
         out.print(f"plan bundle: {out_dir}")
     if not result.is_feasible:
-        _say_infeasible(result, out_dir)
+        if not as_json:
+            _say_infeasible(result, out_dir)
         raise typer.Exit(3)
 
 
@@ -396,12 +435,24 @@ def commit(
 def verify(
     plan_dir: Annotated[Path, typer.Argument(help="Plan bundle folder.")],
     data_dir: Annotated[Path, typer.Option("--data", help="The input dataset folder.")],
+    fmt: Format = "text",
     quiet: Quiet = False,
 ) -> None:
     """Re-derive the plan from its inputs and seed; exit 1 on the first difference."""
     from creditsup.plan import verify_plan
 
+    as_json = _check_format(fmt)
     report = verify_plan(plan_dir, _load(data_dir))
+    if as_json:
+        _json_out(
+            {
+                "ok": report.ok,
+                "refused": report.refused,
+                "checked": report.checked,
+                "differences": report.differences,
+            }
+        )
+        raise typer.Exit(0 if report.ok else 2 if report.refused else 1)
     if report.ok:
         if not quiet:
             checks = ", ".join(report.checked)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,43 +38,41 @@ def _is_table_list(v: Any) -> bool:
     return isinstance(v, list) and bool(v) and all(isinstance(x, Mapping) for x in v)
 
 
-def _comment(path: str, comments: Mapping[str, str], lines: list[str]) -> None:
-    text = comments.get(path)
-    if text:
-        lines.extend("# " + w for w in textwrap.wrap(text, width=86))
+def _comment(lines: list[str], comments: Mapping[str, str], path: str) -> None:
+    for line in comments.get(path, "").splitlines():
+        lines.append(f"# {line}".rstrip())
 
 
 def _emit(
-    data: Mapping[str, Any], prefix: str, lines: list[str], comments: Mapping[str, str]
+    data: Mapping[str, Any],
+    prefix: str,
+    lines: list[str],
+    comments: Mapping[str, str],
+    path: str = "",
 ) -> None:
-    def path(k: str) -> str:
-        return f"{prefix}.{k}" if prefix else k
-
-    for k, v in data.items():
-        if v is None and path(k) in comments:
-            _comment(path(k), comments, lines)
-            lines.append(f"# {_key(k)} = (not set)")
     scalars = [
         (k, v)
         for k, v in data.items()
         if v is not None and not isinstance(v, Mapping) and not _is_table_list(v)
     ]
     for k, v in scalars:
-        _comment(path(k), comments, lines)
+        _comment(lines, comments, f"{path}.{k}" if path else k)
         lines.append(f"{_key(k)} = {_value(v)}")
     for k, v in data.items():
         name = f"{prefix}.{_key(k)}" if prefix else _key(k)
+        sub = f"{path}.{k}" if path else k
         if isinstance(v, Mapping):
             lines.append("")
-            _comment(path(k), comments, lines)
+            _comment(lines, comments, sub)
             lines.append(f"[{name}]")
-            _emit(v, name, lines, comments)
+            _emit(v, name, lines, comments, sub)
         elif _is_table_list(v):
-            for entry in v:
+            for i, entry in enumerate(v):
                 lines.append("")
-                _comment(path(k), comments, lines)
+                if i == 0:
+                    _comment(lines, comments, sub)
                 lines.append(f"[[{name}]]")
-                _emit(entry, name, lines, comments)
+                _emit(entry, name, lines, comments, sub)
 
 
 def dumps(
@@ -86,9 +83,9 @@ def dumps(
 ) -> str:
     """Serialise nested dicts of scalars, lists and tables to TOML text.
 
-    ``None`` values are omitted (TOML has no null); ``comments`` maps dotted
-    key paths to text written as ``#`` lines above the key (an omitted key
-    with a comment is shown as ``# key = (not set)``).
+    ``None`` values are omitted (TOML has no null). ``comments`` maps a dotted
+    key path (``"sampling.ratios"``) to a comment written above that key or
+    table (list items of a table list share their path, commented once).
 
     Examples
     --------
@@ -96,13 +93,6 @@ def dumps(
     >>> text = dumps({"a": 1, "t": {"b": [1, 2], "c": "x"}})
     >>> tomllib.loads(text) == {"a": 1, "t": {"b": [1, 2], "c": "x"}}
     True
-    >>> print(dumps({"t": {"b": 2, "n": None}}, comments={"t.b": "Two.", "t.n": "Off."}))
-    [t]
-    # Off.
-    # n = (not set)
-    # Two.
-    b = 2
-    <BLANKLINE>
     """
     lines = [f"# {line}" for line in header.splitlines()]
     _emit(data, "", lines, comments or {})

@@ -267,6 +267,16 @@ class TierResult:
         """The scoring date."""
         return self.scores.as_of
 
+    def __repr__(self) -> str:
+        counts = self.table["tier"].value_counts().sort_index()
+        tiers = ", ".join(f"{t}={n:,}" for t, n in counts.items())
+        return f"TierResult(as_of={self.as_of.date()}, entities={len(self.table):,}, {tiers})"
+
+    def _repr_html_(self) -> str:
+        return f"<b>TierResult</b> as of {self.as_of.date()}" + self.summary().to_html(
+            index=False
+        )
+
     def summary(self) -> pd.DataFrame:
         """Per tier: n, share, target share, score range, overridden count."""
         t = self.table
@@ -450,6 +460,10 @@ def rate_entities(
     >>> res.table[["uscc", "tier", "tier_reason"]].values.tolist()
     [['91330100716105852F', 'D', 'serious_illegal'], ['914403001922038216', 'B', 'score']]
     """
+    from creditsup._checks import require_dataset, require_iso_date
+
+    require_dataset(dataset)
+    as_of = require_iso_date(as_of, "as_of")
     scores = score_entities(dataset, scorecard, as_of=as_of)
     return assign_tiers(scores, dataset, tier_policy, as_of=as_of)
 

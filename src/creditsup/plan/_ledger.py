@@ -17,6 +17,7 @@ from creditsup.schemas import Dataset
 __all__ = [
     "ALGORITHM_VERSION",
     "GENESIS",
+    "PUBLIC_ALGORITHM",
     "SeedSource",
     "canonical",
     "chain",
@@ -26,7 +27,11 @@ __all__ = [
 ]
 
 #: Bumped whenever a change alters the draw for the same inputs and seed.
-ALGORITHM_VERSION = "creditsup-draw/1"
+#: 1: creditsup 0.1.0. 2: creditsup 0.2.0 (public plan window from the policy,
+#: checking bodies in the public lists, the draw's new meaning).
+ALGORITHM_VERSION = "creditsup-draw/2"
+#: The algorithm of each stage whose output a replay depends on (provenance).
+PUBLIC_ALGORITHM = "creditsup-public/2"
 GENESIS = "0" * 64
 
 

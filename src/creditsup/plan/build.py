@@ -18,12 +18,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from creditsup.assignment import AssignmentResult, assign_inspectors, redraw
+from creditsup._checks import require_dataset, require_year
+from creditsup.assignment import (
+    AssignmentPolicy,
+    AssignmentResult,
+    assign_inspectors,
+    redraw,
+)
 from creditsup.config import config_hash, parse_config
 from creditsup.exceptions import ConfigError
 from creditsup.io import csv_bytes
 from creditsup.plan._ledger import (
     ALGORITHM_VERSION,
+    PUBLIC_ALGORITHM,
     SeedSource,
     canonical,
     chain,
@@ -33,6 +40,7 @@ from creditsup.plan._ledger import (
 from creditsup.plan.bundle import InspectionPlan, _frame_for
 from creditsup.policy import Policy
 from creditsup.sampling import DrawResult, draw_visits
+from creditsup.sampling.result import ALGORITHM as SAMPLING_ALGORITHM
 from creditsup.schemas import Dataset
 from creditsup.tiers import rate_entities
 
@@ -76,6 +84,15 @@ def parse_config_error(name: str, value: object) -> ConfigError:
     return ConfigError(
         f"The '{name}' must be a non-empty string. Got {value!r} instead."
     )
+
+
+def _within_months(policy: Policy) -> AssignmentPolicy:
+    """The assignment policy, with repair kept inside the allowed months (R16)."""
+    allowed = set(policy.sampling.months)
+    months = tuple(m for m in policy.assignment.repair_months if m in allowed)
+    if months == tuple(policy.assignment.repair_months):
+        return policy.assignment
+    return policy.assignment.model_copy(update={"repair_months": months})
 
 
 def _tier_stage(
@@ -182,6 +199,13 @@ def build_plan(
     -------
     InspectionPlan
     """
+    require_dataset(dataset)
+    year = require_year(year)
+    if policy is not None and not isinstance(policy, Policy):
+        raise TypeError(
+            "The 'policy' must be a creditsup Policy (creditsup.load_policy(path)). "
+            f"Got {type(policy).__name__} instead."
+        )
     policy = policy or Policy()
     if not isinstance(seed, str) or not seed:
         raise parse_config_error("seed", seed)
@@ -213,7 +237,7 @@ def build_plan(
     records += [{"stage": "draw", **rec} for rec in draw.ledger]
     step("assignment")
     assigned = assign_inspectors(
-        draw.visits, dataset, policy.assignment, year=year, seed=seed
+        draw.visits, dataset, _within_months(policy), year=year, seed=seed
     )
     records += [{"stage": "assignment", **rec} for rec in assigned.ledger]
     visits = assigned.visits
@@ -226,6 +250,11 @@ def build_plan(
         "creditsup": _versions()["creditsup"],
         "versions": _versions(),
         "algorithm": ALGORITHM_VERSION,
+        "algorithms": {
+            "draw": ALGORITHM_VERSION,
+            "sampling": SAMPLING_ALGORITHM,
+            "public": PUBLIC_ALGORITHM,
+        },
         "year": year,
         "seed": seed,
         "seed_commitment": commitment,

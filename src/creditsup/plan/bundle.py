@@ -120,6 +120,15 @@ class InspectionPlan:
         ]
         return pd.DataFrame(rows, columns=["figure", "value"])
 
+    def __repr__(self) -> str:
+        prov = self.provenance
+        return (
+            f"InspectionPlan(year={prov.get('year')}, visits={len(self.visits):,}, "
+            f"assignments={len(self.assignments):,}, "
+            f"unfilled={len(self.diagnostics.get('unfilled', []))}, "
+            f"seed={prov.get('seed')!r})"
+        )
+
     def _repr_html_(self) -> str:
         s = self.summary()
         body = "".join(

@@ -57,6 +57,12 @@ def check_invariants(plan: InspectionPlan, dataset: Dataset) -> list[str]:
         f"cap: {u} tier {r.tier} has {r.n} visits > cap {int(r.cap)}"
         for u, r in over.iterrows()
     ]
+    # quiet months (R16): every visit in a month the policy allows, repair included
+    outside = visits[~visits["month"].astype(int).isin(policy.sampling.months)]
+    problems += [
+        f"months: visit {v} in month {m}, outside {list(policy.sampling.months)}"
+        for v, m in zip(outside["visit_id"], outside["month"], strict=True)
+    ]
     # nothing lost: input = eligible + excluded per tier; drawn <= eligible
     acc = plan.accounting
     for row in acc.to_dict(orient="records"):

@@ -45,9 +45,20 @@ def _task_rows(plan: InspectionPlan) -> pd.DataFrame:
     return long  # pragma: no cover
 
 
-def _entity_lists(long: pd.DataFrame) -> pd.DataFrame:
-    """The per-task lists of entities to inspect."""
-    cols = ["item_id", "item_name", "department", "uscc", "name", "joint", "visit_id"]
+def _entity_lists(long: pd.DataFrame, bodies: dict[str, str]) -> pd.DataFrame:
+    """The per-task lists of entities to inspect, with the checking body's name."""
+    cols = [
+        "item_id",
+        "item_name",
+        "checking_body",
+        "uscc",
+        "name",
+        "joint",
+        "visit_id",
+    ]
+    long = long.assign(
+        checking_body=long["department"].map(lambda d: bodies.get(d) or d)
+    )
     entities = (
         long[cols]
         .rename(columns={"item_id": "task_id", "item_name": "task"})
@@ -58,44 +69,43 @@ def _entity_lists(long: pd.DataFrame) -> pd.DataFrame:
     return entities
 
 
-def _task_dates(table: pd.DataFrame, year: int) -> pd.DataFrame:
-    fm = table["first_month"].fillna(1).astype(int)
-    lm = table["last_month"].fillna(12).astype(int)
-    table["start_date"] = [f"{year}-{m:02d}-01" for m in fm]
-    table["end_date"] = [
-        (pd.Timestamp(year=year, month=m, day=1) + pd.offsets.MonthEnd(0)).strftime(
-            "%Y-%m-%d"
-        )
-        for m in lm
-    ]
-    return table
+def _task_window(plan: InspectionPlan) -> tuple[str, str]:
+    """The scheduled window of every task: the months the policy allows.
+
+    Never the months drawn: a task with one visit would tell its entity the
+    month of an unannounced check.
+    """
+    year = int(plan.provenance.get("year", 0))
+    sampling = plan.provenance.get("policy", {}).get("sampling", {})
+    months = [int(m) for m in sampling.get("months") or range(1, 13)]
+    first, last = min(months), max(months)
+    end = pd.Timestamp(year=year, month=last, day=1) + pd.offsets.MonthEnd(0)
+    return f"{year}-{first:02d}-01", end.strftime("%Y-%m-%d")
 
 
-def _checking_bodies(items: pd.DataFrame, dept_names: dict[str, str]) -> pd.Series:
-    names_from_items: dict[str, str] = {}
+def _checking_bodies(plan: InspectionPlan) -> dict[str, str]:
+    """Department id -> the name shown as checking body (policy, then items)."""
+    items = plan.items
+    pub = plan.provenance.get("policy", {}).get("publication", {})
+    out: dict[str, str] = {}
     if "department_name" in items.columns:
         known = items.dropna(subset=["department_name"])
-        names_from_items = dict(
-            zip(known["department"], known["department_name"], strict=True)
-        )
-    return items["department"].map(
-        lambda d: dept_names.get(d) or names_from_items.get(d) or d
-    )
+        out.update(zip(known["department"], known["department_name"], strict=True))
+    out.update({k: v for k, v in (pub.get("department_names") or {}).items() if v})
+    return out
 
 
 def _plan_table(plan: InspectionPlan, long: pd.DataFrame) -> pd.DataFrame:
     """The R06 annual plan table: one row per task (item)."""
     items = plan.items
     pub = plan.provenance.get("policy", {}).get("publication", {})
-    # The month of each visit is internal (checks are unannounced); the plan
-    # table publishes the task's date range only.
+    # The month of each visit is internal (checks are unannounced): the plan
+    # table publishes the policy's window (_task_window), not the draw's months.
     per_item = (
         long.rename(columns={"item_id": "task_id"})
         .groupby("task_id")
         .agg(
             quantity=("uscc", "nunique"),
-            first_month=("month", "min"),
-            last_month=("month", "max"),
         )
     )
     cols = ["item_id", "department", "name", "legal_basis", "kind"]
@@ -114,11 +124,10 @@ def _plan_table(plan: InspectionPlan, long: pd.DataFrame) -> pd.DataFrame:
     table["scope"] = (
         "types: " + table["entity_types"] + "; industries: " + table["industries"]
     )
-    table = _task_dates(table, int(plan.provenance.get("year", 0)))
+    table["start_date"], table["end_date"] = _task_window(plan)
     table["initiating_body"] = pub.get("initiating_body", "")
-    table["checking_body"] = _checking_bodies(
-        items, pub.get("department_names", {}) or {}
-    ).to_numpy()
+    bodies = _checking_bodies(plan)
+    table["checking_body"] = table["department"].map(lambda d: bodies.get(d) or d)
     table["mode"] = pub.get("mode", "")
     plan_table = table.rename(
         columns={"item_id": "task_id", "name": "task", "kind": "item_kind"}
@@ -132,7 +141,7 @@ def _plan_table(plan: InspectionPlan, long: pd.DataFrame) -> pd.DataFrame:
 def public_view(plan: InspectionPlan) -> dict[str, pd.DataFrame]:
     """The publication tables: ``plan`` (R06, one row per task) and ``entities``."""
     long = _task_rows(plan)
-    entities = _entity_lists(long)
+    entities = _entity_lists(long, _checking_bodies(plan))
     if not len(plan.items):  # pragma: no cover
         return {"plan": pd.DataFrame(), "entities": entities}
     return {"plan": _plan_table(plan, long), "entities": entities}

@@ -49,6 +49,7 @@ class Provenance(_Open):
     creditsup: StrictStr
     versions: dict[str, StrictStr]
     algorithm: Annotated[str, Field(pattern=r"^creditsup-draw/[0-9]+$")]
+    algorithms: dict[str, StrictStr] | None = None
     year: StrictInt
     seed: StrictStr
     seed_commitment: Sha256

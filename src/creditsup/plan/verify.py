@@ -117,6 +117,19 @@ def _law_check(saved: InspectionPlan, root: Path, _: Dataset | None) -> list[str
     ]
 
 
+def _months_check(saved: InspectionPlan, root: Path, _: Dataset | None) -> list[str]:
+    """Quiet months (R16): every visit lies in a month the policy allows."""
+    allowed = saved.provenance.get("policy", {}).get("sampling", {}).get("months")
+    if not allowed or not len(saved.visits):
+        return []
+    months = pd.to_numeric(saved.visits["month"], errors="coerce")
+    bad = saved.visits[~months.isin([int(m) for m in allowed])]
+    return [
+        f"visit {v}: month {m} is outside the months the policy allows {allowed} (R16)"
+        for v, m in zip(bad["visit_id"].head(20), bad["month"].head(20), strict=True)
+    ]
+
+
 def _seed_check(saved: InspectionPlan, root: Path, _: Dataset | None) -> list[str]:
     """The seed has the form the declared seed source gave, if it gave one."""
     source = SeedSource.from_json(saved.provenance.get("seed_source"))
@@ -189,6 +202,7 @@ _CHECKS: tuple[tuple[str, Check], ...] = (
     ("output file hashes", _file_check),
     ("input table hashes", _input_check),
     ("teams of at least two (R11)", _law_check),
+    ("quiet months (R16)", _months_check),
     ("seed has the declared form", _seed_check),
     ("byte-identical recomputation", _replay_check),
 )
@@ -204,6 +218,11 @@ def verify_plan(
     VerifyReport
         ``ok`` is False and ``differences[0]`` names the first difference.
     """
+    if not isinstance(data, str | Path | Dataset):
+        raise TypeError(
+            "The 'data' must be the dataset folder or a creditsup Dataset. Got "
+            f"{type(data).__name__} instead."
+        )
     root = Path(plan_dir)
     try:
         saved = load_plan(root)

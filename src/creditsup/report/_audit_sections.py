@@ -4,18 +4,19 @@ diagnostics, publication deadlines (R18) and the provenance block."""
 from __future__ import annotations
 
 import datetime as _dt
+import logging
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from creditsup.exceptions import ConfigError, CreditsupError, MissingDependencyError
-from creditsup.labels import department_names, month_label, value_label
+from creditsup.labels import month_label, value_label
 from creditsup.report import _blocks as blocks
 from creditsup.report import plots
 from creditsup.report._blocks import Section, TableBlock
 from creditsup.report._frames import tiers_present, visit_departments
-from creditsup.report._text import t
+from creditsup.report._text import beijing_time, t
 
 if TYPE_CHECKING:
     from creditsup.plan import InspectionPlan
@@ -26,6 +27,8 @@ __all__ = [
     "exclusion_section",
     "provenance_section",
 ]
+
+logger = logging.getLogger(__name__)
 
 
 def exclusion_section(plan: InspectionPlan, lang: str) -> Section:
@@ -38,17 +41,17 @@ def exclusion_section(plan: InspectionPlan, lang: str) -> Section:
     codes = exc["reason_code"].astype(str)
     counts = codes.value_counts()
     names = [value_label("reason_code", c, lang) for c in counts.index]
-    png = plots.bar_chart(
+    svg = plots.bar_chart(
         names,
         list(counts.to_numpy(dtype=float)),
         title=t("sec_exclusions", lang),
         xlabel=t("count", lang),
     )
-    sec.images.append((t("sec_exclusions", lang), blocks.data_uri(png)))
-    out = pd.DataFrame({"reason": names, "code": counts.index, "n": counts.to_numpy()})
+    sec.charts.append((t("sec_exclusions", lang), svg))
+    out = pd.DataFrame({"reason": names, "n": counts.to_numpy()})
     out["share"] = out["n"] / max(len(exc), 1)
-    header = blocks.heads(lang, "reason", "reason_code", "count", "share")
-    fmts: list[blocks.Formatter | None] = [None, None, blocks.fmt_int, blocks.fmt_pct]
+    header = blocks.heads(lang, "reason", "count", "share")
+    fmts: list[blocks.Formatter | None] = [None, blocks.fmt_int, blocks.fmt_pct]
     if "tier" in plan.scores.columns and "uscc" in exc.columns:
         tier = (
             exc["uscc"]
@@ -61,7 +64,7 @@ def exclusion_section(plan: InspectionPlan, lang: str) -> Section:
         )
         ct = pd.crosstab(codes, tier.fillna("none").astype(str))
         for x in tiers_present(pd.Series(list(ct.columns))):
-            out[f"tier_{x}"] = out["code"].map(ct[x]).fillna(0).to_numpy()
+            out[f"tier_{x}"] = ct[x].reindex(counts.index).fillna(0).to_numpy()
             header.append(value_label("tier", x, lang))
             fmts.append(blocks.fmt_int)
     sec.tables.append(blocks.table_block(out, header, formats=fmts, lang=lang))
@@ -76,6 +79,7 @@ def _unfilled_tables(
     lang: str,
 ) -> None:
     """Unfilled visits per department and month, then the list itself."""
+    names = blocks.department_labels(plan, lang)
     u = unfilled.copy()
     if "visit_id" in u.columns:
         u["visit_id"] = u["visit_id"].astype(str)
@@ -87,7 +91,6 @@ def _unfilled_tables(
             how="left",
         )
     if {"month", "departments"} <= set(u.columns):
-        names = department_names(plan.provenance)
         long = visit_departments(u.assign(departments=u["departments"].fillna("")))
         if len(long):
             ct = pd.crosstab(long["department"], long["month"].astype("Int64"))
@@ -107,7 +110,8 @@ def _unfilled_tables(
     keys = ("visit_id", "uscc", "month", "departments", "reason")
     cols = [c for c in keys if c in u.columns]
     fm: dict[str, blocks.Formatter | None] = {
-        "month": lambda v: "" if pd.isna(v) else month_label(int(v), lang)
+        "month": lambda v: "" if pd.isna(v) else month_label(int(v), lang),
+        "departments": lambda v: blocks.department_list(v, names),
     }
     sec.tables.append(
         blocks.table_block(
@@ -159,12 +163,15 @@ def diagnostics_section(
     ]
     if warns:
         w = pd.DataFrame(warns)
-        cols = [c for c in ("code", "message") if c in w.columns]
-        sec.tables.append(
-            blocks.table_block(
-                w[cols], cols, caption=t("draw_warnings", lang), lang=lang
+        if "message" in w.columns:  # the codes are for machines; people read this
+            sec.tables.append(
+                blocks.table_block(
+                    w[["message"]],
+                    [t("draw_message", lang)],
+                    caption=t("draw_warnings", lang),
+                    lang=lang,
+                )
             )
-        )
     return sec
 
 
@@ -190,11 +197,13 @@ def deadline_section(
         days = working_days_between(
             _dt.date(year, 1, 1), _dt.date(year, 12, 31), calendar=calendar
         )
-    except MissingDependencyError:
+    except MissingDependencyError as exc:
+        logger.warning("Publication deadlines not computed: %s", exc)
         sec.notes.append(t("calendar_missing", lang))
         return sec
     except CreditsupError as exc:
-        sec.notes.append(str(exc))
+        logger.warning("Publication deadlines not computed: %s", exc)
+        sec.notes.append(t("calendar_year_unknown", lang, year=year))
         return sec
     n_by_month = visits["month"].value_counts()
     rows: list[list[str]] = []
@@ -205,10 +214,12 @@ def deadline_section(
         last = in_month[-1]
         try:
             due = publication_deadline(last, calendar=calendar).isoformat()
-        except ConfigError as exc:
+        except ConfigError as exc:  # the deadline falls in a year not yet known
             due = t("calendar_unknown", lang)
-            if str(exc) not in sec.notes:
-                sec.notes.append(str(exc))
+            logger.info("Publication deadline of %s not computed: %s", last, exc)
+            later = t("calendar_year_unknown", lang, year=year + 1)
+            if later not in sec.notes:
+                sec.notes.append(later)
         rows.append(
             [
                 month_label(m, lang),
@@ -245,7 +256,7 @@ def provenance_section(plan: InspectionPlan, lang: str) -> Section:
     p = plan.provenance
     sec = Section("provenance", t("sec_provenance", lang))
     rows = [
-        [t(k, lang), str(p.get(k, ""))]
+        [t(k, lang), beijing_time(p[k], lang) if k == "created_at" else str(p[k])]
         for k in _PROVENANCE_KEYS
         if p.get(k) not in (None, "")
     ]

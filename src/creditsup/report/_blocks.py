@@ -3,22 +3,25 @@ and the cell formatters (display strings only; the template adds no logic)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from creditsup.labels import month_label
+from creditsup.labels import department_names, month_label, value_label
 from creditsup.report._text import t
+
+if TYPE_CHECKING:
+    from creditsup.plan import InspectionPlan
 
 __all__ = [
     "Formatter",
     "Section",
     "TableBlock",
-    "data_uri",
+    "department_labels",
+    "department_list",
     "fmt_int",
     "fmt_pct",
     "heads",
@@ -48,18 +51,38 @@ class TableBlock:
 
 @dataclass(frozen=True)
 class Section:
-    """One report section: a title, charts (data URIs), tables and notes."""
+    """One report section: a title, charts (``(title, <svg> markup)``), tables
+    and notes."""
 
     id: str
     title: str
-    images: list[tuple[str, str]] = field(default_factory=list)
+    charts: list[tuple[str, str]] = field(default_factory=list)
     tables: list[TableBlock] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
-def data_uri(png: bytes) -> str:
-    """A PNG as a ``data:`` URI (the page references no file)."""
-    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+def department_labels(plan: InspectionPlan, lang: str) -> dict[str, str]:
+    """A display name for every department id the plan mentions: the policy's
+    ``department_names`` first, else the label ``department.<id>`` of
+    :data:`creditsup.labels.LABELS`, else the id itself."""
+    codes: set[str] = set()
+    for df in (plan.items, plan.assignments, plan.tasks):
+        if "department" in df.columns:
+            codes |= set(df["department"].dropna().astype(str))
+    if "departments" in plan.visits.columns:
+        lists = plan.visits["departments"].dropna().astype(str).str.split(";")
+        codes |= {c.strip() for c in lists.explode().dropna() if c.strip()}
+    names = {c: value_label("department", c, lang) for c in sorted(codes)}
+    names.update(department_names(plan.provenance))
+    return names
+
+
+def department_list(value: Any, names: dict[str, str]) -> str:
+    """A ``;``-list of department ids as names (``food;market`` → ``食品安全科、市场监管科``)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    parts = [p.strip() for p in str(value).split(";") if p.strip()]
+    return "、".join(names.get(p, p) for p in parts)
 
 
 def fmt_int(v: Any) -> str:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from creditsup.labels import department_names, value_label
+from creditsup.labels import value_label
 from creditsup.report import _blocks as blocks
 from creditsup.report import plots
 from creditsup.report._blocks import Section, TableBlock
@@ -112,7 +112,7 @@ def tier_section(plan: InspectionPlan, visits: pd.DataFrame, lang: str) -> Secti
     """Entities and visits per credit tier."""
     df = _tier_counts(plan, visits)
     labels = [value_label("tier", x, lang) for x in df["tier"]]
-    png = plots.tier_chart(
+    svg = plots.tier_chart(
         list(df["tier"]),
         labels,
         list(df["entities"]),
@@ -151,7 +151,7 @@ def tier_section(plan: InspectionPlan, visits: pd.DataFrame, lang: str) -> Secti
     return Section(
         "tiers",
         t("sec_tiers", lang),
-        images=[(t("sec_tiers", lang), blocks.data_uri(png))],
+        charts=[(t("sec_tiers", lang), svg)],
         tables=[block],
     )
 
@@ -179,7 +179,7 @@ def _ratio_chart(
     title: str,
     lang: str,
 ) -> str:
-    png = plots.ratio_chart(
+    svg = plots.ratio_chart(
         groups,
         columns,
         planned,
@@ -189,7 +189,7 @@ def _ratio_chart(
         target_label=t("target", lang),
         ylabel=t("ratio_axis", lang),
     )
-    return blocks.data_uri(png)
+    return svg
 
 
 def _strata_ratios(
@@ -200,7 +200,7 @@ def _strata_ratios(
     depts = [d for d in by_dt["department"].drop_duplicates() if d != "*"] + ["*"]
     planned = by_dt.pivot(index="department", columns="tier", values="planned")
     target = by_dt.pivot(index="department", columns="tier", values="target")
-    uri = _ratio_chart(
+    chart = _ratio_chart(
         [dname(d) for d in depts],
         tiers,
         planned.reindex(depts),
@@ -208,7 +208,7 @@ def _strata_ratios(
         t("sec_ratio", lang),
         lang,
     )
-    sec.images.append((t("sec_ratio", lang), uri))
+    sec.charts.append((t("sec_ratio", lang), chart))
     out = by_dt.assign(
         department=by_dt["department"].map(dname),
         tier=by_dt["tier"].map(lambda x: value_label("tier", x, lang)),
@@ -239,8 +239,8 @@ def _group_ratios(
     planned = pd.DataFrame({all_label: frame["planned"].to_numpy()}, index=idx)
     target = pd.DataFrame({all_label: frame["target"].to_numpy()}, index=idx)
     title = f"{t('sec_ratio', lang)} · {t(key, lang)}"
-    uri = _ratio_chart(groups, [all_label], planned, target, title, lang)
-    sec.images.append((t(key, lang), uri))
+    chart = _ratio_chart(groups, [all_label], planned, target, title, lang)
+    sec.charts.append((t(key, lang), chart))
     out = pd.DataFrame(
         {
             "group": groups,
@@ -265,7 +265,7 @@ def ratio_section(plan: InspectionPlan, lang: str) -> Section:
     table, else per tier and per department separately."""
     by_dt = ratio_by_strata(plan)
     by_tier, by_dept = ratio_by_tier(plan), ratio_by_department(plan)
-    names = department_names(plan.provenance)
+    names = blocks.department_labels(plan, lang)
     sec = Section("ratio", t("sec_ratio", lang))
     all_label = t("all", lang)
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from creditsup.labels import department_names, month_label
+from creditsup.labels import month_label
 from creditsup.report import _blocks as blocks
 from creditsup.report import plots
 from creditsup.report._blocks import Section, TableBlock
@@ -131,7 +131,7 @@ def month_section(
     if cap is not None and monthly:
         cap_m = cap.groupby("month")["capacity_slots"].sum()
         cap_m = cap_m.reindex(_MONTHS, fill_value=0)
-    png = plots.month_chart(
+    svg = plots.month_chart(
         [month_label(m, lang) for m in _MONTHS],
         list(vis.to_numpy()),
         list(used_m.to_numpy()),
@@ -139,8 +139,8 @@ def month_section(
         titles=(t("chart_month_visits", lang), t("chart_month_slots", lang)),
         labels=(t("visits", lang), t("slots_used", lang), t("capacity_slots", lang)),
     )
-    sec.images.append((t("sec_months", lang), blocks.data_uri(png)))
-    names = department_names(plan.provenance)
+    sec.charts.append((t("sec_months", lang), svg))
+    names = blocks.department_labels(plan, lang)
     if cap is not None and monthly:
         sec.tables.append(_utilisation_grid(cap, used_dm, names, lang))
     elif cap is not None:  # annual capacity only (ledger)
@@ -185,7 +185,7 @@ def load_section(
 ) -> Section:
     """Visits per inspector in the year, overall and per department."""
     sec = Section("load", t("sec_load", lang))
-    names = department_names(plan.provenance)
+    names = blocks.department_labels(plan, lang)
     per = _per_inspector(plan, assigned, dataset)
     if not len(per):
         sec.notes.append(t("no_data", lang))
@@ -194,7 +194,7 @@ def load_section(
         names.get(str(d), str(d)): list(g["visits"].to_numpy(dtype=float))
         for d, g in per.groupby("department", sort=True)
     }
-    png = plots.histogram_chart(
+    svg = plots.histogram_chart(
         list(per["visits"].to_numpy(dtype=float)),
         title=t("chart_load_hist", lang),
         xlabel=t("visits", lang),
@@ -202,7 +202,7 @@ def load_section(
         groups=by_dept if 1 < len(by_dept) <= 20 else None,
         group_title=t("chart_load_box", lang),
     )
-    sec.images.append((t("sec_load", lang), blocks.data_uri(png)))
+    sec.charts.append((t("sec_load", lang), svg))
     summ = (
         per.groupby("department", sort=True)
         .agg(
@@ -252,7 +252,7 @@ def load_section(
 def joint_section(plan: InspectionPlan, visits: pd.DataFrame, lang: str) -> Section:
     """Joint against single-department visits per department (R14)."""
     sec = Section("joint", t("sec_joint", lang))
-    names = department_names(plan.provenance)
+    names = blocks.department_labels(plan, lang)
     long = visit_departments(visits)
     if not len(long):
         sec.notes.append(t("no_data", lang))
@@ -260,14 +260,14 @@ def joint_section(plan: InspectionPlan, visits: pd.DataFrame, lang: str) -> Sect
     g = long.groupby("department", sort=True)["joint"].agg(["sum", "size"])
     g["single"] = g["size"] - g["sum"]
     dnames = [names.get(str(d), str(d)) for d in g.index]
-    png = plots.stacked_barh_chart(
+    svg = plots.stacked_barh_chart(
         dnames,
         list(g["sum"].to_numpy(dtype=float)),
         list(g["single"].to_numpy(dtype=float)),
         title=t("sec_joint", lang),
         labels=(t("joint", lang), t("single", lang)),
     )
-    sec.images.append((t("sec_joint", lang), blocks.data_uri(png)))
+    sec.charts.append((t("sec_joint", lang), svg))
     out = pd.DataFrame(
         {
             "d": [*dnames, t("all", lang)],

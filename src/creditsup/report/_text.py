@@ -8,14 +8,19 @@ for every key it does not hold itself.
 
 from __future__ import annotations
 
+import datetime as _dt
+
 from creditsup.labels import label, parse_table
 
-__all__ = ["TEXT", "t"]
+__all__ = ["BEIJING", "TEXT", "beijing_time", "t"]
+
+#: China Standard Time (UTC+8, no daylight saving).
+BEIJING = _dt.timezone(_dt.timedelta(hours=8), "UTC+8")
 
 # key | 中文 | English (one sentence a line; "#" starts a comment)
 _TABLE = """
 title | {year} 年度“双随机、一公开”抽查计划报告 | Annual inspection plan report {year}
-subtitle | 内部资料：含信用风险分类，不得公开（C3） | Internal: holds credit-risk tiers, not for publication (C3)
+subtitle | 内部资料：含信用风险分类，不得公开 | Internal: holds credit-risk tiers, not for publication
 contents | 目录 | Contents
 generated | 生成时间 | Generated
 # sections
@@ -27,7 +32,7 @@ sec_load | 检查人员工作量 | Load per inspector
 sec_joint | 部门联合抽查占比 | Joint-visit share
 sec_exclusions | 未列入抽查的原因 | Exclusions by reason
 sec_diagnostics | 不可行诊断 | Infeasibility diagnostics
-sec_deadlines | 结果公示期限（R18） | Publication deadlines (R18)
+sec_deadlines | 结果公示期限 | Publication deadlines
 sec_provenance | 可验证性与来源 | Provenance
 # tiers
 chart_tier_entities | 各类主体数 | Entities per tier
@@ -42,14 +47,14 @@ chart_month_slots | 各月派员人次与可用人次 | Inspector-slots per mont
 capacity_source_plan | 检查力量取自计划携带的（部门×月份）容量表。 | Capacity comes from the plan's (department × month) capacity table.
 capacity_source_dataset | 检查力量由执法检查人员名录库计算：在岗且当月可派人员的每月检查上限之和。 | Capacity computed from the inspector pool: the monthly capacity of every active inspector available that month.
 capacity_source_ledger | 计划未携带按月容量表，只有抽取记录中的各部门全年可用人次；按月图表只显示已派人次。 | The plan carries no monthly capacity table, only each department's annual capacity from the draw record; monthly charts show the slots used only.
-capacity_source_none | 计划未携带检查力量信息（可传入数据集以计算）；图表只显示已派人次。 | The plan carries no capacity information (pass the dataset to compute it); charts show the slots used only.
+capacity_source_none | 计划未携带检查力量信息；生成报告时提供输入数据目录即可计算。图表只显示已派人次。 | The plan carries no capacity information; give the input data folder when making the report to compute it. Charts show the slots used only.
 utilisation_table | 各部门各月负荷率（已派 ÷ 可用） | Utilisation per department and month (used ÷ capacity)
 # load
 chart_load_hist | 每名检查人员全年检查数 | Visits per inspector in the year
 chart_load_box | 各部门人员工作量 | Load per inspector by department
 n_inspectors_axis | 人数 | Inspectors
 # joint
-note_joint | 部门联合抽查：“进一次门、查多项事”（R14）；一次联合检查计入每个参与部门。 | Joint visits: one visit, many items (R14); a joint visit counts for every department that takes part.
+note_joint | 部门联合抽查：“进一次门、查多项事”；一次联合检查计入每个参与部门。 | Joint visits: one visit, many items; a joint visit counts for every department that takes part.
 # exclusions
 none_excluded | 没有被排除的主体。 | No entity is excluded.
 # diagnostics
@@ -61,13 +66,23 @@ binding_groups | 约束瓶颈 | Binding constraint groups
 more_rows | 另有 {n} 行未列出（见 diagnostics.json）。 | {n} more rows not shown (see diagnostics.json).
 # deadlines
 calendar_unknown | 日历未知 | calendar unknown
-note_deadlines | 谁检查、谁录入、谁公开（R17）：检查结果须在检查结束之日起 20 个工作日内公示（R18），按国务院办公厅公布的节假日与调休安排计算。 | Whoever inspects publishes (R17): results are due within 20 working days after the check ends (R18), on the official holiday calendar with make-up workdays.
-calendar_missing | 未安装 chinesecalendar（calendar 扩展），无法计算公示期限。 | chinesecalendar (the 'calendar' extra) is not installed; deadlines not computed.
+note_deadlines | 谁检查、谁录入、谁公开：检查结果须在检查结束之日起 20 个工作日内公示，工作日按国务院办公厅公布的节假日与调休安排计算。 | Whoever inspects publishes: results are due within 20 working days after the check ends, counting working days on the official holiday calendar with its make-up workdays.
+calendar_missing | 本机未安装法定节假日日历，未能计算公示期限。 | No official holiday calendar is installed on the machine that made this report, so deadlines are not computed.
+calendar_year_unknown | {year} 年的法定节假日与调休安排尚未收录，该年的公示期限未能计算；节假日安排公布后重新生成报告即可。 | The official holidays and make-up workdays of {year} are not known yet, so that year's deadlines are not computed; make the report again once they are published.
 # provenance
 input_hashes | 输入表 SHA-256 | Input tables (SHA-256)
 output_hashes | 输出文件 SHA-256 | Output files (SHA-256)
 versions | 软件版本 | Versions
-verify_hint | 任何人可用 creditsup verify PLAN --data DIR 由输入数据与种子重新计算并逐字节核对本计划。 | Anyone can re-derive and check this plan byte for byte with creditsup verify PLAN --data DIR.
+verify_hint | 任何人都可以由输入数据与公开的随机种子重新计算本计划，并逐字节核对（creditsup verify）。 | Anyone can re-derive this plan from the inputs and the published seed and check it byte for byte (creditsup verify).
+beijing_time | {time}（北京时间） | {time} Beijing time (UTC+8)
+draw_message | 提示 | Message
+# footnotes: what the rules behind the figures say, in words
+notes_title | 说明 | Notes
+fn_internal | 内部资料：信用风险分类只用于确定各类主体的抽查比例和频次，不对外公开，也不作为处罚依据；每一类主体都有被抽中的机会。对外公示请使用公示文件，其中不含风险分类、评分和检查人员信息。 | Internal: credit-risk tiers only set how often each kind of entity is drawn. They are not published and are no ground for a penalty, and every tier keeps a chance of being drawn. Publish the public files instead: they hold no tier, score or inspector details.
+fn_double_random | 双随机、一公开：随机抽取检查对象，随机选派执法检查人员，抽查情况和查处结果及时向社会公开。 | Double random, one public: the entities are drawn at random, the inspectors are drawn at random, and what was checked and found is made public.
+fn_team | 每次检查至少派两名具备相应执法领域资格的检查人员；与被检查对象有利害关系的人员回避，另行抽取。 | Every visit has at least two inspectors qualified for its check items; an inspector with an interest in the entity steps aside and another is drawn.
+fn_cap | 信用风险低的主体，各部门合计每年随机抽查不超过两次；因投诉举报、大数据监测、转办交办或法律法规要求的检查不在此限。 | A low-risk entity is drawn at most twice a year across all departments; checks prompted by a complaint, a big-data alert, a referral or a legal mandate are not counted against this cap.
+fn_commitment | 随机种子承诺值：抽取前公布种子的哈希值，抽取后公开种子本身；任何人都能核对种子与承诺相符、抽取结果未被事后调整。 | Seed commitment: the hash of the seed is published before the draw and the seed itself after it, so anyone can check that the seed matches and that the draw was not adjusted afterwards.
 no_data | 无数据。 | No data.
 """
 
@@ -84,3 +99,25 @@ def t(key: str, lang: str, **fmt: object) -> str:
         return label(key, lang)
     text = pair[0] if lang == "zh" else pair[1]
     return text.format(**fmt) if fmt else text
+
+
+def beijing_time(stamp: object, lang: str) -> str:
+    """An ISO timestamp as Beijing time, labelled; a naive one is read as UTC.
+
+    Examples
+    --------
+    >>> beijing_time("2026-01-05T08:00:00+00:00", "zh")
+    '2026-01-05 16:00（北京时间）'
+    >>> beijing_time("2026-01-05T08:00:00+00:00", "en")
+    '2026-01-05 16:00 Beijing time (UTC+8)'
+    >>> beijing_time("not a time", "en")
+    'not a time'
+    """
+    try:
+        when = _dt.datetime.fromisoformat(str(stamp))
+    except ValueError:
+        return str(stamp)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.UTC)
+    local = when.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    return t("beijing_time", lang, time=local)

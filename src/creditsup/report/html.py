@@ -1,10 +1,13 @@
 """The plan report as one self-contained HTML page (jinja2, extra ``[report]``).
 
 :func:`report_sections` turns an :class:`~creditsup.plan.InspectionPlan` into
-plain section objects (tables as text cells, charts as base64 PNG data URIs);
-:func:`render_html` fills ``templates/report.html.j2`` with them. The page
-has inline CSS and no external reference at all, so it opens offline on a
-government intranet and can be mailed as one file.
+plain section objects (tables as text cells, charts as inline ``<svg>`` with
+their text kept as text); :func:`render_html` fills
+``templates/report.html.j2`` with them. The page has inline CSS, a font stack
+of common Chinese fonts and no external reference at all, so it opens offline
+on a government intranet, can be mailed as one file, and shows its Chinese in
+any browser that has a Chinese font, whatever fonts the machine that made it
+had.
 
 The sections are built by stage modules: ``_frames`` (the plan's figures as
 frames), ``_draw_sections`` (summary, tiers, ratios), ``_staff_sections``
@@ -16,6 +19,7 @@ come from :mod:`creditsup.labels`, sentences from ``_text``.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from creditsup._optional import require
@@ -39,7 +43,7 @@ from creditsup.report._staff_sections import (
     load_section,
     month_section,
 )
-from creditsup.report._text import t
+from creditsup.report._text import beijing_time, t
 
 if TYPE_CHECKING:
     from creditsup.plan import InspectionPlan
@@ -48,6 +52,16 @@ if TYPE_CHECKING:
 __all__ = ["Section", "TableBlock", "render_html", "report_sections"]
 
 logger = logging.getLogger(__name__)
+
+_ID = re.compile(r'(\bid="|url\(#|\bhref="#)')
+#: The footnotes that say in words what the rules behind the figures are.
+_FOOTNOTES = ("fn_internal", "fn_double_random", "fn_team", "fn_cap", "fn_commitment")
+
+
+def _own_ids(svg: str, prefix: str) -> str:
+    """Prefix every id of a chart and every reference to one, so that several
+    inline charts never share an id on the page."""
+    return _ID.sub(lambda m: m.group(1) + prefix, svg)
 
 
 # ------------------------------------------------------------------- public
@@ -59,7 +73,7 @@ def report_sections(
     fonts: plots.FontChoice | None = None,
     calendar: Any = None,
 ) -> list[Section]:
-    """Build every section of the report (charts rendered to PNG)."""
+    """Build every section of the report (charts as inline SVG)."""
     check_lang(lang)
     fonts = fonts or plots.resolve_fonts()
     visits = visits_frame(plan)
@@ -77,6 +91,11 @@ def report_sections(
             deadline_section(plan, visits, lang, calendar),
             provenance_section(plan, lang),
         ]
+    n = 0
+    for sec in sections:
+        for i, (alt, svg) in enumerate(sec.charts):
+            n += 1
+            sec.charts[i] = (alt, _own_ids(svg, f"c{n}-"))
     return sections
 
 
@@ -101,17 +120,22 @@ def render_html(
 ) -> str:
     """The report page as a string (see :func:`creditsup.report.render_report`)."""
     env = _environment()
+    fonts = fonts or plots.resolve_fonts()
     sections = report_sections(
         plan, lang=lang, dataset=dataset, fonts=fonts, calendar=calendar
     )
     year = plan.provenance.get("year", "")
+    created = plan.provenance.get("created_at", "")
     return str(
         env.get_template("report.html.j2").render(
             lang="zh-CN" if lang == "zh" else "en",
             title=t("title", lang, year=year),
             subtitle=t("subtitle", lang),
             contents=t("contents", lang),
-            generated=f"{t('created_at', lang)}: {plan.provenance.get('created_at', '')}",
+            generated=f"{t('created_at', lang)}: {beijing_time(created, lang)}",
+            font_stack=fonts.css_family(),
             sections=sections,
+            notes_title=t("notes_title", lang),
+            footnotes=[t(k, lang) for k in _FOOTNOTES],
         )
     )

@@ -1,24 +1,30 @@
-"""Charts of the plan report as PNG bytes (matplotlib, extra ``[report]``).
+"""Charts of the plan report as inline SVG with the text kept as text
+(matplotlib, extra ``[report]``).
 
 Every chart is drawn on a bare :class:`matplotlib.figure.Figure` (no pyplot,
-so no GUI backend and no global figure registry; PNG goes through Agg) inside
+so no GUI backend and no global figure registry) inside
 :func:`matplotlib.rc_context`, so the caller's global ``rcParams`` are never
-touched.
+touched. ``svg.fonttype = "none"`` keeps every title, label and legend as an
+SVG ``<text>`` element: the browser that opens the report draws the Chinese
+with its own fonts, through the font stack :data:`CSS_FONT_STACK`, so a report
+made on a server without any CJK font reads the same as one made on a desktop.
 
-Chinese text needs a CJK font. :func:`resolve_fonts` takes ``font_path`` or
-``font_family`` when given; otherwise it looks, after "DejaVu Sans", for the
-first installed face of :data:`CJK_FAMILIES` (on Debian:
-``apt-get install fonts-wqy-microhei``), also scanning the system font folders
-in case matplotlib's font cache predates the font. When none is found it emits
-a :class:`~creditsup.exceptions.CreditsupWarning`, and Chinese glyphs render
-as boxes.
+matplotlib still measures the text to lay the chart out. It uses the first
+installed face of :data:`CJK_FAMILIES` after "DejaVu Sans" when there is one
+(on Debian: ``apt-get install fonts-wqy-microhei``), or the one given with
+``font_path``/``font_family``; without any, DejaVu's placeholder glyph (a little
+wider than a CJK character) stands in for the width, which only loosens the
+layout a little. Nothing is rasterised, so nothing renders as boxes.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import io
+import logging
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from creditsup._optional import require
-from creditsup.exceptions import ConfigError, CreditsupWarning
+from creditsup.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -37,6 +43,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CJK_FAMILIES",
+    "CSS_FONT_STACK",
     "FontChoice",
     "bar_chart",
     "grouped_bar_chart",
@@ -50,7 +57,24 @@ __all__ = [
     "tier_chart",
 ]
 
-#: CJK font families searched, in order, after "DejaVu Sans".
+logger = logging.getLogger(__name__)
+
+#: The font stack of the report page and of every chart's text, in the order a
+#: browser tries them: macOS, Windows, then the open CJK faces of Linux.
+CSS_FONT_STACK: tuple[str, ...] = (
+    "PingFang SC",
+    "Hiragino Sans GB",
+    "Microsoft YaHei",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "sans-serif",
+)
+_UNSAFE = re.compile(r"[^\w .\-]")
+_GENERIC = frozenset({"serif", "sans-serif", "monospace", "cursive", "fantasy"})
+
+#: CJK font families matplotlib measures the text with (searched in order,
+#: after "DejaVu Sans").
 CJK_FAMILIES: tuple[str, ...] = (
     "Noto Sans CJK SC",
     "Source Han Sans SC",
@@ -87,18 +111,42 @@ def require_matplotlib() -> Any:
 
 @dataclass(frozen=True)
 class FontChoice:
-    """The font families a chart uses, in fallback order.
+    """The fonts of the report: what matplotlib measures with, what the
+    browser draws with.
 
     Attributes
     ----------
     families : tuple of str
-        The ``font.family`` list given to matplotlib.
+        The ``font.family`` list given to matplotlib (layout only).
     cjk : str or None
-        The CJK family in use, or None when no CJK font was found.
+        The CJK family matplotlib measures with, or None when none is installed.
+    css : tuple of str
+        The font stack of the page and of every chart's ``<text>``: a family
+        asked for by name first, then :data:`CSS_FONT_STACK`.
+
+    Examples
+    --------
+    >>> FontChoice(("DejaVu Sans",), None).css_family()
+    '"PingFang SC", "Hiragino Sans GB", "Microsoft YaHei", "Noto Sans CJK SC", \
+"Source Han Sans SC", "WenQuanYi Micro Hei", sans-serif'
     """
 
     families: tuple[str, ...]
     cjk: str | None
+    css: tuple[str, ...] = CSS_FONT_STACK
+
+    def css_family(self, quote: str = '"') -> str:
+        """The CSS ``font-family`` value (generic names unquoted)."""
+        names = (_UNSAFE.sub("", f) for f in self.css)  # a name, never markup
+        return ", ".join(
+            f if f in _GENERIC else f"{quote}{f}{quote}" for f in names if f
+        )
+
+
+#: The fonts of the charts being drawn (set by :func:`plot_context`).
+_CSS: contextvars.ContextVar[FontChoice | None] = contextvars.ContextVar(
+    "creditsup_report_fonts", default=None
+)
 
 
 def _installed_families() -> set[str]:
@@ -130,7 +178,6 @@ def resolve_fonts(
     *,
     font_path: str | Path | None = None,
     font_family: str | None = None,
-    warn: bool = True,
 ) -> FontChoice:
     """Choose the chart fonts: the given one, else the first installed CJK face.
 
@@ -138,11 +185,10 @@ def resolve_fonts(
     ----------
     font_path : str or Path, optional
         A ``.ttf``/``.otf``/``.ttc`` file; registered with matplotlib's font
-        manager and used first.
+        manager, used first for the layout and named first in the page's font
+        stack (a reader's browser uses it when it has it installed too).
     font_family : str, optional
-        An installed family name, used first.
-    warn : bool
-        Emit a :class:`CreditsupWarning` when no CJK face is found.
+        An installed family name, used first the same way.
 
     Returns
     -------
@@ -168,7 +214,7 @@ def resolve_fonts(
             raise ConfigError(
                 f"The file {str(p)!r} is not a usable font: {exc}"
             ) from None
-        return FontChoice((name, _BASE), name)
+        return FontChoice((name, _BASE), name, (name, *CSS_FONT_STACK))
     if font_family is not None:
         if font_family not in _installed_families():
             _register_system_cjk_fonts()
@@ -177,29 +223,32 @@ def resolve_fonts(
                 f"The font family {font_family!r} is not installed. Pass font_path= "
                 "with the font file instead."
             )
-        return FontChoice((font_family, _BASE), font_family)
+        return FontChoice(
+            (font_family, _BASE), font_family, (font_family, *CSS_FONT_STACK)
+        )
     found = [f for f in CJK_FAMILIES if f in _installed_families()]
     if not found:
         _register_system_cjk_fonts()
         found = [f for f in CJK_FAMILIES if f in _installed_families()]
     if found:
         return FontChoice((_BASE, found[0]), found[0])
-    if warn:
-        warnings.warn(
-            "No CJK font found for the report charts (looked for "
-            f"{', '.join(CJK_FAMILIES)}); Chinese text will not render. Install one "
-            "(Debian: apt-get install fonts-wqy-microhei) or pass font_path=.",
-            CreditsupWarning,
-            stacklevel=3,
-        )
+    logger.info(
+        "No CJK font installed for chart layout (looked for %s): the charts keep "
+        "their text as text and the reader's browser draws it; the layout uses "
+        "placeholder widths.",
+        ", ".join(CJK_FAMILIES),
+    )
     return FontChoice((_BASE,), None)
 
 
 @contextlib.contextmanager
 def plot_context(fonts: FontChoice) -> Iterator[None]:
-    """Temporary matplotlib settings for the report charts (restored on exit)."""
+    """Temporary matplotlib settings for the report charts (restored on exit):
+    SVG output with text as text, fixed ids, the chosen layout fonts."""
     matplotlib = require_matplotlib()
     rc = {
+        "svg.fonttype": "none",
+        "svg.hashsalt": "creditsup",
         "font.family": list(fonts.families),
         "axes.unicode_minus": False,
         "axes.spines.top": False,
@@ -215,12 +264,16 @@ def plot_context(fonts: FontChoice) -> Iterator[None]:
         "legend.frameon": False,
         "savefig.dpi": 110,
     }
-    with matplotlib.rc_context(rc), warnings.catch_warnings():
-        if fonts.cjk is None:  # already warned once; not one warning per glyph
-            warnings.filterwarnings(
-                "ignore", message=r"Glyph .* missing from", category=UserWarning
-            )
-        yield
+    token = _CSS.set(fonts)
+    try:
+        with matplotlib.rc_context(rc), warnings.catch_warnings():
+            if fonts.cjk is None:  # layout only: the browser draws the glyphs
+                warnings.filterwarnings(
+                    "ignore", message=r"Glyph .* missing from", category=UserWarning
+                )
+            yield
+    finally:
+        _CSS.reset(token)
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -229,17 +282,40 @@ def _figure(width: float, height: float) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
-def _png(fig: Figure) -> bytes:
+_PROLOG = re.compile(r"\A.*?(?=<svg\b)", re.S)
+_XMLNS = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
+_FAMILY = re.compile(r"font-family: [^;\"]*")
+
+
+def _svg(fig: Figure) -> str:
+    """The figure as an ``<svg>`` element to inline in HTML: text kept as text,
+    no XML prolog, no namespace URIs, no metadata, and every ``<text>`` on the
+    page's font stack (set by :func:`plot_context`)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", metadata={"Software": None})
-    return buf.getvalue()
+    fig.savefig(
+        buf,
+        format="svg",
+        metadata={"Creator": None, "Date": None, "Format": None, "Type": None},
+    )
+    text = _PROLOG.sub("", buf.getvalue().decode("utf-8"), count=1)
+    text = _XMLNS.sub("", text).replace("xlink:href=", "href=")
+    return _FAMILY.sub("font-family: " + _css_stack(), text).strip()
+
+
+def _css_stack() -> str:
+    """The font stack of the charts being drawn (single-quoted, for a style
+    attribute)."""
+    return (_CSS.get() or FontChoice((_BASE,), None)).css_family("'")
 
 
 def _percent_axis(ax: Axes, axis: str = "y") -> None:
-    from matplotlib.ticker import PercentFormatter
+    from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-    fmt = PercentFormatter(xmax=1.0, decimals=None)
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
+    target = ax.yaxis if axis == "y" else ax.xaxis
+    if target.get_scale() == "log":  # 0.001 is "0.1%", not "0%"
+        target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:g}%"))
+    else:
+        target.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))
 
 
 def _empty(ax: Axes, text: str) -> None:
@@ -254,7 +330,7 @@ def tier_chart(
     visits: Sequence[float],
     *,
     titles: tuple[str, str],
-) -> bytes:
+) -> str:
     """Two bar panels: entities per tier and visits per tier."""
     fig = _figure(9, 3.2)
     axes = fig.subplots(1, 2)
@@ -269,7 +345,7 @@ def tier_chart(
             )
         ax.set_title(title)
         ax.margins(y=0.25)
-    return _png(fig)
+    return _svg(fig)
 
 
 def ratio_chart(
@@ -282,7 +358,7 @@ def ratio_chart(
     planned_label: str,
     target_label: str,
     ylabel: str,
-) -> bytes:
+) -> str:
     """Planned ratio (bars) against target (black ticks), grouped.
 
     ``planned`` and ``target`` are indexed by ``groups`` with one column per
@@ -293,7 +369,7 @@ def ratio_chart(
     ax = fig.subplots()
     if not n_g:
         _empty(ax, "—")
-        return _png(fig)
+        return _svg(fig)
     width = 0.8 / n_s
     x = np.arange(n_g)
     positive: list[float] = []
@@ -342,7 +418,7 @@ def ratio_chart(
         loc="upper left",
     )
     ax.margins(y=0.15)
-    return _png(fig)
+    return _svg(fig)
 
 
 def month_chart(
@@ -353,7 +429,7 @@ def month_chart(
     *,
     titles: tuple[str, str],
     labels: tuple[str, str, str],
-) -> bytes:
+) -> str:
     """Visits per month, and inspector-slots used against capacity per month."""
     fig = _figure(9, 3.2)
     ax1, ax2 = fig.subplots(1, 2)
@@ -377,7 +453,7 @@ def month_chart(
     for ax in (ax1, ax2):
         ax.tick_params(axis="x", labelrotation=0)
         ax.margins(y=0.15)
-    return _png(fig)
+    return _svg(fig)
 
 
 def histogram_chart(
@@ -388,7 +464,7 @@ def histogram_chart(
     ylabel: str,
     groups: dict[str, Sequence[float]] | None = None,
     group_title: str = "",
-) -> bytes:
+) -> str:
     """A histogram of ``values``, and a box plot per group when given."""
     n_panels = 2 if groups else 1
     fig = _figure(9 if groups else 6, 3.2)
@@ -418,7 +494,7 @@ def histogram_chart(
         ax.set_yticks(np.arange(1, len(names) + 1), names)
         ax.set_title(group_title)
         ax.set_xlabel(xlabel)
-    return _png(fig)
+    return _svg(fig)
 
 
 def stacked_barh_chart(
@@ -428,7 +504,7 @@ def stacked_barh_chart(
     *,
     title: str,
     labels: tuple[str, str],
-) -> bytes:
+) -> str:
     """Horizontal stacked bars (e.g. joint and single visits per department)."""
     a = np.asarray(first, dtype=float)
     b = np.asarray(second, dtype=float)
@@ -446,19 +522,19 @@ def stacked_barh_chart(
     ax.set_title(title)
     ax.legend(loc="lower right")
     ax.margins(x=0.1)
-    return _png(fig)
+    return _svg(fig)
 
 
 def bar_chart(
     names: Sequence[str], values: Sequence[float], *, title: str, xlabel: str
-) -> bytes:
+) -> str:
     """Horizontal bars with value labels (e.g. exclusions per reason)."""
     vals = np.asarray(values, dtype=float)
     fig = _figure(8, max(2.0, 0.35 * len(names) + 1.2))
     ax = fig.subplots()
     if not len(vals):
         _empty(ax, "—")
-        return _png(fig)
+        return _svg(fig)
     y = np.arange(len(names))
     bars = ax.barh(y, vals, color=_PALETTE[3])
     ax.bar_label(bars, labels=[f" {v:,.0f}" for v in vals], fontsize=7)
@@ -467,7 +543,7 @@ def bar_chart(
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.margins(x=0.15)
-    return _png(fig)
+    return _svg(fig)
 
 
 def grouped_bar_chart(
@@ -476,7 +552,7 @@ def grouped_bar_chart(
     *,
     title: str,
     ylabel: str,
-) -> bytes:
+) -> str:
     """Vertical grouped bars, one group per name and one bar per series."""
     fig = _figure(8, 3.2)
     ax = fig.subplots()
@@ -495,4 +571,4 @@ def grouped_bar_chart(
     ax.set_title(title)
     ax.set_ylabel(ylabel)
     ax.legend()
-    return _png(fig)
+    return _svg(fig)

@@ -34,6 +34,13 @@ class Dataset:
         """SHA-256 of the canonical form of each table (order independent)."""
         return {name: table_hash(df) for name, df in self.tables().items()}
 
+    def __repr__(self) -> str:
+        rows = ", ".join(f"{k}={len(v):,}" for k, v in self.tables().items())
+        return f"Dataset({rows})"
+
+    def _repr_html_(self) -> str:
+        return "<b>Dataset</b>" + self.summary().to_html(index=False)
+
     def summary(self) -> pd.DataFrame:
         """Row counts per table."""
         return pd.DataFrame(

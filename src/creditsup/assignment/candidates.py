@@ -1,0 +1,122 @@
+"""Stage 2, candidate arcs: which inspectors may staff which task.
+
+An arc (task, inspector) is a candidate when it keeps every hard rule in
+force (:func:`.rules.eligible`). With ``same_region_first`` the arcs are
+pruned to every same-region candidate plus ``cross_region_candidates``
+cross-region ones drawn from a keyed random window of the department. Each
+arc gets a keyed random cost (:func:`arc_costs`), the tie-break that makes
+the flow's optimum a random one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from creditsup._random import derive_key, keyed_uint64
+from creditsup.assignment._arrays import I64, expand, mix64
+from creditsup.assignment.flow import RANDOM_COST_RANGE
+from creditsup.assignment.problem import Problem
+from creditsup.assignment.rules import eligible
+
+__all__ = ["arc_costs", "candidate_arcs"]
+
+
+def _same_region(P: Problem, tasks: I64, months: I64) -> tuple[I64, I64]:
+    """Every eligible inspector of the task's department and region."""
+    t_dept = P.t_dept[tasks]
+    t_reg = P.v_region[P.t_visit[tasks]]
+    key = t_dept * P.n_regions + np.where(t_reg >= 0, t_reg, P.n_regions - 1)
+    lo = np.searchsorted(P.by_dr_key, key)
+    hi = np.searchsorted(P.by_dr_key, key, side="right")
+    r_s, pos_s = expand(lo, hi - lo)
+    same_t = tasks[r_s]
+    same_i = P.by_dr[pos_s]
+    ok = eligible(P, same_t, same_i, months[r_s])
+    return same_t[ok], same_i[ok]
+
+
+def _cross_region(
+    P: Problem, tasks: I64, months: I64, k_cross: int, window_key: str
+) -> tuple[I64, I64]:
+    """Up to ``k_cross`` eligible cross-region inspectors per task.
+
+    A window of the department in a keyed random order, from a keyed start:
+    about 3K draws give K eligible cross-region candidates at typical
+    eligibility rates; same-region inspectors in the window are skipped.
+    """
+    t_dept = P.t_dept[tasks]
+    t_reg = P.v_region[P.t_visit[tasks]]
+    n_d = P.d_hi[t_dept] - P.d_lo[t_dept]
+    key = t_dept * P.n_regions + np.where(t_reg >= 0, t_reg, P.n_regions - 1)
+    n_same = np.searchsorted(P.by_dr_key, key, side="right") - np.searchsorted(
+        P.by_dr_key, key
+    )
+    want = (3 * k_cross + 8) * np.maximum(n_d, 1) // np.maximum(n_d - n_same, 1) + 1
+    width = np.where(k_cross > 0, np.minimum(n_d, want), 0)
+    hv = keyed_uint64(P.v_id[P.t_visit[tasks]], window_key)
+    start = (
+        mix64(hv ^ t_dept.astype(np.uint64)) % np.maximum(n_d, 1).astype(np.uint64)
+    ).astype(np.int64)
+    r_c, off = expand(np.zeros(len(tasks), dtype=np.int64), width)
+    pos = P.d_lo[t_dept[r_c]] + (start[r_c] + off) % np.maximum(n_d[r_c], 1)
+    cross_i = P.by_d[pos]
+    ok = P.insp_region[cross_i] != t_reg[r_c]
+    r_c, cross_i = r_c[ok], cross_i[ok]
+    cross_t = tasks[r_c]
+    ok = eligible(P, cross_t, cross_i, months[r_c])
+    r_c, cross_t, cross_i = r_c[ok], cross_t[ok], cross_i[ok]
+    if len(r_c):
+        first = np.searchsorted(r_c, np.arange(len(tasks)))
+        keep = np.arange(len(r_c)) - first[r_c] < k_cross
+        cross_t, cross_i = cross_t[keep], cross_i[keep]
+    return cross_t, cross_i
+
+
+def candidate_arcs(
+    P: Problem,
+    tasks: I64,
+    months: I64,
+    *,
+    prune: bool,
+    k_cross: int,
+    seed: str,
+    year: int,
+) -> tuple[I64, I64]:
+    """Candidate arcs (task, inspector) of ``tasks``, sorted by (task, inspector).
+
+    ``months`` gives the month of each task (availability is checked in it).
+    Without ``prune`` every eligible inspector of the department is a
+    candidate.
+    """
+    if len(tasks) == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy()
+    if prune:
+        same_t, same_i = _same_region(P, tasks, months)
+        cross_t, cross_i = _cross_region(
+            P,
+            tasks,
+            months,
+            k_cross,
+            derive_key(seed, year, "assignment", "window-start"),
+        )
+        a_t = np.concatenate([same_t, cross_t])
+        a_i = np.concatenate([same_i, cross_i])
+    else:
+        t_dept = P.t_dept[tasks]
+        r, pos = expand(P.d_lo[t_dept], P.d_hi[t_dept] - P.d_lo[t_dept])
+        a_t = tasks[r]
+        a_i = P.by_d[pos]
+        ok = eligible(P, a_t, a_i, months[r])
+        a_t, a_i = a_t[ok], a_i[ok]
+    n_i = max(len(P.insp_id), 1)
+    key = np.sort(a_t * n_i + a_i)
+    return key // n_i, key % n_i
+
+
+def arc_costs(P: Problem, a_t: I64, a_i: I64, key: str) -> I64:
+    """Keyed random cost of each arc, in ``[0, RANDOM_COST_RANGE)``."""
+    hv = keyed_uint64(P.v_id, key)
+    hi = keyed_uint64(P.insp_id, key)
+    x = mix64(hv[P.t_visit[a_t]] ^ mix64(hi[a_i] + np.uint64(0x9E3779B97F4A7C15)))
+    return (x % np.uint64(RANDOM_COST_RANGE)).astype(np.int64)
