@@ -149,6 +149,7 @@ def month_plan(design: Design, draw: Draw) -> MonthPlan:
         kv.group,
         kv.dept_sets,
         kv.dept_code,
+        (kv.vd_visit, kv.vd_dept, kv.vd_slots),
         design.pools,
         design.ctx,
         draw.streams,

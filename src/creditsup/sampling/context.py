@@ -318,6 +318,14 @@ def _publicity(items: pd.DataFrame, policy: SamplingPolicy) -> B:
     return flag
 
 
+def _expertise_codes(items: pd.DataFrame) -> I64:
+    """A code per distinct (department, required expertise); -1 when none."""
+    exp = items["expertise"].fillna("").astype(str).str.strip()
+    pair = (items["department"].astype(str) + "\x1f" + exp).where(exp != "")
+    found, _ = pd.factorize(pair, use_na_sentinel=True)
+    return np.asarray(found, dtype=np.int64)
+
+
 def visit_groups(
     items: pd.DataFrame, policy: SamplingPolicy, joint: list[str], publicity: B
 ) -> tuple[list[str], I64, list[tuple[int, ...]]]:
@@ -362,7 +370,9 @@ class DrawContext:
     an entity in one visit group form one visit) whose months are
     ``vgroup_months``. ``base_pi``/``ks_pi`` are the nominal ratios per (item,
     tier) for ordinary and key-supervision entities; ``cap_by_code`` is the
-    annual cap per tier code (last: no tier, no cap). ``as_of`` is the scoring
+    annual cap per tier code (last: no tier, no cap). ``item_expertise`` codes
+    each item's required (department, expertise) pair (-1: any officer of the
+    department). ``as_of`` is the scoring
     date of the tiers when known; ``unit_capacity`` the median monthly
     capacity of a department's inspectors.
     """
@@ -378,6 +388,7 @@ class DrawContext:
     item_dept: I64
     item_key: B
     item_publicity: B
+    item_expertise: I64
     visit_groups: list[str]
     item_vgroup: I64
     vgroup_months: list[tuple[int, ...]]
@@ -468,6 +479,7 @@ def build_context(
         ),
         item_key=(items["kind"] == "key").to_numpy(dtype=bool),
         item_publicity=publicity,
+        item_expertise=_expertise_codes(items),
         visit_groups=vgroups,
         item_vgroup=item_vgroup,
         vgroup_months=vmonths,

@@ -5,8 +5,8 @@ department's inspectors in the same month) and the months their visit group
 allows (the policy's ``months``, R16 quiet periods, or a separate group's
 own). Largest sets go first; within a set, month counts water-fill the
 bottleneck utilisation of the departments (inspector-slots: each department
-sends ``max(1, ceil(team_size / k))`` inspectors to a visit of ``k``
-departments), and the visits take the months in the order of a third PRN
+sends ``max(1, ceil(team_size / k), e)`` inspectors to a visit of ``k``
+departments whose items need ``e`` distinct expertise fields of it), and the visits take the months in the order of a third PRN
 (``derive_key(seed, year, "month")``) of their ``uscc|group`` label. A visit
 never gets a month its group does not allow.
 
@@ -88,21 +88,21 @@ def slots_per_visit(team_size: int, n_departments: int) -> int:
 
 
 def _month_counts(
-    n: int, depts: list[int], load: F64, cap: F64, allowed: B, team_size: int
-) -> tuple[I64, int, bool]:
-    """Visits per month for one set of departments; slots per visit; capacity?"""
-    q = slots_per_visit(team_size, len(depts))
+    n: int, depts: list[int], per_visit: F64, load: F64, cap: F64, allowed: B
+) -> tuple[I64, bool]:
+    """Visits per month for one set of departments (``per_visit``: the mean
+    inspectors each sends to one of these visits); capacity in some month?"""
     c = cap[depts]
     feasible = allowed & (c > 0).all(axis=0)
     counts = np.zeros(12, dtype=np.int64)
     if not feasible.any():
         counts[allowed] = largest_remainder(n, np.ones(int(allowed.sum())))
-        return counts, q, False
+        return counts, False
     with np.errstate(divide="ignore", invalid="ignore"):
         util = (load[depts] / c).max(axis=0)
-        inc = (q / c).max(axis=0)
+        inc = (per_visit[:, None] / c).max(axis=0)
     counts[feasible] = waterfill(n, util[feasible], inc[feasible])
-    return counts, q, True
+    return counts, True
 
 
 def _capacity_warnings(no_cap: set[str]) -> list[dict[str, Any]]:
@@ -129,12 +129,15 @@ def assign_months(
     vis_group: I64,
     vis_depts: list[tuple[int, ...]],
     vis_sig: I64,
+    slots: tuple[I64, I64, I64],
     pools: EntityPools,
     ctx: DrawContext,
     streams: Streams,
 ) -> MonthPlan:
     """Month per kept visit (``vis_sig`` indexes its department set in ``vis_depts``;
-    ``vis_group`` its visit group, whose months it keeps)."""
+    ``vis_group`` its visit group, whose months it keeps); ``slots`` is the long
+    form ``(visit, department, inspectors)`` of
+    :func:`~creditsup.sampling.tables.visit_slots`."""
     cap = ctx.capacity.astype(np.float64)
     month_sets = sorted(set(ctx.vgroup_months))
     allowed_of = np.zeros((len(month_sets), 12), dtype=bool)
@@ -143,31 +146,38 @@ def assign_months(
     group_ms = np.array(
         [month_sets.index(m) for m in ctx.vgroup_months] or [0], dtype=np.int64
     )
-    load = np.zeros((len(ctx.departments), 12), dtype=np.float64)
-    nvis = np.zeros((len(ctx.departments), 12), dtype=np.int64)
+    nd = len(ctx.departments)
+    load = np.zeros((nd, 12), dtype=np.float64)
+    nvis = np.zeros((nd, 12), dtype=np.int64)
     month = np.zeros(len(vis_ent), dtype=np.int64)
     if not len(vis_ent):
         return MonthPlan(month, load.astype(np.int64), nvis, [])
     labels = visit_labels(pools.uscc, ctx.visit_groups, vis_ent, vis_group)
     mprn = keyed_uint64(labels, prn_key(streams.seed, streams.year, "month"))
-    combo = vis_sig * len(month_sets) + group_ms[vis_group]
-    sizes = np.bincount(combo, minlength=len(vis_depts) * len(month_sets))
+    n_ms = len(month_sets)
+    combo = vis_sig * n_ms + group_ms[vis_group]
+    sizes = np.bincount(combo, minlength=len(vis_depts) * n_ms)
+    vd_visit, vd_dept, vd_slots = slots
+    by_combo = np.argsort(combo[vd_visit], kind="stable")
+    bounds = np.searchsorted(combo[vd_visit][by_combo], np.arange(len(sizes) + 1))
     order = sorted(
         np.flatnonzero(sizes).tolist(),
         key=lambda c: (
-            -len(vis_depts[c // len(month_sets)]),
+            -len(vis_depts[c // n_ms]),
             -int(sizes[c]),
-            vis_depts[c // len(month_sets)],
-            month_sets[c % len(month_sets)],
+            vis_depts[c // n_ms],
+            month_sets[c % n_ms],
         ),
     )
     no_cap: set[str] = set()
     for c in order:
-        depts = list(vis_depts[c // len(month_sets)])
-        allowed = allowed_of[c % len(month_sets)]
+        depts = list(vis_depts[c // n_ms])
+        allowed = allowed_of[c % n_ms]
         members = np.flatnonzero(combo == c)
-        counts, q, ok = _month_counts(
-            len(members), depts, load, cap, allowed, ctx.policy.team_size
+        rows = by_combo[bounds[c] : bounds[c + 1]]
+        per_visit = np.bincount(vd_dept[rows], weights=vd_slots[rows], minlength=nd)
+        counts, ok = _month_counts(
+            len(members), depts, per_visit[depts] / len(members), load, cap, allowed
         )
         if not ok:
             no_cap.update(
@@ -175,9 +185,8 @@ def assign_months(
             )
         members = members[np.lexsort((pools.rank[vis_ent[members]], mprn[members]))]
         month[members] = np.repeat(MONTHS, counts)
-        rows = np.array(depts, dtype=np.int64)
-        load[rows] += q * counts[None, :]
-        nvis[rows] += counts[None, :]
+        np.add.at(load, (vd_dept[rows], month[vd_visit[rows]] - 1), vd_slots[rows])
+        np.add.at(nvis, (vd_dept[rows], month[vd_visit[rows]] - 1), 1)
     warnings = _capacity_warnings(no_cap)
     return MonthPlan(month, load.astype(np.int64), nvis, warnings)
 

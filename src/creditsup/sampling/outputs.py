@@ -234,7 +234,14 @@ def build_result(
     pools = merged.pools
     kv = T.kept_visits(ctx, draw)
     plan = assign_months(
-        kv.ent, kv.group, kv.dept_sets, kv.dept_code, pools, ctx, draw.streams
+        kv.ent,
+        kv.group,
+        kv.dept_sets,
+        kv.dept_code,
+        (kv.vd_visit, kv.vd_dept, kv.vd_slots),
+        pools,
+        ctx,
+        draw.streams,
     )
     counts = T.task_counts(ctx, pools, alloc, draw)
     cov_ledger, cov_warnings = _coverage(pools, draw)

@@ -107,7 +107,9 @@ class KeptVisits:
 
     ``vis``: kept visit positions; ``chk``: kept check positions and
     ``chk_visit``: their new visit number; ``dept_code``/``item_code`` index
-    each kept visit's department and item sets.
+    each kept visit's department and item sets. ``vd_visit``, ``vd_dept``,
+    ``vd_slots``: per (visit, department) pair, the inspectors the department
+    sends (:func:`visit_slots`).
     """
 
     vis: I64
@@ -120,6 +122,44 @@ class KeptVisits:
     dept_sets: list[tuple[int, ...]]
     item_code: I64
     item_sets: list[tuple[int, ...]]
+    vd_visit: I64
+    vd_dept: I64
+    vd_slots: I64
+
+
+def visit_slots(ctx: DrawContext, c_vis: I64, c_item: I64) -> tuple[I64, I64, I64]:
+    """Inspectors each department sends to each visit (long form).
+
+    ``max(1, ceil(team_size / k), e)`` for a visit of ``k`` departments, where
+    ``e`` counts the distinct expertise fields the department's items on the
+    visit require (one holder each, as the assignment counts them): at least
+    one per department (R14), a team of at least ``team_size`` (R11).
+
+    Examples
+    --------
+    >>> from creditsup.sampling._examples import tiny_context
+    >>> ctx = tiny_context()[2]  # F1 (food), M1 (market); no expertise required
+    >>> [a.tolist() for a in visit_slots(ctx, np.array([0, 0, 1]), np.array([0, 1, 1]))]
+    [[0, 0, 1], [0, 1, 1], [1, 1, 2]]
+    """
+    n_dept = max(len(ctx.departments), 1)
+    dept = ctx.item_dept[c_item]
+    vd = np.unique(c_vis * n_dept + dept)
+    vd_visit, vd_dept = vd // n_dept, vd % n_dept
+    k = np.bincount(vd_visit)[vd_visit] if len(vd) else np.zeros(0, np.int64)
+    team = ctx.policy.team_size
+    q = np.maximum(1, -(-team // np.maximum(k, 1)))
+    exp = ctx.item_expertise[c_item]
+    has = exp >= 0
+    n_exp = int(exp.max()) + 1 if has.any() else 1
+    ve = np.unique(c_vis[has] * n_exp + exp[has])
+    # an expertise code belongs to one department: count it there
+    owner = np.zeros(n_exp, dtype=np.int64)
+    owner[exp[has]] = dept[has]
+    per = np.unique((ve // n_exp) * n_dept + owner[ve % n_exp], return_counts=True)
+    e = np.zeros(len(vd), dtype=np.int64)
+    e[np.searchsorted(vd, per[0])] = per[1]
+    return vd_visit, vd_dept, np.maximum(q, e).astype(np.int64)
 
 
 def kept_visits(ctx: DrawContext, draw: Draw) -> KeptVisits:
@@ -138,6 +178,7 @@ def kept_visits(ctx: DrawContext, draw: Draw) -> KeptVisits:
         n_dept, n_items = len(ctx.departments), len(ctx.items)
         dept_code, dept_sets = set_codes(c_vis, ctx.item_dept[c_item], nk, n_dept)
         item_code, item_sets = set_codes(c_vis, c_item, nk, n_items)
+    vd_visit, vd_dept, vd_slots = visit_slots(ctx, c_vis, c_item)
     return KeptVisits(
         vis=kept,
         ent=draw.visits.ent[kept],
@@ -149,6 +190,9 @@ def kept_visits(ctx: DrawContext, draw: Draw) -> KeptVisits:
         dept_sets=dept_sets,
         item_code=item_code,
         item_sets=item_sets,
+        vd_visit=vd_visit,
+        vd_dept=vd_dept,
+        vd_slots=vd_slots,
     )
 
 
