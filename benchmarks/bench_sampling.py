@@ -57,7 +57,6 @@ from creditsup.sampling import (
 )
 from creditsup.sampling._prn import prn_key
 from creditsup.sampling.budget import final_draw
-from creditsup.sampling.months import slots_per_visit
 from creditsup.sampling.outputs import build_result
 from creditsup.sampling.pipeline import prepare
 from creditsup.schemas import Dataset
@@ -214,18 +213,17 @@ def naive_draw(ds: Dataset, tiers: pd.DataFrame, seed: int) -> dict[str, int]:
 
 
 def door_figures(res: DrawResult, team_size: int) -> dict[str, Any]:
-    """Visits and inspector-slots of one draw under the three ways of merging."""
+    """Visits and inspector-slots of one draw, merged into one door and per
+    department (a per-department visit takes a team of ``team_size``)."""
     c = res.checks
-    n_dept = c.groupby("visit_id")["department"].nunique()
     per_dept = int(c[["uscc", "department"]].drop_duplicates().shape[0])
-    q = np.array([slots_per_visit(team_size, int(k)) for k in n_dept.to_numpy()])
     return {
         "checks": len(c),
         "visits": len(res.visits),
         "joint_visits": int(res.visits["joint"].sum()),
         "entities": int(res.visits["uscc"].nunique()),
         "department_visits": per_dept,
-        "slots_one_door": int((q * n_dept.to_numpy()).sum()),
+        "slots_one_door": int(res.capacity_needs["needed"].sum()),
         "slots_per_department": team_size * per_dept,
         "cap_removed": len(res.cap_removals),
     }
