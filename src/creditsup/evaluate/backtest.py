@@ -29,11 +29,12 @@ from creditsup.evaluate.probability import previous_window_map
 from creditsup.evaluate.result import BacktestResult
 from creditsup.evaluate.score import join_outcomes, score_as_of
 from creditsup.evaluate.summary import BacktestStages, assemble
+from creditsup.exceptions import ConfigError
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
 
-__all__ = ["backtest", "backtest_from_options"]
+__all__ = ["backtest", "backtest_from_options", "previous_scores"]
 
 logger = logging.getLogger(__name__)
 
@@ -113,14 +114,33 @@ def backtest(
     return backtest_from_options(dataset, options, policy)
 
 
+def previous_scores(
+    view: Dataset, previous: PolicyLike, *, as_of: pd.Timestamp
+) -> pd.Series:
+    """Scores (by USCC) of a previous policy's scorecard as it would be used:
+    calibrated on inspections before ``as_of`` (as given when there is
+    nothing to calibrate on), rated as of the day before."""
+    try:
+        tiers, _ = score_as_of(view, previous, as_of=as_of, calibrate=True)
+    except ConfigError as exc:
+        logger.warning("Previous scorecard used as given (%s)", exc)
+        tiers, _ = score_as_of(view, previous, as_of=as_of, calibrate=False)
+    return tiers.table.set_index("uscc")["score"]
+
+
 def backtest_from_options(
     dataset: Dataset,
     options: BacktestOptions,
     policy: PolicyLike | None = None,
+    *,
+    previous: PolicyLike | None = None,
 ) -> BacktestResult:
     """Run the backtest's stages with options already gathered.
 
     Same as :func:`backtest` (which builds the :class:`BacktestOptions`).
+    With ``previous``, its scorecard (calibrated before ``as_of``, see
+    :func:`previous_scores`) is one more baseline, ``previous``, at the same
+    budget.
     """
     parts = resolve_policy(policy)
     hist = dataset.history
@@ -128,6 +148,9 @@ def backtest_from_options(
     tiers, cal = score_as_of(
         outcome.view, policy, as_of=options.start, calibrate=options.calibrate
     )
+    prev = None
+    if previous is not None:
+        prev = previous_scores(outcome.view, previous, as_of=options.start)
     outs = first_outcomes(
         hist,
         outcome.event,
@@ -153,6 +176,7 @@ def backtest_from_options(
         view=outcome.view,
         scorecard=tiers.scores.scorecard,
         uncalibrated=parts.scorecard,
+        previous=prev,
     )
     pis = baseline_inclusion(ranks, inclusion, options.baselines)
     y = evaluated.y

@@ -5,8 +5,10 @@ entity column ``city_risk``, 1 = high risk, when the dataset has it),
 ``history_rule`` (``2·critical + serious + failed`` of the entity's last
 inspection before ``T``; the counts come from the history columns
 ``critical_count``, ``serious_count`` and ``failed`` when present, else a
-problem result counts as a fail), and ``uncalibrated`` (the input scorecard
-before calibration, shown for information).
+problem result counts as a fail), ``uncalibrated`` (the input scorecard
+before calibration, shown for information) and ``previous`` (a previous
+scorecard, e.g. the hand-designed one a fitted scorecard would replace, as
+it would be used: calibrated before ``T``).
 """
 
 from __future__ import annotations
@@ -74,12 +76,15 @@ def method_rankings(
     view: Dataset,
     scorecard: Scorecard,
     uncalibrated: Scorecard,
+    previous: pd.Series | None = None,
 ) -> dict[str, FloatArray]:
     """Stage: the score of every ranking method (higher = riskier).
 
     The scorecard's own score first, then the baselines among
     ``options.baselines`` that apply (``uncalibrated`` only when the
-    scorecard was calibrated); ``uniform`` has no ranking.
+    scorecard was calibrated), then ``previous`` when its scores (by USCC)
+    are given; ``uniform`` has no ranking. An entity the previous scorecard
+    did not rate gets its lowest score.
     """
     uscc = evaluated["uscc"]
     out: dict[str, FloatArray] = {
@@ -97,6 +102,10 @@ def method_rankings(
         out["uncalibrated"] = (
             raw.set_index("uscc")["score"].reindex(uscc).to_numpy(dtype=np.float64)
         )
+    if previous is not None:
+        prev = previous.reindex(uscc).to_numpy(dtype=np.float64)
+        low = float(np.nanmin(prev)) if np.isfinite(prev).any() else 0.0
+        out["previous"] = np.where(np.isnan(prev), low, prev)
     return out
 
 

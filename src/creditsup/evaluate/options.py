@@ -31,7 +31,7 @@ __all__ = [
     "resolve_policy",
 ]
 
-Baseline = Literal["uniform", "city_risk", "history_rule", "uncalibrated"]
+Baseline = Literal["uniform", "city_risk", "history_rule", "uncalibrated", "previous"]
 #: Baselines :func:`backtest` knows (``city_risk`` needs the entity column).
 BASELINES: tuple[Baseline, ...] = (
     "uniform",
@@ -73,7 +73,9 @@ class BacktestOptions(FrozenModel):
         Results that are not outcomes.
     baselines : tuple of str, default BASELINES
         Among :data:`BASELINES`; ``city_risk`` is skipped when the entities
-        have no ``city_risk`` column.
+        have no ``city_risk`` column. ``previous`` (a previous scorecard,
+        calibrated before ``as_of``) is added whenever one is passed to
+        :func:`~creditsup.evaluate.backtest_from_options`.
     n_boot : int, default 1000
         Bootstrap resamples for the AUC intervals.
     seed : str, default 'creditsup-backtest'

@@ -31,6 +31,7 @@ __all__ = [
     "factorize",
     "labels_from_codes",
     "lookup",
+    "numeric_values",
     "pairs",
     "to_day",
 ]
@@ -230,3 +231,32 @@ def labels_from_codes(codes: npt.ArrayLike, names: Sequence[str]) -> pd.Series:
     dictionary = pa.array(list(names), type=pa.large_string())
     arr = pa.DictionaryArray.from_arrays(idx, dictionary).cast(pa.large_string())
     return pd.Series(arr.to_pandas(types_mapper=_STR_TYPES.get))
+
+
+_TRUE_TEXT = ("true", "yes", "y", "t")
+_FALSE_TEXT = ("false", "no", "n", "f")
+
+
+def numeric_values(s: pd.Series) -> FloatArray:
+    """A column as numbers: numbers as they are, booleans and ``true``/``false``
+    text as 1/0, anything else (and gaps) NaN.
+
+    Examples
+    --------
+    >>> numeric_values(pd.Series(["2", "true", "no", "x", None])).tolist()
+    [2.0, 1.0, 0.0, nan, nan]
+    """
+    if pd.api.types.is_bool_dtype(s):
+        return np.asarray(s.astype("float64"), dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(s):
+        return np.asarray(s, dtype=np.float64)
+    num = np.array(
+        pd.to_numeric(s, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    )
+    gaps = np.isnan(num)
+    if gaps.any():
+        text = s[gaps].astype("str").str.strip().str.lower()
+        yes = np.asarray(text.isin(_TRUE_TEXT), dtype=bool)
+        no = np.asarray(text.isin(_FALSE_TEXT), dtype=bool)
+        num[gaps] = np.where(yes, 1.0, np.where(no, 0.0, np.nan))
+    return num

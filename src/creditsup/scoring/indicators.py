@@ -28,10 +28,16 @@ from creditsup.scoring._arrays import (
     IntArray,
     day_numbers,
     factorize,
+    numeric_values,
     pairs,
 )
 from creditsup.scoring.records import PreparedArrays, RecordArrays
-from creditsup.scoring.scorecard import RELATIONSHIP_COLUMNS, Indicator, Scorecard
+from creditsup.scoring.scorecard import (
+    AGGREGATES,
+    RELATIONSHIP_COLUMNS,
+    Indicator,
+    Scorecard,
+)
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -205,10 +211,109 @@ def _latest_bins(
     return b
 
 
+class _Cache:
+    """Arrays shared by several indicators of one evaluation: parsed numeric
+    columns and per-window row counts (the denominators of shares)."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self.columns: dict[tuple[str, str], FloatArray] = {}
+        self.totals: dict[tuple[str, int | None], FloatArray] = {}
+
+    def column(self, ind: Indicator, table: str) -> FloatArray:
+        """The numeric column an aggregate reads, parsed once."""
+        col = ind.column or ""
+        key = (table, col)
+        if key not in self.columns:
+            frame = getattr(self.dataset, table)
+            if col not in frame.columns:
+                raise ConfigError(
+                    f"The 'column' of indicator '{ind.name}' must be a column of "
+                    f"the {table} table. Got {col!r} instead."
+                )
+            self.columns[key] = numeric_values(frame[col])
+        return self.columns[key]
+
+    def total(
+        self, table: str, live: _LiveRecords, lookback: int | None, n: int
+    ) -> FloatArray:
+        """Rows of ``table`` per unit in the look-back window (every kind)."""
+        key = (table, lookback)
+        if key not in self.totals:
+            m = np.ones(len(live.units), dtype=bool)
+            if lookback is not None:
+                m = live.day > live.as_of - lookback
+            self.totals[key] = np.bincount(live.units[m], minlength=n).astype(
+                np.float64
+            )
+        return self.totals[key]
+
+
+def _last_per_unit(mu: IntArray, day: IntArray, v: FloatArray, n: int) -> FloatArray:
+    """The value on each unit's latest day (the largest on ties); NaN if none."""
+    out = np.full(n, np.nan, dtype=np.float64)
+    if len(mu) == 0:
+        return out
+    order = np.lexsort((v, day, mu))
+    last = np.ones(len(order), dtype=bool)
+    last[:-1] = mu[order][1:] != mu[order][:-1]
+    pick = order[last]
+    out[mu[pick]] = v[pick]
+    return out
+
+
+def _row_statistic(
+    stat: str,
+    mu: IntArray,
+    day: IntArray,
+    unit_day: IntArray,
+    n: int,
+    values: FloatArray | None,
+    total: FloatArray | None,
+) -> FloatArray:
+    """``share``, ``days_since`` or an aggregate of the selected rows per unit.
+
+    ``mu`` and ``day`` are the units and dates of the selected rows, ``values``
+    their numeric column (aggregates), ``total`` the rows of the source per
+    unit in the window (shares).
+    """
+    if stat == "share":
+        cnt = np.bincount(mu, minlength=n).astype(np.float64)
+        tot = total if total is not None else cnt
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(tot > 0, cnt / np.maximum(tot, 1.0), np.nan)
+    if stat == "days_since":
+        latest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(latest, mu, day)
+        seen = latest > np.iinfo(np.int64).min
+        return np.where(seen, (unit_day - latest).astype(np.float64), np.nan)
+    v = values if values is not None else np.zeros(len(mu))
+    ok = ~np.isnan(v)
+    mu, day, v = mu[ok], day[ok], v[ok]
+    if stat == "sum":
+        return np.bincount(mu, weights=v, minlength=n).astype(np.float64)
+    if stat == "mean":
+        cnt = np.bincount(mu, minlength=n).astype(np.float64)
+        tot = np.asarray(np.bincount(mu, weights=v, minlength=n), dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(cnt > 0, tot / np.maximum(cnt, 1.0), np.nan)
+    if stat == "max":
+        out = np.full(n, -np.inf, dtype=np.float64)
+        np.maximum.at(out, mu, v)
+        return np.where(np.isneginf(out), np.nan, out)
+    return _last_per_unit(mu, day, v, n)  # "last"
+
+
 def _record_statistic(
-    ind: Indicator, ra: RecordArrays, live: _LiveRecords, n: int
+    ind: Indicator,
+    ra: RecordArrays,
+    live: _LiveRecords,
+    n: int,
+    unit_day: IntArray,
+    cache: _Cache,
 ) -> tuple[FloatArray, IntArray]:
-    """Count, severity sum or maximum, or latest value of the live records."""
+    """Count, severity sum or maximum, latest value, share, recency or an
+    aggregate of a numeric column of the live records."""
     sel = np.concatenate(
         [_EMPTY]
         + [np.arange(*live.kind_range[k]) for k in ind.kinds if k in live.kind_range]
@@ -221,13 +326,21 @@ def _record_statistic(
     mu = live.units[sel]
     if ind.statistic == "count":
         x = np.bincount(mu, minlength=n).astype(np.float64)
-    else:
+    elif ind.statistic in ("severity_sum", "severity_max"):
         sev = np.nan_to_num(ra.severity[live.rows[sel]], nan=1.0)
         if ind.statistic == "severity_sum":
             x = np.bincount(mu, weights=sev, minlength=n).astype(np.float64)
         else:
             x = np.zeros(n, dtype=np.float64)
             np.maximum.at(x, mu, sev)
+    else:
+        values = None
+        if ind.statistic in AGGREGATES:
+            values = cache.column(ind, "records")[live.rows[sel]]
+        total = None
+        if ind.statistic == "share":
+            total = cache.total("records", live, ind.lookback_days, n)
+        x = _row_statistic(ind.statistic, mu, live.day[sel], unit_day, n, values, total)
     return x, _numeric_bins(ind, x)
 
 
@@ -237,15 +350,31 @@ def _history_statistic(
     prep: PreparedArrays,
     live: _LiveRecords,
     n: int,
+    unit_day: IntArray,
+    cache: _Cache,
 ) -> tuple[FloatArray, IntArray]:
-    """Past inspections that found a problem (``problem_results``)."""
-    probs = [
-        i for i, res in enumerate(prep.hist_results) if res in scorecard.problem_results
-    ]
-    hm = np.isin(prep.hist_result[live.rows], np.asarray(probs, dtype=np.int64))
+    """Past inspections: those with a result in ``results`` (default: the
+    scorecard's ``problem_results``; every inspection for an aggregate),
+    counted, as a share, by recency, or aggregated."""
+    wanted = ind.results or scorecard.problem_results
+    if ind.statistic in AGGREGATES and not ind.results:
+        hm = np.ones(len(live.rows), dtype=bool)
+    else:
+        codes = [i for i, res in enumerate(prep.hist_results) if res in wanted]
+        hm = np.isin(prep.hist_result[live.rows], np.asarray(codes, dtype=np.int64))
     if ind.lookback_days is not None:
         hm &= live.day > live.as_of - ind.lookback_days
-    x = np.bincount(live.units[hm], minlength=n).astype(np.float64)
+    mu = live.units[hm]
+    if ind.statistic == "count":
+        x = np.bincount(mu, minlength=n).astype(np.float64)
+    else:
+        values = None
+        if ind.statistic in AGGREGATES:
+            values = cache.column(ind, "history")[live.rows[hm]]
+        total = None
+        if ind.statistic == "share":
+            total = cache.total("history", live, ind.lookback_days, n)
+        x = _row_statistic(ind.statistic, mu, live.day[hm], unit_day, n, values, total)
     return x, _numeric_bins(ind, x)
 
 
@@ -256,14 +385,16 @@ def _entity_statistic(
     unit_ent: IntArray,
     unit_day: IntArray,
 ) -> tuple[FloatArray, IntArray]:
-    """An entity column: its value (numeric or categorical) or its age in years."""
-    if ind.statistic == "age_years":
+    """An entity column: its value (numeric or categorical) or its age in years
+    or days."""
+    if ind.statistic in ("age_years", "age_days"):
         if ind.column == "established":
             est = prep.est_day
         else:
             est = day_numbers(_entity_value(ind, ent), len(ent), ALWAYS)
         e = est[unit_ent]
-        x = np.where(e == ALWAYS, np.nan, (unit_day - e) / 365.25)
+        per = 365.25 if ind.statistic == "age_years" else 1.0
+        x = np.where(e == ALWAYS, np.nan, (unit_day - e) / per)
         x = np.where(np.isnan(x), x, np.maximum(x, 0.0))
         return x, _numeric_bins(ind, x)
     if ind.categorical:
@@ -323,11 +454,14 @@ def evaluate_indicators(
     values: dict[str, FloatArray] = {}
     bins: dict[str, IntArray] = {}
     inactive: list[str] = []
+    cache = _Cache(dataset)
     for ind in scorecard.indicators:
         if ind.source == "records":
-            x, b = _record_statistic(ind, prep.rec, live_rec, n)
+            x, b = _record_statistic(ind, prep.rec, live_rec, n, unit_day, cache)
         elif ind.source == "history":
-            x, b = _history_statistic(ind, scorecard, prep, live_hist, n)
+            x, b = _history_statistic(
+                ind, scorecard, prep, live_hist, n, unit_day, cache
+            )
         elif ind.source == "entities":
             x, b = _entity_statistic(ind, dataset.entities, prep, unit_ent, unit_day)
         else:  # relationship

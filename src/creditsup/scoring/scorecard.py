@@ -24,6 +24,7 @@ from creditsup.scoring._arrays import FloatArray
 from creditsup.scoring._profiles import DEFAULT_PROFILE, profile_data, profile_names
 
 __all__ = [
+    "AGGREGATES",
     "RELATIONSHIP_COLUMNS",
     "Indicator",
     "PublicityRule",
@@ -35,7 +36,19 @@ __all__ = [
 Dimension = Literal["basic", "dynamic", "supervision", "relationship", "social"]
 Source = Literal["records", "history", "entities", "relationship"]
 Statistic = Literal[
-    "count", "severity_sum", "severity_max", "latest_value", "value", "age_years"
+    "count",
+    "severity_sum",
+    "severity_max",
+    "latest_value",
+    "value",
+    "age_years",
+    "share",
+    "days_since",
+    "sum",
+    "mean",
+    "max",
+    "last",
+    "age_days",
 ]
 Monotone = Literal["increasing", "decreasing", "none"]
 #: A finite bin edge (no inf, no NaN).
@@ -43,11 +56,26 @@ Edge = Annotated[float, Field(allow_inf_nan=False)]
 
 #: Statistics each source offers.
 _STATISTICS: dict[str, tuple[str, ...]] = {
-    "records": ("count", "severity_sum", "severity_max", "latest_value"),
-    "history": ("count",),
-    "entities": ("value", "age_years"),
+    "records": (
+        "count",
+        "severity_sum",
+        "severity_max",
+        "latest_value",
+        "share",
+        "days_since",
+        "sum",
+        "mean",
+        "max",
+        "last",
+    ),
+    "history": ("count", "share", "days_since", "sum", "mean", "max", "last"),
+    "entities": ("value", "age_years", "age_days"),
     "relationship": ("count",),
 }
+#: Record statistics that a further record can only raise.
+_ADDITIVE = ("count", "severity_sum", "severity_max")
+#: Statistics that aggregate a numeric column of the records or history rows.
+AGGREGATES = ("sum", "mean", "max", "last")
 #: Entity columns a relationship indicator can group by.
 RELATIONSHIP_COLUMNS = ("address", "legal_rep")
 
@@ -110,14 +138,26 @@ class Indicator(FrozenModel):
     statistic : str
         ``records``: ``count``, ``severity_sum``, ``severity_max`` or
         ``latest_value`` (the ``value`` of the latest record, e.g. tax level);
-        ``history``: ``count`` (inspections whose result is a problem);
-        ``entities``: ``value`` (the column itself) or ``age_years`` (years
-        since the date in ``column``); ``relationship``: ``count`` (other
-        entities sharing the non-empty ``column`` value).
+        ``history``: ``count`` (inspections whose result is a problem, or is
+        in ``results``); both sources also offer ``share`` (the rows counted
+        over all rows of the source in the window; missing when there are
+        none), ``days_since`` (days since the latest row counted; missing when
+        none) and the aggregates ``sum``, ``mean``, ``max`` and ``last`` (the
+        value on the latest day) of the numeric ``column`` over the rows
+        counted (for history without ``results``: every inspection; ``sum`` is
+        0 and the others missing when there is no row);
+        ``entities``: ``value`` (the column itself), ``age_years`` or
+        ``age_days`` (years or days since the date in ``column``);
+        ``relationship``: ``count`` (other entities sharing the non-empty
+        ``column`` value).
     kinds : tuple of str
         Record kinds counted (``records`` only).
+    results : tuple of str
+        ``history`` only: the results counted (empty: the scorecard's
+        ``problem_results``, or every result for an aggregate).
     column : str or None
-        Entity column (``entities`` and ``relationship``).
+        Entity column (``entities`` and ``relationship``), or the numeric
+        column of the records or history that an aggregate reads.
     lookback_days : int or None
         Only records or inspections dated within this many days count.
     edges, points : tuple of float
@@ -149,6 +189,7 @@ class Indicator(FrozenModel):
     source: Source
     statistic: Statistic = "count"
     kinds: tuple[RecordKind, ...] = ()
+    results: tuple[HistoryResult, ...] = Field(default=(), exclude_if=lambda v: not v)
     column: str | None = None
     lookback_days: int | None = Field(default=None, gt=0)
     edges: tuple[Edge, ...] = ()
@@ -190,6 +231,16 @@ class Indicator(FrozenModel):
             (
                 self.source in ("entities", "relationship") and not self.column,
                 f"The 'column' of {who} must name an entity column. Got None instead.",
+            ),
+            (
+                self.statistic in AGGREGATES and not self.column,
+                f"The 'column' of {who} must name a numeric {self.source} column "
+                f"for statistic '{self.statistic}'. Got None instead.",
+            ),
+            (
+                bool(self.results) and self.source != "history",
+                f"The 'results' of {who} apply to source 'history' only. Got "
+                f"{list(self.results)} for source '{self.source}' instead.",
             ),
             (
                 self.source == "relationship"
@@ -349,8 +400,8 @@ class Scorecard(FrozenModel):
     def negative_kinds(self) -> frozenset[str]:
         """Record kinds that can only add risk points.
 
-        A kind is negative when every indicator that reads it counts or sums
-        severities and has ``monotone='increasing'`` points, so adding such a
+        A kind is negative when every indicator that reads it counts records
+        or sums or maxes severities and has ``monotone='increasing'`` points, so adding such a
         record never lowers the score and restoring one never raises it.
 
         Examples
@@ -364,7 +415,7 @@ class Scorecard(FrozenModel):
         for ind in self.indicators:
             if ind.source != "records":
                 continue
-            good = ind.monotone == "increasing" and ind.statistic != "latest_value"
+            good = ind.monotone == "increasing" and ind.statistic in _ADDITIVE
             for k in ind.kinds:
                 ok[k] = ok.get(k, True) and good
         return frozenset(k for k, v in ok.items() if v)

@@ -1,0 +1,270 @@
+"""Stage 5: the design on a training set, and time-based model selection.
+
+:func:`build_design` bins every candidate on the training units, keeps those
+with an information value of at least ``min_iv`` (one of each group of
+features that bin the units identically, the strongest), and the
+``max_candidates`` strongest. :func:`select_model` chooses the penalty and
+the number of features on time-based folds inside the training window:
+fold ``j`` trains on the snapshots before ``V_j = K - j * step_days``
+(outcomes before ``V_j`` only, re-binned there) and validates on the
+snapshot ``V_j`` (outcomes before ``K``). The chosen pair is the simplest
+whose mean validation AUC is within ``tolerance`` of the best.
+:func:`fit_at` then fits the chosen model on everything before ``K``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from creditsup._calibration import auc_score
+from creditsup._random import derive_key, keyed_uniform
+from creditsup.exceptions import ConfigError
+from creditsup.fit.binning import FeatureBins, bin_feature
+from creditsup.fit.candidates import Candidate
+from creditsup.fit.model import GridModel, grid_models, penalty_path
+from creditsup.fit.options import FitOptions
+from creditsup.fit.units import Units
+from creditsup.scoring._arrays import BoolArray, FloatArray, IntArray
+
+__all__ = ["Design", "FittedModel", "build_design", "fit_at", "select_model"]
+
+logger = logging.getLogger(__name__)
+
+#: Fewest training units (and events) for a fold or a fit.
+_MIN_UNITS = 50
+_MIN_EVENTS = 5
+
+Values = Mapping[str, FloatArray | IntArray]
+
+
+@dataclass(frozen=True)
+class Design:
+    """The screened, binned features of one training set (columns of ``x``)."""
+
+    bins: list[FeatureBins]
+    x: FloatArray
+    y: BoolArray
+
+    def transform(self, values: Values, mask: BoolArray) -> FloatArray:
+        """The design columns of other units (e.g. a validation snapshot)."""
+        cols = [fb.transform(np.asarray(values[fb.name])[mask]) for fb in self.bins]
+        n = int(mask.sum())
+        return np.column_stack(cols) if cols else np.zeros((n, 0))
+
+
+def _subset(units: Units, mask: BoolArray, options: FitOptions) -> BoolArray:
+    """At most ``max_units`` of the masked units (a keyed, order-free subset)."""
+    n = int(mask.sum())
+    if n <= options.max_units:
+        return mask
+    ids = np.char.add(
+        units.uscc[mask].astype(str), units.snapshot[mask].astype(str)
+    ).astype(object)
+    u = keyed_uniform(ids, derive_key(options.seed, "fit-units"))
+    keep = np.argsort(u, kind="stable")[: options.max_units]
+    out = np.zeros(len(mask), dtype=bool)
+    out[np.flatnonzero(mask)[keep]] = True
+    return out
+
+
+def build_design(
+    candidates: Sequence[Candidate],
+    values: Values,
+    units: Units,
+    mask: BoolArray,
+    options: FitOptions,
+) -> Design:
+    """Stage: bin every candidate on the masked units, then screen them."""
+    y = units.y[mask]
+    binned: list[FeatureBins] = []
+    for c in candidates:
+        v = np.asarray(values[c.name])[mask]
+        k = len(c.indicator.categories) if c.kind == "categorical" else None
+        fb = bin_feature(c.name, v, y, options, n_categories=k)
+        if fb is not None and fb.iv >= options.min_iv:
+            binned.append(fb)
+    binned.sort(key=lambda fb: (-round(fb.iv, 12), fb.name))
+    sub = _subset(units, mask, options)[mask]
+    kept: list[FeatureBins] = []
+    cols: list[FloatArray] = []
+    seen: set[bytes] = set()
+    for fb in binned:
+        col = fb.transform(np.asarray(values[fb.name])[mask])
+        key = np.round(col, 9).tobytes()
+        if key in seen:
+            continue
+        seen.add(key)
+        kept.append(fb)
+        cols.append(col[sub])
+        if len(kept) >= options.max_candidates:
+            break
+    x = np.column_stack(cols) if cols else np.zeros((int(sub.sum()), 0))
+    return Design(kept, x, y[sub])
+
+
+def _enough(y: BoolArray) -> bool:
+    return len(y) >= _MIN_UNITS and _MIN_EVENTS <= int(y.sum()) <= len(y) - _MIN_EVENTS
+
+
+def _fold_rows(
+    j: int,
+    design: Design,
+    models: Sequence[GridModel],
+    x_val: FloatArray,
+    y_val: BoolArray,
+) -> list[dict[str, object]]:
+    rows: list[dict[str, object]] = []
+    for m in models:
+        auc = auc_score(y_val, m.predict_logit(x_val)) if m.n_features else 0.5
+        rows.append(
+            {
+                "fold": j,
+                "ratio": m.ratio,
+                "k": m.k,
+                "n_features": m.n_features,
+                "auc": auc,
+                "n_train": len(design.y),
+                "n_validate": len(y_val),
+            }
+        )
+    return rows
+
+
+def select_model(
+    candidates: Sequence[Candidate],
+    values: Values,
+    units: Units,
+    cutoff: pd.Timestamp,
+    options: FitOptions,
+) -> tuple[float, int, pd.DataFrame]:
+    """Stage: choose the penalty ratio and the number of features.
+
+    Returns
+    -------
+    ratio, k, table
+        The chosen pair, and one row per fold and grid model (``fold, ratio,
+        k, n_features, auc, n_train, n_validate``).
+    """
+    rows: list[dict[str, object]] = []
+    step = pd.Timedelta(days=options.step_days)
+    for j in range(1, options.n_folds + 1):
+        v = cutoff - j * step
+        train, val = units.before(v), units.at(v, cutoff)
+        if not (_enough(units.y[train]) and _enough(units.y[val])):
+            continue
+        design = build_design(candidates, values, units, train, options)
+        if design.x.shape[1] == 0:
+            continue
+        path = penalty_path(
+            design.x,
+            design.y,
+            n_penalties=options.n_penalties,
+            min_ratio=options.min_penalty_ratio,
+        )
+        models = grid_models(design.x, design.y, path, options.feature_grid)
+        rows += _fold_rows(
+            j, design, models, design.transform(values, val), units.y[val]
+        )
+    table = pd.DataFrame(
+        rows,
+        columns=["fold", "ratio", "k", "n_features", "auc", "n_train", "n_validate"],
+    )
+    if len(table) == 0:
+        logger.warning(
+            "No validation fold has enough units before %s; using the smallest "
+            "penalty and at most %d features.",
+            cutoff.date(),
+            max(options.feature_grid),
+        )
+        return options.min_penalty_ratio, max(options.feature_grid), table
+    mean = (
+        table.groupby(["ratio", "k"], sort=True)
+        .agg(auc=("auc", "mean"), n_features=("n_features", "mean"))
+        .reset_index()
+    )
+    best = float(mean["auc"].max())
+    near = mean[mean["auc"] >= best - options.tolerance]
+    pick = near.sort_values(
+        ["n_features", "k", "ratio"], ascending=[True, True, False], kind="stable"
+    ).iloc[0]
+    return float(pick["ratio"]), int(pick["k"]), table
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """The model fitted on everything before a cut-off.
+
+    ``bins`` and ``beta`` hold the features with a non-zero coefficient;
+    ``intercept`` is ``a`` of ``logit p = a + sum(beta * x)``.
+    """
+
+    cutoff: pd.Timestamp
+    bins: list[FeatureBins]
+    beta: FloatArray
+    intercept: float
+    ratio: float
+    k: int
+    selection: pd.DataFrame
+    n_units: int
+    n_events: int
+    screened: list[FeatureBins]
+
+
+def fit_at(
+    candidates: Sequence[Candidate],
+    values: Values,
+    units: Units,
+    cutoff: pd.Timestamp,
+    options: FitOptions,
+) -> FittedModel:
+    """Stage: select on folds before ``cutoff``, then fit on all before it.
+
+    Raises
+    ------
+    ConfigError
+        Too few training units or events before ``cutoff``, or no candidate
+        feature separates them.
+    """
+    train = units.before(cutoff)
+    if not _enough(units.y[train]):
+        raise ConfigError(
+            f"Fitting a scorecard needs at least {_MIN_UNITS} training units with "
+            f"{_MIN_EVENTS} events and {_MIN_EVENTS} non-events before "
+            f"{cutoff.date()}. Got {int(train.sum())} units with "
+            f"{int(units.y[train].sum())} events instead."
+        )
+    ratio, k, table = select_model(candidates, values, units, cutoff, options)
+    design = build_design(candidates, values, units, train, options)
+    if design.x.shape[1] == 0:
+        raise ConfigError(
+            f"No candidate feature has an information value of at least "
+            f"{options.min_iv} before {cutoff.date()}; nothing to fit."
+        )
+    path = penalty_path(
+        design.x,
+        design.y,
+        n_penalties=options.n_penalties,
+        min_ratio=options.min_penalty_ratio,
+    )
+    models = grid_models(design.x, design.y, path, [k])
+    model = min(models, key=lambda m: abs(np.log(m.ratio) - np.log(ratio)))
+    beta = model.theta[1:]
+    used = beta > 0
+    feats = model.features[used]
+    return FittedModel(
+        cutoff=cutoff,
+        bins=[design.bins[i] for i in feats],
+        beta=beta[used],
+        intercept=float(model.theta[0]),
+        ratio=model.ratio,
+        k=k,
+        selection=table,
+        n_units=int(train.sum()),
+        n_events=int(units.y[train].sum()),
+        screened=design.bins,
+    )
