@@ -368,3 +368,37 @@ def test_two_writers_one_folder(data: Path, tmp_path: Path) -> None:
             assert "Another creditsup run" in stderr
     assert cli("verify", str(bundle), "--data", str(data)).returncode == 0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".b.")] == []
+
+
+# ------------------------------------------------------------------ payloads
+PAYLOADS = [
+    "=cmd|' /C calc'!A1",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    '=HYPERLINK("http://x","y")',
+    "+1+1",
+    "-2+3",
+]
+
+
+def test_payload_names_are_inert_in_public_files(data: Path, tmp_path: Path) -> None:
+    """CSV injection (OWASP): a formula-looking name is published as text, never as a formula."""
+    openpyxl = pytest.importorskip("openpyxl")
+    d = tmp_path / "payload"
+    shutil.copytree(data, d)
+    ents = pd.read_csv(d / "entities.csv", dtype=str, encoding="utf-8-sig")
+    ents["name"] = [PAYLOADS[i % len(PAYLOADS)] for i in range(len(ents))]
+    ents.to_csv(d / "entities.csv", index=False, encoding="utf-8-sig")
+    assert cli("validate", str(d)).returncode == 0
+    bundle, pub = tmp_path / "plan", tmp_path / "pub"
+    assert cli(*plan_args(d, bundle)).returncode in (0, 3)
+    assert cli("publish", str(bundle), "--out", str(pub)).returncode == 0
+    for f in (pub / "entities.csv", bundle / "public" / "entities.csv"):
+        names = pd.read_csv(f, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+        col = next(c for c in names.columns if c.endswith("name"))
+        assert len(names) and all(v.startswith("'") for v in names[col]), f
+    wb = openpyxl.load_workbook(pub / "public.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert any(t.lstrip("'") in PAYLOADS for t in texts)
+    assert cli("verify", str(bundle), "--data", str(d)).returncode == 0

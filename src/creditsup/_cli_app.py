@@ -57,6 +57,11 @@ def _lang() -> str:
     return current_lang(_LANG[0])
 
 
+def _doc_lang() -> str:
+    """The language of public files and reports: ``--lang`` if given, else Chinese."""
+    return _LANG[0] or "zh"
+
+
 def _say(key: str, **values: object) -> str:
     from creditsup.i18n import message
 
@@ -175,6 +180,11 @@ def _policy(path: Path | None) -> Any:
 Year = Annotated[int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")]
 PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="Policy TOML file.")]
 Quiet = Annotated[bool, typer.Option("--quiet", help="Print only errors.")]
+DataDir = Annotated[Path, typer.Argument(help="Dataset folder.")]
+PlanDir = Annotated[Path, typer.Argument(help="Plan bundle folder.")]
+AsOf = Annotated[
+    str, typer.Option("--as-of", help="The date YYYY-MM-DD (scoring date, split date).")
+]
 Format = Annotated[
     str, typer.Option("--format", help="text (for people) or json (for programs).")
 ]
@@ -254,7 +264,7 @@ def synth(
 
 @app.command()
 def validate(
-    data_dir: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    data_dir: DataDir,
     failures_out: Annotated[
         Path | None, typer.Option("--out", help="Write all failures to this CSV.")
     ] = None,
@@ -293,8 +303,8 @@ def validate(
 
 @app.command()
 def score(
-    data_dir: Annotated[Path, typer.Argument(help="Dataset folder.")],
-    as_of: Annotated[str, typer.Option("--as-of", help="Scoring date YYYY-MM-DD.")],
+    data_dir: DataDir,
+    as_of: AsOf,
     out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
     policy_file: PolicyOpt = None,
     quiet: Quiet = False,
@@ -365,7 +375,7 @@ def _build_with_progress(ds_dir: Path, policy: Any, *, quiet: bool, **kw: Any) -
 
 @app.command()
 def plan(
-    data_dir: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    data_dir: DataDir,
     year: Annotated[
         int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")
     ],
@@ -419,7 +429,7 @@ def plan(
 
 @app.command()
 def commit(
-    data_dir: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    data_dir: DataDir,
     year: Annotated[
         int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")
     ],
@@ -440,7 +450,7 @@ def commit(
 
 @app.command()
 def verify(
-    plan_dir: Annotated[Path, typer.Argument(help="Plan bundle folder.")],
+    plan_dir: PlanDir,
     data_dir: Annotated[Path, typer.Option("--data", help="The input dataset folder.")],
     fmt: Format = "text",
     quiet: Quiet = False,
@@ -473,9 +483,8 @@ def verify(
 
 @app.command()
 def publish(
-    plan_dir: Annotated[Path, typer.Argument(help="Plan bundle folder.")],
+    plan_dir: PlanDir,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
-    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
     no_excel: Annotated[
         bool, typer.Option("--no-excel", help="CSV only, no public.xlsx.")
     ] = False,
@@ -488,7 +497,11 @@ def publish(
 
     check_output(out_dir, kinds=("public",), protect=[plan_dir])
     paths = publish_plan(
-        load_plan(plan_dir), out_dir, lang=lang, excel=not no_excel, protect=[plan_dir]
+        load_plan(plan_dir),
+        out_dir,
+        lang=_doc_lang(),
+        excel=not no_excel,
+        protect=[plan_dir],
     )
     if not quiet:
         for p in paths:
@@ -497,9 +510,8 @@ def publish(
 
 @app.command()
 def report(
-    plan_dir: Annotated[Path, typer.Argument(help="Plan bundle folder.")],
+    plan_dir: PlanDir,
     out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
-    lang: Annotated[str, typer.Option(help="zh or en")] = "zh",
     data_dir: Annotated[
         Path | None,
         typer.Option("--data", help="The input dataset (for idle inspectors)."),
@@ -520,7 +532,7 @@ def report(
         owned_file=contains(_REPORT_MARK),
     )
     ds = _load(data_dir) if data_dir else None
-    path = render_report(load_plan(plan_dir), out_file, lang=lang, dataset=ds)
+    path = render_report(load_plan(plan_dir), out_file, lang=_doc_lang(), dataset=ds)
     if not quiet:
         out.print(f"report: {path}")
 
@@ -548,23 +560,19 @@ def policy_template() -> None:
     typer.echo(template(), nl=False)
 
 
-def _mark(folder: Path, kind: str) -> None:
-    import json
-
-    from creditsup import __version__
-    from creditsup.outputs import MARKER, write_atomic
-
-    payload = {"creditsup": __version__, "kind": kind}
-    write_atomic(folder / MARKER, json.dumps(payload, sort_keys=True).encode())
-
-
 @app.command()
 def demo(
     out_dir: Annotated[
         Path, typer.Option("--out", help="Folder for all outputs.")
     ] = Path("creditsup-demo"),
     entities: Annotated[int, typer.Option(min=1, help="District size.")] = 50_000,
-    inspectors: Annotated[int, typer.Option(min=1, help="Number of inspectors.")] = 100,
+    inspectors: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Number of inspectors (120 staff every visit of the default plan).",
+        ),
+    ] = 120,
     seed: Annotated[str, typer.Option(help="Seed string.")] = "demo-2026",
     year: Year = 2026,
     quiet: Quiet = False,
@@ -574,7 +582,7 @@ def demo(
 
     from creditsup.datasets import synthetic_tables
     from creditsup.io import write_dataset
-    from creditsup.outputs import check_output
+    from creditsup.outputs import check_output, mark_folder
     from creditsup.plan import build_plan
     from creditsup.publish import publish_plan
     from creditsup.report import render_report
@@ -582,7 +590,7 @@ def demo(
 
     check_output(out_dir, kinds=("demo",))
     out_dir.mkdir(parents=True, exist_ok=True)
-    _mark(out_dir, "demo")
+    mark_folder(out_dir, "demo")
     t0 = time.perf_counter()
     data_dir, plan_dir = out_dir / "data", out_dir / "plan"
     with err.status("synthesising the district…"):
@@ -629,8 +637,8 @@ def import_chicago(
 
 @app.command()
 def backtest(
-    data_dir: Annotated[Path, typer.Argument(help="Dataset folder.")],
-    as_of: Annotated[str, typer.Option("--as-of", help="Split date YYYY-MM-DD.")],
+    data_dir: DataDir,
+    as_of: AsOf,
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
     horizon_days: Annotated[int, typer.Option("--horizon-days", min=1, max=3660)] = 365,
     policy_file: PolicyOpt = None,
@@ -657,42 +665,32 @@ def backtest(
 ) -> None:
     """Backtest a policy on past outcomes against uniform and simple baselines."""
     from creditsup.evaluate import backtest as run_backtest
-    from creditsup.outputs import check_output
+    from creditsup.outputs import check_output, mark_folder
 
     check_output(out_dir, kinds=("backtest",), protect=[data_dir])
     policy = _policy(policy_file)
     ds = _load(data_dir)
     extra: dict[str, bytes] = {}
+    common: dict[str, Any] = {
+        "as_of": as_of,
+        "horizon_days": horizon_days,
+        "seeds": seeds,
+        "budget": budget,
+        "outcome": outcome,
+    }
     if fit:
         from creditsup.fit import backtest_fitted
 
-        result, fitted = backtest_fitted(
-            ds,
-            policy,
-            as_of=as_of,
-            horizon_days=horizon_days,
-            seeds=seeds,
-            budget=budget,
-            outcome=outcome,
-        )
+        result, fitted = backtest_fitted(ds, policy, **common)
         extra = {
             "scorecard.toml": fitted.to_toml().encode("utf-8"),
             "fit.md": fitted.to_markdown().encode("utf-8"),
         }
     else:
-        result = run_backtest(
-            ds,
-            policy,
-            as_of=as_of,
-            horizon_days=horizon_days,
-            seeds=seeds,
-            budget=budget,
-            calibrate=not no_calibrate,
-            outcome=outcome,
-        )
+        result = run_backtest(ds, policy, calibrate=not no_calibrate, **common)
     result.save(out_dir)
     _write_beside(out_dir, extra)
-    _mark(out_dir, "backtest")
+    mark_folder(out_dir, "backtest")
     if not quiet:
         out.print(escape(result.to_markdown()))
         out.print(f"written to {out_dir}")
@@ -711,7 +709,7 @@ _FIT_REPORT_HEAD = b"# Fitted scorecard as of"
 
 @app.command("fit")
 def fit_command(
-    data_dir: Annotated[Path, typer.Argument(help="Dataset folder.")],
+    data_dir: DataDir,
     as_of: Annotated[
         str, typer.Option("--as-of", help="Cut-off YYYY-MM-DD: only rows before it.")
     ],

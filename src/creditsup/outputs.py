@@ -42,6 +42,7 @@ __all__ = [
     "check_output",
     "contains",
     "fsync_dir",
+    "mark_folder",
     "output_lock",
     "owned_folder_kind",
     "recover",
@@ -96,6 +97,15 @@ def _version() -> str:
         return metadata.version("creditsup")
     except metadata.PackageNotFoundError:  # pragma: no cover
         return "unknown"
+
+
+def _marker_bytes(kind: str) -> bytes:
+    return json.dumps({"creditsup": _version(), "kind": kind}, sort_keys=True).encode()
+
+
+def mark_folder(path: str | Path, kind: str) -> None:
+    """Mark a folder creditsup filled file by file as its own (``kind``)."""
+    write_atomic(Path(path) / MARKER, _marker_bytes(kind))
 
 
 def owned_folder_kind(path: str | Path) -> str | None:
@@ -279,9 +289,7 @@ def replace_folder(
     target = check_output(path, kinds=(kind,), protect=protect)
     content = dict(files)
     if marker:
-        content[MARKER] = json.dumps(
-            {"creditsup": _version(), "kind": kind}, sort_keys=True
-        ).encode("utf-8")
+        content[MARKER] = _marker_bytes(kind)
     with output_lock(target):
         recover(target)
         check_output(target, kinds=(kind,), protect=protect)  # after recovery

@@ -48,7 +48,6 @@ from creditsup.labels import (
     LABELS,
     Lang,
     check_lang,
-    department_names,
     value_label,
     value_labels,
 )
@@ -239,19 +238,10 @@ def public_tables(plan: InspectionPlan, *, lang: str = "zh") -> dict[str, pd.Dat
     """
     language = check_lang(lang)
     view = {**plan.public_view(), "draw": _draw_record(plan)}
-    depts = department_names(plan.provenance)
     out: dict[str, pd.DataFrame] = {}
     for name, allowed in PUBLIC_COLUMNS.items():
         df = view.get(name, pd.DataFrame())
         df = df.copy()
-        if name == "entities" and "checking_body" not in df.columns:
-            dep = (
-                df["department"]
-                if "department" in df.columns
-                else pd.Series("", index=df.index)
-            )
-            dep = dep.astype("string").fillna("")
-            df["checking_body"] = dep.map(lambda d: depts.get(d, d))
         dropped = [c for c in df.columns if c not in allowed]
         if dropped:
             logger.debug("public table %s: not publishing columns %s", name, dropped)

@@ -36,7 +36,7 @@ import pandas as pd
 
 from creditsup.fit.options import CandidateOptions
 from creditsup.fit.units import Units
-from creditsup.schemas import HISTORY_RESULTS, RECORD_KINDS
+from creditsup.schemas import HISTORY_RESULTS, RECORD_KINDS, SCHEMAS
 from creditsup.scoring import Indicator, Scorecard, default_scorecard
 from creditsup.scoring._arrays import FloatArray, IntArray, numeric_values
 from creditsup.scoring.indicators import evaluate_indicators
@@ -53,30 +53,13 @@ __all__ = [
 ]
 
 Kind = Literal["numeric", "categorical"]
-#: Contract columns that are not extra features of their table.
+#: Contract columns that are not extra features of their table (from the schema;
+#: an entity's capital and key-supervision flag stay candidate features).
 _STANDARD = {
-    "history": {"uscc", "date", "department", "result", "inspector_ids", "trigger"},
-    "records": {
-        "uscc",
-        "kind",
-        "date",
-        "end_date",
-        "restored_on",
-        "severity",
-        "value",
-        "source",
-    },
-    "entities": {
-        "uscc",
-        "name",
-        "entity_type",
-        "industry",
-        "region",
-        "established",
-        "status",
-        "address",
-        "legal_rep",
-    },
+    "history": set(SCHEMAS["history"].columns),
+    "records": set(SCHEMAS["records"].columns),
+    "entities": set(SCHEMAS["entities"].columns)
+    - {"key_supervision", "registered_capital"},
 }
 _ID_NAME = re.compile(r"(^|_)ids?$|id$", re.IGNORECASE)
 _SOCIAL = ("honor", "tax_credit")

@@ -63,8 +63,9 @@ class Section:
 
 def department_labels(plan: InspectionPlan, lang: str) -> dict[str, str]:
     """A display name for every department id the plan mentions: the policy's
-    ``department_names`` first, else the label ``department.<id>`` of
-    :data:`creditsup.labels.LABELS`, else the id itself."""
+    ``department_names`` first, else the items' ``department_name`` column,
+    else the label ``department.<id>`` of :data:`creditsup.labels.LABELS`,
+    else the id itself."""
     codes: set[str] = set()
     for df in (plan.items, plan.assignments, plan.tasks):
         if "department" in df.columns:
@@ -73,6 +74,16 @@ def department_labels(plan: InspectionPlan, lang: str) -> dict[str, str]:
         lists = plan.visits["departments"].dropna().astype(str).str.split(";")
         codes |= {c.strip() for c in lists.explode().dropna() if c.strip()}
     names = {c: value_label("department", c, lang) for c in sorted(codes)}
+    items = plan.items
+    if lang == "zh" and {"department", "department_name"} <= set(items.columns):
+        known = items.dropna(subset=["department_name"])
+        names.update(
+            zip(
+                known["department"].astype(str),
+                known["department_name"].astype(str),
+                strict=True,
+            )
+        )
     names.update(department_names(plan.provenance))
     return names
 

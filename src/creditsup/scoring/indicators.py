@@ -14,7 +14,7 @@ then, when categorical, *other*, then *missing*.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -334,13 +334,7 @@ def _record_statistic(
             x = np.zeros(n, dtype=np.float64)
             np.maximum.at(x, mu, sev)
     else:
-        values = None
-        if ind.statistic in AGGREGATES:
-            values = cache.column(ind, "records")[live.rows[sel]]
-        total = None
-        if ind.statistic == "share":
-            total = cache.total("records", live, ind.lookback_days, n)
-        x = _row_statistic(ind.statistic, mu, live.day[sel], unit_day, n, values, total)
+        x = _source_statistic(ind, "records", live, sel, unit_day, n, cache)
     return x, _numeric_bins(ind, x)
 
 
@@ -368,14 +362,28 @@ def _history_statistic(
     if ind.statistic == "count":
         x = np.bincount(mu, minlength=n).astype(np.float64)
     else:
-        values = None
-        if ind.statistic in AGGREGATES:
-            values = cache.column(ind, "history")[live.rows[hm]]
-        total = None
-        if ind.statistic == "share":
-            total = cache.total("history", live, ind.lookback_days, n)
-        x = _row_statistic(ind.statistic, mu, live.day[hm], unit_day, n, values, total)
+        x = _source_statistic(ind, "history", live, hm, unit_day, n, cache)
     return x, _numeric_bins(ind, x)
+
+
+def _source_statistic(
+    ind: Indicator,
+    source: str,
+    live: _LiveRecords,
+    sel: Any,
+    unit_day: IntArray,
+    n: int,
+    cache: _Cache,
+) -> FloatArray:
+    """A share, a recency or an aggregate of the selected rows of ``source``."""
+    values = None
+    if ind.statistic in AGGREGATES:
+        values = cache.column(ind, source)[live.rows[sel]]
+    total = None
+    if ind.statistic == "share":
+        total = cache.total(source, live, ind.lookback_days, n)
+    mu = live.units[sel]
+    return _row_statistic(ind.statistic, mu, live.day[sel], unit_day, n, values, total)
 
 
 def _entity_statistic(

@@ -54,28 +54,18 @@ Monotone = Literal["increasing", "decreasing", "none"]
 #: A finite bin edge (no inf, no NaN).
 Edge = Annotated[float, Field(allow_inf_nan=False)]
 
+#: Statistics that aggregate a numeric column of the records or history rows.
+AGGREGATES = ("sum", "mean", "max", "last")
+_ROWS = ("count", "share", "days_since", *AGGREGATES)
 #: Statistics each source offers.
 _STATISTICS: dict[str, tuple[str, ...]] = {
-    "records": (
-        "count",
-        "severity_sum",
-        "severity_max",
-        "latest_value",
-        "share",
-        "days_since",
-        "sum",
-        "mean",
-        "max",
-        "last",
-    ),
-    "history": ("count", "share", "days_since", "sum", "mean", "max", "last"),
+    "records": (*_ROWS, "severity_sum", "severity_max", "latest_value"),
+    "history": _ROWS,
     "entities": ("value", "age_years", "age_days"),
     "relationship": ("count",),
 }
 #: Record statistics that a further record can only raise.
 _ADDITIVE = ("count", "severity_sum", "severity_max")
-#: Statistics that aggregate a numeric column of the records or history rows.
-AGGREGATES = ("sum", "mean", "max", "last")
 #: Entity columns a relationship indicator can group by.
 RELATIONSHIP_COLUMNS = ("address", "legal_rep")
 
