@@ -35,7 +35,7 @@ MARKERS = {
 def _help(args: list[str]) -> str:
     from typer.testing import CliRunner
 
-    from creditsup._cli_app import app
+    from creditsup._cli import app
 
     env = {"COLUMNS": "100", "CREDITSUP_LANG": "en", "NO_COLOR": "1", "TERM": "dumb"}
     result = CliRunner().invoke(app, [*args, "--help"], env=env)
@@ -49,7 +49,7 @@ def verbs() -> list[str]:
     """The verbs of the CLI, in the order the app declares them."""
     import typer
 
-    from creditsup._cli_app import app
+    from creditsup._cli import app
 
     group: Any = typer.main.get_command(app)
     return [name for name, cmd in group.commands.items() if not cmd.hidden]

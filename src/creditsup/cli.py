@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 a check failed (``validate``, ``verify``); 2 bad
 usage or bad input (one clear message, no traceback); 3 infeasible plan.
-The verbs live in :mod:`creditsup._cli_app`; this module only checks that the
+The verbs live in :mod:`creditsup._cli`; this module only checks that the
 extra is installed.
 """
 
@@ -17,7 +17,7 @@ __all__ = ["main"]
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point; returns the exit code when ``argv`` is given."""
     try:
-        from creditsup._cli_app import run
+        from creditsup._cli import run
     except ImportError as exc:
         sys.stderr.write(
             f"error: the creditsup command line needs the 'cli' extra ({exc.name}): "

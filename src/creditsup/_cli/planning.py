@@ -1,0 +1,323 @@
+"""Verbs of the annual plan: ``plan``, ``commit``, ``verify``, ``publish``, ``report``, ``schema``,
+``policy-template``, ``demo``.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from creditsup._cli._common import (
+    _REPORT_MARK,
+    YEAR_MAX,
+    YEAR_MIN,
+    DataDir,
+    Format,
+    PlanDir,
+    PolicyOpt,
+    Quiet,
+    SeedFormOpt,
+    SeedSourceOpt,
+    Year,
+    _check_format,
+    _doc_lang,
+    _fail,
+    _json_out,
+    _load,
+    _policy,
+    _say,
+    _seed_source,
+    _text,
+    app,
+    err,
+    out,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _say_infeasible(result: Any, where: Path) -> None:
+    unfilled = result.diagnostics["unfilled"]
+    err.print(f"[bold red]{_say('infeasible')}[/]{_say('unfilled', n=len(unfilled))}")
+    for b in result.diagnostics.get("binding", [])[:10]:
+        line = f"  {b.get('group')}: needs {b.get('needed')}, has {b.get('available')}"
+        err.print(escape(line))
+    shown = {
+        str(b.get("visit_id", "")) for b in result.diagnostics.get("binding", [])[:10]
+    }
+    for u in [u for u in unfilled if str(u.get("visit_id")) not in shown][:10]:
+        err.print(escape(f"  {u.get('visit_id')}: {u.get('reason')}"))
+    err.print("  " + _say("see", path=where / "diagnostics.json"))
+
+
+def _build_with_progress(ds_dir: Path, policy: Any, *, quiet: bool, **kw: Any) -> Any:
+    from creditsup.plan import build_plan
+
+    if quiet:
+        return build_plan(_load(ds_dir), policy, **kw)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    stages = ["load", "tiers", "draw", "assignment", "ledger", "save"]
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("load", total=len(stages))
+
+        def step(name: str) -> None:
+            bar.update(task, description=name, advance=1)
+
+        ds = _load(ds_dir)
+        return build_plan(ds, policy, progress=step, **kw)
+
+
+@app.command()
+def plan(
+    data_dir: DataDir,
+    year: Annotated[
+        int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")
+    ],
+    seed: Annotated[
+        str, typer.Option(help="The seed: any string, e.g. a lottery result.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", help="Bundle folder to write.")],
+    policy_file: PolicyOpt = None,
+    operator: Annotated[str, typer.Option(help="Who runs the draw (R10).")] = "",
+    seed_source: SeedSourceOpt = None,
+    seed_form: SeedFormOpt = None,
+    fmt: Format = "text",
+    quiet: Quiet = False,
+) -> None:
+    """Build the annual plan bundle (contract §3). Exit 3 when infeasible."""
+    from creditsup.outputs import check_output
+
+    as_json = _check_format(fmt)
+    quiet = quiet or as_json
+    check_output(out_dir, kinds=("plan",), protect=[data_dir])
+    source = _seed_source(seed_source, seed_form)
+    policy = _policy(policy_file)
+    result = _build_with_progress(
+        data_dir,
+        policy,
+        year=year,
+        seed=_text("--seed", seed),
+        operator=operator,
+        quiet=quiet,
+        seed_source=source,
+    )
+    result.save(out_dir, protect=[data_dir])
+    if as_json:
+        summary = dict(result.summary().itertuples(index=False))
+        _json_out(
+            {
+                "bundle": str(out_dir),
+                "feasible": result.is_feasible,
+                "summary": summary,
+                "diagnostics": result.diagnostics,
+            }
+        )
+    elif not quiet:
+        out.print(escape(result.summary().to_string(index=False)))
+        out.print(f"plan bundle: {out_dir}")
+    if not result.is_feasible:
+        if not as_json:
+            _say_infeasible(result, out_dir)
+        raise typer.Exit(3)
+
+
+@app.command()
+def commit(
+    data_dir: DataDir,
+    year: Annotated[
+        int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")
+    ],
+    policy_file: PolicyOpt = None,
+    seed_source: SeedSourceOpt = None,
+    seed_form: SeedFormOpt = None,
+) -> None:
+    """Print the commitment to publish before the seed is known."""
+    from creditsup.plan import compute_commitment
+
+    source = _seed_source(seed_source, seed_form)
+    typer.echo(
+        compute_commitment(
+            _load(data_dir), _policy(policy_file), year=year, seed_source=source
+        )
+    )
+
+
+@app.command()
+def verify(
+    plan_dir: PlanDir,
+    data_dir: Annotated[Path, typer.Option("--data", help="The input dataset folder.")],
+    fmt: Format = "text",
+    quiet: Quiet = False,
+) -> None:
+    """Re-derive the plan from its inputs and seed; exit 1 on the first difference."""
+    from creditsup.plan import verify_plan
+
+    as_json = _check_format(fmt)
+    report = verify_plan(plan_dir, _load(data_dir))
+    if as_json:
+        _json_out(
+            {
+                "ok": report.ok,
+                "refused": report.refused,
+                "checked": report.checked,
+                "differences": report.differences,
+            }
+        )
+        raise typer.Exit(0 if report.ok else 2 if report.refused else 1)
+    if report.ok:
+        if not quiet:
+            checks = ", ".join(report.checked)
+            out.print(f"[green]{escape(_say('verified', checks=checks))}[/]")
+        return
+    if report.refused:
+        _fail(f"cannot replay this plan: {report.differences[0]}")
+    err.print(f"[bold red]{_say('mismatch')}[/]{escape(report.differences[0])}")
+    raise typer.Exit(1)
+
+
+@app.command()
+def publish(
+    plan_dir: PlanDir,
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
+    no_excel: Annotated[
+        bool, typer.Option("--no-excel", help="CSV only, no public.xlsx.")
+    ] = False,
+    quiet: Quiet = False,
+) -> None:
+    """Write the public view (一公开): plan table and entity lists."""
+    from creditsup.outputs import check_output
+    from creditsup.plan import load_plan
+    from creditsup.publish import publish_plan
+
+    check_output(out_dir, kinds=("public",), protect=[plan_dir])
+    paths = publish_plan(
+        load_plan(plan_dir),
+        out_dir,
+        lang=_doc_lang(),
+        excel=not no_excel,
+        protect=[plan_dir],
+    )
+    if not quiet:
+        for p in paths:
+            out.print(str(p))
+
+
+@app.command()
+def report(
+    plan_dir: PlanDir,
+    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data", help="The input dataset (for idle inspectors)."),
+    ] = None,
+    quiet: Quiet = False,
+) -> None:
+    """Write a self-contained HTML report with charts."""
+    from creditsup.outputs import check_output, contains
+    from creditsup.plan import load_plan
+    from creditsup.report import render_report
+
+    protect = [plan_dir] + ([data_dir] if data_dir else [])
+    check_output(
+        out_file,
+        kinds=(),
+        folder=False,
+        protect=protect,
+        owned_file=contains(_REPORT_MARK),
+    )
+    ds = _load(data_dir) if data_dir else None
+    path = render_report(load_plan(plan_dir), out_file, lang=_doc_lang(), dataset=ds)
+    if not quiet:
+        out.print(f"report: {path}")
+
+
+@app.command()
+def schema(
+    name: Annotated[
+        str,
+        typer.Argument(help="provenance, diagnostics, policy, ledger or public"),
+    ],
+) -> None:
+    """Print the JSON Schema (Draft 2020-12) of a file creditsup writes."""
+    import json
+
+    from creditsup.plan.schemas import json_schema
+
+    typer.echo(json.dumps(json_schema(name), indent=2, ensure_ascii=False))
+
+
+@app.command("policy-template")
+def policy_template() -> None:
+    """Print the default policy as TOML."""
+    from creditsup.policy import policy_template as template
+
+    typer.echo(template(), nl=False)
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Folder for all outputs.")
+    ] = Path("creditsup-demo"),
+    entities: Annotated[int, typer.Option(min=1, help="District size.")] = 50_000,
+    inspectors: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Number of inspectors (120 staff every visit of the default plan).",
+        ),
+    ] = 120,
+    seed: Annotated[str, typer.Option(help="Seed string.")] = "demo-2026",
+    year: Year = 2026,
+    quiet: Quiet = False,
+) -> None:
+    """Synthetic district + annual plan + HTML report, in one command."""
+    import time
+
+    from creditsup.datasets import synthetic_tables
+    from creditsup.io import write_dataset
+    from creditsup.outputs import check_output, mark_folder
+    from creditsup.plan import build_plan
+    from creditsup.publish import publish_plan
+    from creditsup.report import render_report
+    from creditsup.schemas import validate_dataset
+
+    check_output(out_dir, kinds=("demo",))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    mark_folder(out_dir, "demo")
+    t0 = time.perf_counter()
+    data_dir, plan_dir = out_dir / "data", out_dir / "plan"
+    with err.status("synthesising the district…"):
+        tables = synthetic_tables(
+            entities, inspectors, seed=_text("--seed", seed), year=year
+        )
+        write_dataset(tables, data_dir)
+        ds = validate_dataset(tables)
+    with err.status("building the plan…"):
+        result = build_plan(ds, year=year, seed=seed, operator="demo")
+        result.save(plan_dir, protect=[data_dir])
+    with err.status("publishing and reporting…"):
+        public = publish_plan(result, out_dir / "public", protect=[plan_dir])
+        html_path = render_report(result, out_dir / "report.html")
+    if not quiet:
+        out.print(escape(result.summary().to_string(index=False)))
+        out.print(f"\ndataset:  {data_dir}")
+        out.print(f"plan:     {plan_dir}")
+        out.print(f"public:   {public[0].parent if public else out_dir / 'public'}")
+        out.print(f"report:   {html_path}")
+        out.print(f"verify:   creditsup verify {plan_dir} --data {data_dir}")
+        out.print(f"done in {time.perf_counter() - t0:.1f} s")
+    if not result.is_feasible:
+        _say_infeasible(result, plan_dir)
+        raise typer.Exit(3)
