@@ -124,6 +124,11 @@ group | 约束组 | Group
 needed | 需要 | Needed
 available | 可用 | Available
 shortfall | 缺口 | Shortfall
+extra_inspectors | 需增加人员 | Inspectors to add
+floor | 法定底线 | Legal floor
+required | 要求 | Required
+realized | 实际 | Realised
+detail | 说明 | Detail
 departments | 部门 | Departments
 check_ends | 检查结束日（当月最后一个工作日） | Check ends (last working day of the month)
 publish_by | 最迟公示日期 | Publish by
@@ -232,6 +237,9 @@ reason_code.untiered | 无风险分类，按新设主体分类 | no tier: the ti
 floor.overall | 抽查比例下限（5%） | overall floor (5 %)
 floor.publicity | 公示信息抽查比例下限（3%） | publicity-check floor (3 %)
 floor.key_d | D类重点事项全覆盖 | key items for tier D (100 %)
+floor_status.ok | 满足 | met
+floor_status.waived | 已豁免 | waived
+floor_status.unchecked | 未检查 | not checked
 source.random | 双随机抽查 | random draw
 source.targeted | 定向抽查 | targeted draw
 source.coverage | 最低覆盖 | minimum coverage
