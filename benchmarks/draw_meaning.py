@@ -1,7 +1,7 @@
 """The done-when figures of issue #12: does the draw mean what bureaus mean?
 
 On the synthetic district (:func:`creditsup.datasets.synthetic_district`,
-50,000 entities, 100 inspectors) and on an independent-style dataset with 8
+50,000 entities, 600 inspectors) and on an independent-style dataset with 8
 departments, 21 items and 400 inspectors with ample capacity, under the
 default policy (and with quiet months ``[6, 9]``), over several seeds:
 
@@ -22,6 +22,7 @@ Writes ``benchmarks/results/draw_meaning.json`` and ``draw_meaning.md``.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -33,6 +34,8 @@ import pandas as pd
 
 from creditsup import __version__
 from creditsup.datasets import synthetic_district
+from creditsup.plan import ALGORITHM_VERSION, build_plan
+from creditsup.policy import Policy
 from creditsup.sampling import DrawResult, SamplingPolicy, draw_visits
 from creditsup.schemas import Dataset
 from creditsup.tiers import rate_entities
@@ -110,6 +113,56 @@ def figures(
     }
 
 
+def plan_figures(ds: Dataset, policy: Policy) -> dict[str, Any]:
+    """One whole plan (draw + assignment): staffing, team limits, months, exit."""
+    t0 = time.perf_counter()
+    plan = build_plan(ds, policy, year=YEAR, seed="meaning#plan")
+    seconds = time.perf_counter() - t0
+    binding = plan.diagnostics.get("binding", [])
+    team = [b for b in binding if "team size" in str(b.get("group", ""))]
+    months = set(policy.sampling.months)
+    return {
+        "seconds": round(seconds, 2),
+        "visits": len(plan.visits),
+        "assignments": len(plan.assignments),
+        "unfilled": len(plan.diagnostics.get("unfilled", [])),
+        "unstaffable_team_size": len(team),
+        "largest_team": int(plan.assignments.groupby("visit_id").size().max()),
+        "largest_department_team": int(
+            plan.assignments.groupby(["visit_id", "department"]).size().max()
+        ),
+        "months_outside": int((~plan.visits["month"].isin(months)).sum()),
+        "capacity_shortfall_groups": len(plan.diagnostics.get("capacity", [])),
+        "exit": 0 if plan.is_feasible else 3,
+    }
+
+
+def scarce(ds: Dataset, factor: float) -> Dataset:
+    """The same dataset with every inspector's monthly capacity times ``factor``."""
+    ins = ds.inspectors.copy()
+    cap = np.floor(ins["monthly_capacity"].astype(float) * factor).clip(lower=1)
+    ins["monthly_capacity"] = cap.astype(ds.inspectors["monthly_capacity"].dtype)
+    return dataclasses.replace(ds, inspectors=ins)
+
+
+def _md_plans(plans: dict[str, dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Whole plans (draw + assignment, one seed)",
+        "",
+        "| dataset | visits | unfilled | unstaffable by team size | largest team"
+        " | largest department team | months outside | short (dept, month) | exit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, f in plans.items():
+        lines.append(
+            f"| {name} | {f['visits']:,} | {f['unfilled']:,} |"
+            f" {f['unstaffable_team_size']} | {f['largest_team']} |"
+            f" {f['largest_department_team']} | {f['months_outside']} |"
+            f" {f['capacity_shortfall_groups']} | {f['exit']} |"
+        )
+    return [*lines, ""]
+
+
 def _md_block(name: str, f: dict[str, Any]) -> list[str]:
     lines = [
         f"## {name}",
@@ -149,9 +202,9 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=20)
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = ap.parse_args()
-    syn = synthetic_district(50_000, 100, seed=0, year=YEAR)
+    syn = synthetic_district(50_000, 600, seed=0, year=YEAR)
     eight = eight_departments(6000, 400)
-    data = {"synthetic district (50,000 entities, 100 inspectors)": syn,
+    data = {"synthetic district (50,000 entities, 600 inspectors)": syn,
             "8 departments, 21 items, ample capacity (6,000 entities)": eight}  # fmt: skip
     out: dict[str, Any] = {}
     for name, ds in data.items():
@@ -164,9 +217,26 @@ def main() -> None:
     out["synthetic district, budget = 'capacity'"] = figures(
         syn, syn_tiers, SamplingPolicy(budget="capacity"), max(2, args.seeds // 4)
     )
+    quiet = Policy(sampling=SamplingPolicy(months=(6, 9)))
+    plans = {
+        "synthetic district": plan_figures(syn, Policy()),
+        "synthetic district, quiet months [6, 9]": plan_figures(syn, quiet),
+        "synthetic district, half capacity": plan_figures(scarce(syn, 0.5), Policy()),
+        "8 departments": plan_figures(eight, Policy()),
+        "8 departments, quiet months [6, 9]": plan_figures(eight, quiet),
+        "8 departments, a tenth of the capacity": plan_figures(
+            scarce(eight, 0.1), Policy()
+        ),
+    }
+    out["plans"] = plans
     print(json.dumps(out, indent=1, default=str))
     args.out.mkdir(parents=True, exist_ok=True)
-    meta = {"creditsup": __version__, "algorithm": "creditsup-prn-v2", "year": YEAR}
+    meta = {
+        "creditsup": __version__,
+        "algorithm": "creditsup-prn-v2",
+        "plan_algorithm": ALGORITHM_VERSION,
+        "year": YEAR,
+    }
     (args.out / "draw_meaning.json").write_text(
         json.dumps({"meta": meta, "figures": out}, indent=2, default=str) + "\n",
         encoding="utf-8",
@@ -181,7 +251,9 @@ def main() -> None:
         "",
     ]
     for name, f in out.items():
-        lines += _md_block(name, f)
+        if name != "plans":
+            lines += _md_block(name, f)
+    lines += _md_plans(plans)
     (args.out / "draw_meaning.md").write_text("\n".join(lines), encoding="utf-8")
 
 

@@ -102,7 +102,7 @@ def _build(
 
 def synthetic_tables(
     n_entities: int = 50_000,
-    n_inspectors: int = 100,
+    n_inspectors: int = 600,
     *,
     seed: int | str = 0,
     year: int = 2026,
@@ -185,7 +185,7 @@ def synthetic_tables(
 
 def synthetic_district(
     n_entities: int = 50_000,
-    n_inspectors: int = 100,
+    n_inspectors: int = 600,
     *,
     seed: int | str = 0,
     year: int = 2026,

@@ -58,8 +58,10 @@ def _default_as_of(year: int) -> _dt.date:
 
 
 def _versions() -> dict[str, str]:
-    out = {}
-    for pkg in ("creditsup", "numpy", "pandas", "pyarrow", "ortools", "pydantic"):
+    from creditsup import __version__
+
+    out = {"creditsup": __version__}  # the code that ran, not the installed metadata
+    for pkg in ("numpy", "pandas", "pyarrow", "ortools", "pydantic"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:  # pragma: no cover
