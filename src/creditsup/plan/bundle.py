@@ -42,7 +42,7 @@ def _frame_for(name: str, df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy()
     for c in cols:
         if c not in out.columns:
-            out[c] = {"joint": False, "id_kind": "uscc"}.get(c, "")
+            out[c] = False if c == "joint" else ("uscc" if c == "id_kind" else "")
     out = out[list(cols)]
     if "joint" in out.columns:
         out["joint"] = out["joint"].map({True: "true", False: "false"})
