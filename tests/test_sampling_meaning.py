@@ -7,7 +7,10 @@ them at full size and reports the figures.
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -413,3 +416,95 @@ def test_cli_refuses_a_policy_below_a_floor_with_exit_2(tmp_path: Path) -> None:
     assert len(lines) == 1 and "'overall'" in lines[0] and "waive" in lines[0]
     assert "Traceback" not in res.stderr
     assert not (tmp_path / "P").exists()
+
+
+@pytest.fixture(scope="module")
+def cli_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("fit") / "D"
+    made = _cli("synth", "--entities", "1200", "--inspectors", "60", "--seed", "4",
+                "--out", str(data))  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return data
+
+
+def _cli(*args: str, lang: str = "en") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200", "CREDITSUP_LANG": lang}
+    return subprocess.run(
+        [sys.executable, "-m", "creditsup", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def test_cli_scarce_capacity_exits_3_with_the_shortfall_said(
+    cli_data: Path, tmp_path: Path
+) -> None:
+    """The draw is kept; CLI, diagnostics.json and the report name each
+    (department, month) short, the inspectors to add and the factor that fits."""
+    data = tmp_path / "D"
+    shutil.copytree(cli_data, data)
+    ins = pd.read_csv(data / "inspectors.csv", dtype=str, keep_default_na=False)
+    ins["monthly_capacity"] = "1"
+    ins.to_csv(data / "inspectors.csv", index=False)
+    out = tmp_path / "P"
+    res = _cli("plan", str(data), "--year", "2026", "--seed", "s", "--out", str(out),
+               "--quiet")  # fmt: skip
+    assert res.returncode == 3, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert "capacity shortfall:" in res.stderr
+    assert re.search(r"department \w+, month \d+: needs \d+ inspector-slots, has \d+; "
+                     r"\d+ more inspector\(s\) needed", res.stderr)  # fmt: skip
+    assert 'budget = "capacity" multiplies them by' in res.stderr
+    diag = json.loads((out / "diagnostics.json").read_text("utf-8"))
+    short = diag["capacity"]
+    assert short and all(c["needed"] > c["available"] for c in short)
+    assert all(c["shortfall"] == c["needed"] - c["available"] for c in short)
+    assert all(c["extra_inspectors"] >= 1 for c in short)
+    assert diag["budget"]["budget"] == "none" and diag["budget"]["scale"] == 1.0
+    assert 0 < diag["budget"]["fit_scale"] < 1
+    needs = pd.read_csv(out / "capacity_needs.csv")
+    assert int(needs["shortfall"].sum()) == sum(c["shortfall"] for c in short)
+    zh = _cli("plan", str(data), "--year", "2026", "--seed", "s", "--out", str(out),
+              "--quiet", lang="zh")  # fmt: skip
+    assert zh.returncode == 3 and "检查力量不足" in zh.stderr
+    rep = _cli("report", str(out), "--out", str(tmp_path / "r.html"), lang="zh")
+    assert rep.returncode == 0, rep.stderr
+    html = (tmp_path / "r.html").read_text("utf-8")
+    assert "法定底线与检查力量" in html and "检查力量缺口" in html
+
+
+def test_cli_budget_capacity_and_waivers_are_printed(
+    cli_data: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "D"
+    shutil.copytree(cli_data, data)
+    ins = pd.read_csv(data / "inspectors.csv", dtype=str, keep_default_na=False)
+    ins["monthly_capacity"] = "1"
+    ins.to_csv(data / "inspectors.csv", index=False)
+    pol = tmp_path / "p.toml"
+    pol.write_text(
+        '[sampling]\nbudget = "capacity"\nratios = { A = 0.04, B = 0.10, C = 0.30, '
+        'D = 0.70 }\nwaive = ["publicity"]\nwaive_reason = "县局 2026 年公示检查另行安排"\n',
+        "utf-8",
+    )
+    out = tmp_path / "P"
+    res = _cli("plan", str(data), "--year", "2026", "--seed", "s", "--out", str(out),
+               "--policy", str(pol), "--quiet")  # fmt: skip
+    assert res.returncode in (0, 3), res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert "the discretionary ratios were multiplied by" in res.stderr
+    assert "waived" in res.stderr and "县局 2026 年公示检查另行安排" in res.stderr
+    diag = json.loads((out / "diagnostics.json").read_text("utf-8"))
+    assert diag["budget"]["budget"] == "capacity" and diag["budget"]["scale"] < 1
+    assert [w["floor"] for w in diag["waivers"]] == ["publicity"]
+    ledger = [
+        json.loads(x) for x in (out / "ledger.jsonl").read_text("utf-8").splitlines()
+    ]
+    floors = [r for r in ledger if r.get("step") == "floors"]
+    assert [(w["floor"], w["reason"]) for w in floors[0]["waivers"]] == [
+        ("publicity", "县局 2026 年公示检查另行安排")
+    ]
+    verify = _cli("verify", str(out), "--data", str(data))
+    assert verify.returncode == 0, verify.stdout + verify.stderr
