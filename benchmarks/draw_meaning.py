@@ -133,6 +133,7 @@ def plan_figures(ds: Dataset, policy: Policy) -> dict[str, Any]:
         ),
         "months_outside": int((~plan.visits["month"].isin(months)).sum()),
         "capacity_shortfall_groups": len(plan.diagnostics.get("capacity", [])),
+        "budget_scale": plan.diagnostics.get("budget", {}).get("scale"),
         "exit": 0 if plan.is_feasible else 3,
     }
 
@@ -150,15 +151,16 @@ def _md_plans(plans: dict[str, dict[str, Any]]) -> list[str]:
         "## Whole plans (draw + assignment, one seed)",
         "",
         "| dataset | visits | unfilled | unstaffable by team size | largest team"
-        " | largest department team | months outside | short (dept, month) | exit |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        " | largest department team | months outside | short (dept, month)"
+        " | budget scale | exit |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, f in plans.items():
         lines.append(
             f"| {name} | {f['visits']:,} | {f['unfilled']:,} |"
             f" {f['unstaffable_team_size']} | {f['largest_team']} |"
             f" {f['largest_department_team']} | {f['months_outside']} |"
-            f" {f['capacity_shortfall_groups']} | {f['exit']} |"
+            f" {f['capacity_shortfall_groups']} | {f['budget_scale']} | {f['exit']} |"
         )
     return [*lines, ""]
 
@@ -214,14 +216,20 @@ def main() -> None:
             ds, tiers, SamplingPolicy(months=(6, 9)), max(2, args.seeds // 4)
         )
     syn_tiers = tiers_of(syn)
-    out["synthetic district, budget = 'capacity'"] = figures(
-        syn, syn_tiers, SamplingPolicy(budget="capacity"), max(2, args.seeds // 4)
+    out["synthetic district at a third of its capacity, budget = 'capacity'"] = figures(
+        scarce(syn, 1 / 3),
+        syn_tiers,
+        SamplingPolicy(budget="capacity"),
+        max(2, args.seeds // 4),
     )
     quiet = Policy(sampling=SamplingPolicy(months=(6, 9)))
     plans = {
         "synthetic district": plan_figures(syn, Policy()),
         "synthetic district, quiet months [6, 9]": plan_figures(syn, quiet),
         "synthetic district, half capacity": plan_figures(scarce(syn, 0.5), Policy()),
+        "synthetic district, half capacity, budget = 'capacity'": plan_figures(
+            scarce(syn, 0.5), Policy(sampling=SamplingPolicy(budget="capacity"))
+        ),
         "8 departments": plan_figures(eight, Policy()),
         "8 departments, quiet months [6, 9]": plan_figures(eight, quiet),
         "8 departments, a tenth of the capacity": plan_figures(
