@@ -120,6 +120,42 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "internal error ({what}). Please report it; set CREDITSUP_DEBUG=1 to see "
         "the traceback.",
     ),
+    # what the plan cannot do of what the policy asks (issue #12)
+    "capacity_short": (
+        "检查力量不足：{n} 个（部门、月份）共缺 {slots} 人次",
+        "capacity shortfall: {slots} inspector-slot(s) missing in {n} "
+        "(department, month) group(s)",
+    ),
+    "capacity_line": (
+        "  {department}，{month} 月：需要 {needed} 人次，可用 {available} 人次，"
+        "需增加 {extra} 名检查人员",
+        "  department {department}, month {month}: needs {needed} inspector-slots, "
+        "has {available}; {extra} more inspector(s) needed",
+    ),
+    "capacity_fit": (
+        '  或按比例缩减非法定部分：budget = "capacity" 将各自由裁量比例乘以 {scale}'
+        "（法定底线不变）",
+        '  or scale the discretionary ratios down: budget = "capacity" multiplies '
+        "them by {scale} (the legal floors hold)",
+    ),
+    "capacity_floors": (
+        "  即使只抽到法定底线也缺 {slots} 人次：须增加检查人员",
+        "  even the legal floors miss {slots} inspector-slot(s): add inspectors",
+    ),
+    "budget_scaled": (
+        '检查力量有限：自由裁量抽查比例已乘以 {scale}（budget = "capacity"），'
+        "法定底线不变",
+        "capacity budget: the discretionary ratios were multiplied by {scale} "
+        '(budget = "capacity"); the legal floors hold',
+    ),
+    "floor_waived": (
+        "已豁免法定底线 {floor}（要求 {required}，计划 {planned}）：{reason}",
+        "floor {floor} waived (required {required}, planned {planned}): {reason}",
+    ),
+    "floor_missed": (
+        "法定底线 {floor}：要求 {required}，实际 {realized}",
+        "legal floor {floor}: required {required}, realised {realized}",
+    ),
 }
 
 #: Warnings the library logs, as the command line shows them in Chinese:
@@ -160,7 +196,14 @@ DRAW_WARNINGS: Mapping[str, str] = {
     "budget_unattainable": "仅全覆盖（比例为 1）的检查事项就超过了检查总量上限"
     "（max_visit_share），各比例按原样执行。",
     "unknown_fixed_count_item": "策略的 fixed_counts 列出了检查事项清单中没有的事项，已忽略。",
-    "ratios_scaled": "各比例要求的检查量超过上限（max_visit_share），一般检查事项的比例已按比例缩减。",
+    "ratios_scaled": "各比例要求的检查量超过检查力量或上限，自由裁量的抽查比例已按同一系数缩减。",
+    "floor_missed": "抽取结果未达到某项法定最低比例（泊松抽样或因检查上限删减所致）；"
+    "ratio_mode = 'fixed' 可抽取精确数量。",
+    "multi_visit_share": "有 {count} 个主体一年内被检查不止一次，超过 "
+    "max_multi_visit_share（R14：一户一门）。",
+    "publicity_floor_unchecked": "没有检查事项被标记为公示信息检查（items.publicity 或 "
+    "publicity_items），无法核对企业公示信息抽查的最低比例（R08）。",
+    "targeted_no_address": "定向抽取：检查对象名录库没有住所（address）列，无法按同一住所的主体数量筛选。",
 }
 
 _REFUSE = r"The output '(?P<path>.+)' {why}\. creditsup never replaces what it did not write: choose a new path\."

@@ -64,8 +64,7 @@ def draw_warnings(
 ) -> list[str]:
     """The draw's warnings recorded in a plan's ledger, in Chinese.
 
-    ``names`` maps department ids to their display names. Informational
-    records (``ratios_scaled``) are left out, as the English log leaves them.
+    ``names`` maps department ids to their display names.
 
     Examples
     --------
@@ -81,5 +80,4 @@ def draw_warnings(
         for record in ledger
         if record.get("stage") == "draw" and record.get("step") == "warnings"
         for w in record.get("warnings", [])
-        if w.get("code") != "ratios_scaled"
     ]

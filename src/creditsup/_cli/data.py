@@ -42,7 +42,7 @@ logger = logging.getLogger(__name__)
 def synth(
     out_dir: Annotated[Path, typer.Option("--out")],
     entities: Annotated[int, typer.Option(min=1)] = 50_000,
-    inspectors: Annotated[int, typer.Option(min=1)] = 100,
+    inspectors: Annotated[int, typer.Option(min=1)] = 600,
     seed: Annotated[str, typer.Option()] = "0",
     year: Year = 2026,
     fmt: Annotated[str, typer.Option("--format")] = "csv",

@@ -43,6 +43,82 @@ from creditsup.i18n import MESSAGES
 logger = logging.getLogger(__name__)
 
 
+def _pct(v: Any) -> str:
+    return "-" if v is None else f"{float(v):.1%}"
+
+
+def _say_policy(result: Any) -> None:
+    """Waivers, a scaled budget and missed floors: said, never silent (R08)."""
+    from creditsup.labels import label
+
+    lang, d = _lang(), result.diagnostics
+    for w in d.get("waivers", []):
+        floor = label(f"floor.{w.get('floor')}", lang)
+        err.print(
+            escape(
+                _say(
+                    "floor_waived",
+                    floor=floor,
+                    required=_pct(w.get("required")),
+                    planned=_pct(w.get("planned")),
+                    reason=w.get("reason", ""),
+                )
+            )
+        )
+    scale = (d.get("budget") or {}).get("scale")
+    if scale is not None and float(scale) < 1:
+        err.print(escape(_say("budget_scaled", scale=f"{float(scale):.3f}")))
+    for f in d.get("floors", []):
+        real, req = f.get("realized"), f.get("required")
+        if f.get("status") == "ok" and real is not None and req is not None:
+            if float(real) < float(req) - 1e-12:
+                err.print(
+                    escape(
+                        _say(
+                            "floor_missed",
+                            floor=label(f"floor.{f.get('floor')}", lang),
+                            required=_pct(req),
+                            realized=_pct(real),
+                        )
+                    )
+                )
+
+
+def _say_capacity(result: Any) -> None:
+    """The capacity check: each short (department, month) and what would fit."""
+    short = result.diagnostics.get("capacity", [])
+    if not short:
+        return
+    names = _dept_names(result)
+    slots = sum(int(c.get("shortfall", 0)) for c in short)
+    err.print(
+        f"[bold red]{_say('infeasible')}[/]"
+        + escape(_say("capacity_short", n=len(short), slots=slots))
+    )
+    worst = sorted(short, key=lambda c: -int(c.get("shortfall", 0)))[:10]
+    for c in sorted(worst, key=lambda c: (str(c["department"]), int(c["month"]))):
+        dep = str(c.get("department"))
+        err.print(
+            escape(
+                _say(
+                    "capacity_line",
+                    department=names.get(dep, dep) if _lang() == "zh" else dep,
+                    month=c.get("month"),
+                    needed=c.get("needed"),
+                    available=c.get("available"),
+                    extra=c.get("extra_inspectors", "?"),
+                )
+            )
+        )
+    budget = result.diagnostics.get("budget") or {}
+    if budget.get("fit_scale") is not None:
+        err.print(
+            escape(_say("capacity_fit", scale=f"{float(budget['fit_scale']):.3f}"))
+        )
+    if budget.get("shortfall_at_floors"):
+        err.print(escape(_say("capacity_floors", slots=budget["shortfall_at_floors"])))
+
+
 def _dept_names(result: Any) -> dict[str, str]:
     """Department id -> display name: the items' names, then the policy's."""
     from creditsup.labels import department_names, item_department_names
@@ -56,8 +132,12 @@ def _dept_names(result: Any) -> dict[str, str]:
 def _say_infeasible(result: Any, where: Path, limit: int = 10) -> None:
     """What cannot be staffed: the short department-months, then each unfilled
     visit once with its reason (in the run's language; not hard-wrapped)."""
+    _say_capacity(result)
     diagnosis = result.diagnosis(_lang())
     unfilled = diagnosis["unfilled"]
+    if not unfilled:
+        err.print("  " + _say("see", path=where / "diagnostics.json"))
+        return
     err.print(f"[bold red]{_say('infeasible')}[/]{_say('unfilled', n=len(unfilled))}")
     groups = [b for b in diagnosis["binding"] if not b.get("visit_id")]
     if groups:
@@ -181,6 +261,8 @@ def plan(
     elif not quiet:
         _print_summary(result)
         out.print(escape(_say("bundle_at", path=out_dir)))
+    if not as_json:
+        _say_policy(result)
     if not result.is_feasible:
         if not as_json:
             _say_infeasible(result, out_dir)
@@ -331,7 +413,7 @@ def demo(
     inspectors: Annotated[
         int,
         typer.Option(min=1),
-    ] = 120,
+    ] = 600,
     seed: Annotated[str, typer.Option()] = "demo-2026",
     year: Year = 2026,
     quiet: Quiet = False,
@@ -380,6 +462,7 @@ def demo(
             _say("done_in", seconds=time.perf_counter() - t0),
         ):
             out.print(escape(line))
+    _say_policy(result)
     if not result.is_feasible:
         _say_infeasible(result, plan_dir)
         raise typer.Exit(3)

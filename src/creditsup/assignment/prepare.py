@@ -6,7 +6,7 @@ one task per department with its required expertise and team size, lets
 every hard rule in force prepare its data (:mod:`.rules`), ranks the visits
 by priority and orders the inspectors for candidate pruning. A visit that
 cannot be staffed whatever the inspectors (unknown item, no department, a
-team larger than ``max_team``) is recorded in ``v_prefail``.
+department's team larger than ``max_team``) is recorded in ``v_prefail``.
 """
 
 from __future__ import annotations
@@ -290,33 +290,36 @@ def _prefail_big_teams(
     max_team: int,
     prefail: dict[int, Prefail],
 ) -> None:
-    """Visits whose expertise needs a team larger than ``max_team``."""
+    """Visits with a department whose expertise needs more than ``max_team``.
+
+    The limit holds per department (R14: each department sends its own
+    inspectors to a joint visit), so a visit of many departments is never
+    unstaffable by construction; only one department's own items can be.
+    """
     dept_names, vocab = names
-    total = np.bincount(tk.visit, weights=t_size, minlength=len(v_id)).astype(np.int64)
-    for v in np.flatnonzero(total > max_team):
-        if int(v) in prefail:
+    for t in np.flatnonzero(t_size > max_team):
+        v = int(tk.visit[t])
+        if v in prefail:
             continue
-        exp_list = "; ".join(
-            f"{dept_names[int(tk.dept[t])]}: "
-            + ", ".join(vocab[int(tk.dept[t])][b] for b in bits(int(tk.req[t])))
-            for t in np.flatnonzero(tk.visit == v)
-            if int(tk.req[t])
-        )
-        vid = v_id[int(v)]
-        prefail[int(v)] = (
-            f"visit {vid}: needs {int(total[v])} inspectors to cover expertise "
-            f"({exp_list}), more than max_team ({max_team})",
+        d = int(tk.dept[t])
+        exp_list = ", ".join(vocab[d][b] for b in bits(int(tk.req[t])))
+        vid = v_id[v]
+        prefail[v] = (
+            f"visit {vid}: department {dept_names[d]} needs {int(t_size[t])} "
+            f"inspectors to cover its expertise ({exp_list}), more than max_team "
+            f"({max_team}) per department",
             {
-                "group": f"visit {vid}: team size",
-                "group_zh": f"检查{vid}：检查组人数",
-                "needed": int(total[v]),
+                "group": f"visit {vid}: team size of {dept_names[d]}",
+                "group_zh": f"检查{vid}：{dept_names[d]}部门的检查组人数",
+                "needed": int(t_size[t]),
                 "available": int(max_team),
-                "department": None,
+                "department": dept_names[d],
                 "month": None,
                 "visit_id": str(vid),
             },
-            f"检查{vid}：覆盖所需专长需要 {int(total[v])} 名检查人员（{exp_list}），"
-            f"超过检查组人数上限 max_team（{max_team}）",
+            f"检查{vid}：{dept_names[d]}部门覆盖其所需专长（{exp_list}）需要 "
+            f"{int(t_size[t])} 名检查人员，超过每个部门检查组人数上限 max_team"
+            f"（{max_team}）",
         )
 
 
