@@ -139,7 +139,10 @@ def _say_infeasible(result: Any, where: Path, limit: int = 10) -> None:
         err.print("  " + _say("see", path=where / "diagnostics.json"))
         return
     err.print(f"[bold red]{_say('infeasible')}[/]{_say('unfilled', n=len(unfilled))}")
-    groups = [b for b in diagnosis["binding"] if not b.get("visit_id")]
+    groups = sorted(
+        (b for b in diagnosis["binding"] if not b.get("visit_id")),
+        key=lambda b: (str(b.get("department")), b.get("month") or 0),
+    )
     if groups:
         err.print("  " + _say("short_groups"))
     for b in groups[:limit]:

@@ -226,7 +226,7 @@ def assign_inspectors(
             {"step": "repair", "moved": moved, "still_unfilled": len(failed)}
         )
     pre = np.array(sorted(P.v_prefail), dtype=np.int64)
-    diagnostics = diagnose_bilingual(
+    unfilled, binding, detail = diagnose_bilingual(
         P,
         R.S,
         np.union1d(failed, pre),
@@ -236,13 +236,14 @@ def assign_inspectors(
     )
     keep = np.isin(arc_t, np.flatnonzero(R.S.staffed_v[P.t_visit]))
     R.S.arc_t, R.S.arc_i = arc_t[keep], arc_i[keep]
-    return _finish(R, diagnostics, len(moved))
+    return _finish(R, (unfilled, binding), len(moved), detail)
 
 
 def _finish(
     R: _Run,
     diagnostics: tuple[list[dict[str, Any]], list[dict[str, Any]]],
     moved: int,
+    detail: dict[str, list[dict[str, Any]]],
 ) -> AssignmentResult:
     """Randomise the staffed teams with the chain, then build the result."""
     P, S = R.P, R.S
@@ -264,6 +265,7 @@ def _finish(
         metrics=outputs.metrics(P, S, assignments, chain_stats, moved),
         ledger=R.ledger,
         policy=R.policy,
+        diagnosis_detail=detail,
     )
 
 

@@ -92,7 +92,7 @@ def stage_reason(
     if missing and not (nobody and text.nobody_first):
         txt = say("reason", v=vid, text=text.no_holder.format(d=d, m=m, e=missing))
         group = say("holders", v=vid, e=missing, who=who)
-        return txt, {"group": group, "needed": 1, "available": 0, **fields}
+        return txt, {"group": group, "needed": 1, "available": 0, "_at": fields}
     if nobody:
         txt = say("reason", v=vid, text=nobody.format(d=d, m=m))
     else:
@@ -101,7 +101,7 @@ def stage_reason(
         "group": say("who_group", v=vid, who=who),
         "needed": need,
         "available": n,
-        **fields,
+        "_at": fields,
     }
 
 
@@ -173,7 +173,7 @@ def _group_reason(
             "group": g,
             "needed": need,
             "available": have,
-            **fields,
+            "_at": fields,
         }
     for b in bits(int(P.t_req[tt])):
         in_g = sup.valid_t & (P.t_dept == d) & (t_month0 == mm)
@@ -190,7 +190,7 @@ def _group_reason(
                 "group": g,
                 "needed": need_b,
                 "available": have_b,
-                **fields,
+                "_at": fields,
             }
     return None
 
@@ -248,7 +248,7 @@ def _task_reasons(
                         "group": say("capacity_group", v=v, d=dn, m=mon),
                         "needed": need,
                         "available": int(c.n_cap[j]),
-                        **fields,
+                        "_at": fields,
                     },
                 )
             out.capacity.add(tt)
@@ -267,17 +267,23 @@ def _visit_reasons(P: Problem, S: State, v: int, tr: _TaskReasons) -> list[Reaso
     )
 
 
-Explained = list[tuple[str, str, list[dict[str, Any]]]]
+#: ``(visit id, reason as saved, reason as shown, binding groups)`` per visit.
+Explained = list[tuple[str, str, str, list[dict[str, Any]]]]
 
 
 def _prefail_group(bind: dict[str, Any] | None, lang: Lang) -> dict[str, Any] | None:
     """A prefailed visit's binding group, its ``group`` in ``lang``."""
     if bind is None:
         return None
-    out = {k: v for k, v in bind.items() if k != "group_zh"}
     if lang == "zh":
-        out["group"] = bind.get("group_zh") or bind["group"]
-    return out
+        return {**bind, "group": bind.get("_zh") or bind["group"]}
+    return bind
+
+
+def _shown(parts: list[str], prefix: str, join: str) -> str:
+    """The reasons of one visit with the visit named once, at the start."""
+    inner = [p[len(prefix) :] if p.startswith(prefix) else p for p in parts]
+    return prefix + join.join(dict.fromkeys(inner))
 
 
 def _explain(
@@ -288,7 +294,7 @@ def _explain(
     policy: AssignmentPolicy,
     say: _Say,
 ) -> Explained:
-    """``(visit id, reason, binding groups)`` of each failed visit, in visit order."""
+    """The reasons and binding groups of each failed visit, in visit order."""
     if len(failed) == 0:
         return []
     pre = prefailed(P)
@@ -298,36 +304,53 @@ def _explain(
     out: Explained = []
     for v in (int(x) for x in np.sort(failed)):
         vid = str(P.v_id[v])
+        prefix = say("reason", v=vid, text="")
         if v in P.v_prefail:
             en, bind, zh = P.v_prefail[v]
             txt = zh if say.lang == "zh" else en
             rs: list[Reason] = [(txt, _prefail_group(bind, say.lang))]
+            shown = txt
         else:
             rs = _visit_reasons(P, S, v, tr)
-            txt = say.join.join(dict.fromkeys(r[0] for r in rs)) or say("failed", v=vid)
+            parts = list(dict.fromkeys(r[0] for r in rs))
+            txt = say.join.join(parts) or say("failed", v=vid)
+            shown = _shown(parts, prefix, say.join) if parts else txt
             ts = P.visit_tasks[v]
             if policy.repair and any(int(t) in tr.capacity for t in ts[ts >= 0]):
                 txt += say("no_room")
-        out.append((vid, txt, [bind for _, bind in rs if bind is not None]))
+                shown += say("no_room")
+        out.append((vid, txt, shown, [bind for _, bind in rs if bind is not None]))
     return out
 
 
-def _records(
-    main: Explained, zh: Explained | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The diagnostics records; with ``zh``, its text beside the main text."""
+def _saved(bind: dict[str, Any]) -> dict[str, Any]:
+    """A binding group as ``diagnostics.json`` holds it (no display fields)."""
+    return {k: v for k, v in bind.items() if not k.startswith("_")}
+
+
+def _records(main: Explained) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The diagnostics records (the format of ``diagnostics.json``)."""
+    unfilled = [{"visit_id": vid, "reason": txt} for vid, txt, _, _ in main]
+    binding: dict[str, dict[str, Any]] = {}
+    for _, _, _, binds in main:
+        for bind in binds:
+            binding.setdefault(bind["group"], _saved(bind))
+    return unfilled, [binding[k] for k in sorted(binding)]
+
+
+def _detail(en: Explained, zh: Explained) -> dict[str, list[dict[str, Any]]]:
+    """Both languages side by side, each visit named once, with stable fields."""
     unfilled: list[dict[str, Any]] = []
     binding: dict[str, dict[str, Any]] = {}
-    for i, (vid, txt, binds) in enumerate(main):
-        record = {"visit_id": vid, "reason": txt}
-        other: list[dict[str, Any] | None] = [None] * len(binds)
-        if zh is not None:
-            record["reason_zh"], other = zh[i][1], list(zh[i][2])
-        unfilled.append(record)
-        for bind, z in zip(binds, other, strict=True):
-            entry = bind if z is None else {**bind, "group_zh": z["group"]}
-            binding.setdefault(bind["group"], entry)
-    return unfilled, [binding[k] for k in sorted(binding)]
+    for (vid, _, shown, binds), (_, _, shown_zh, binds_zh) in zip(en, zh, strict=True):
+        unfilled.append({"visit_id": vid, "reason": shown, "reason_zh": shown_zh})
+        for bind, z in zip(binds, binds_zh, strict=True):
+            at = {"department": bind.get("department"), "month": None, "visit_id": vid}
+            at.update(bind.get("_at", {}))
+            binding.setdefault(
+                bind["group"], {**_saved(bind), "group_zh": z["group"], **at}
+            )
+    return {"unfilled": unfilled, "binding": [binding[k] for k in sorted(binding)]}
 
 
 def diagnose(
@@ -346,7 +369,7 @@ def diagnose(
     repair (the diagnosis speaks of those). ``names`` are the departments'
     display names in Chinese (``department id -> name``).
     """
-    return _records(_explain(P, S, failed, orig_month, policy, _Say(lang, names)), None)
+    return _records(_explain(P, S, failed, orig_month, policy, _Say(lang, names)))
 
 
 def diagnose_bilingual(
@@ -357,13 +380,19 @@ def diagnose_bilingual(
     policy: AssignmentPolicy,
     *,
     names: Mapping[str, str] | None = None,
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The English diagnosis with its Chinese text beside it.
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], dict[str, list[dict[str, Any]]]]:
+    """The English diagnosis of :func:`diagnose`, and the detail to show it in
+    either language.
 
-    Each unfilled visit also has ``reason_zh`` and each binding group
-    ``group_zh`` (departments by their ``names``); the English fields and the
-    order are those of :func:`diagnose`.
+    The detail (``{"unfilled": [{"visit_id", "reason", "reason_zh"}],
+    "binding": [{"group", "group_zh", "needed", "available", "department",
+    "month", "visit_id"}]}``) names each visit once at the start of its
+    reason, departments by their Chinese ``names``; ``department``, ``month``
+    (1-12 or ``None``) and ``visit_id`` (``None`` for a whole department-month)
+    are stable fields for programs. It is not saved: ``diagnostics.json`` keeps
+    the English records.
     """
     en = _explain(P, S, failed, orig_month, policy, _Say("en"))
     zh = _explain(P, S, failed, orig_month, policy, _Say("zh", names))
-    return _records(en, zh)
+    unfilled, binding = _records(en)
+    return unfilled, binding, _detail(en, zh)

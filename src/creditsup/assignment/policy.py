@@ -155,10 +155,8 @@ class AssignmentResult:
         The visits sorted by ``visit_id``, with ``month`` possibly moved by the
         repair, ``original_month`` and ``status`` (``staffed``/``unfilled``).
     diagnostics : dict
-        ``{"unfilled": [{"visit_id", "reason", "reason_zh"}], "binding":
-        [{"group", "group_zh", "needed", "available", "department", "month",
-        "visit_id"}]}`` (``contract.md`` §3): the text in English, and in
-        Chinese beside it.
+        ``{"unfilled": [{"visit_id", "reason"}], "binding": [{"group",
+        "needed", "available"}]}`` (``contract.md`` §3).
     metrics : dict
         Audit metrics: team sizes, pair co-assignment counts, load per
         inspector against capacity, cross-region share, chain statistics.
@@ -168,6 +166,10 @@ class AssignmentResult:
         Replacements made after the draw (R12), in order.
     policy : AssignmentPolicy
         The policy used.
+    diagnosis_detail : dict
+        The diagnosis to show, in English and Chinese with stable fields
+        (:func:`~creditsup.assignment.diagnose.diagnose_bilingual`); not
+        saved, empty for a result rebuilt from tables.
     """
 
     assignments: pd.DataFrame
@@ -177,6 +179,9 @@ class AssignmentResult:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     redraws: pd.DataFrame = field(default_factory=empty_redraws)
     policy: AssignmentPolicy = field(default_factory=AssignmentPolicy)
+    diagnosis_detail: dict[str, list[dict[str, Any]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @classmethod
     def from_tables(

@@ -310,12 +310,10 @@ def _prefail_big_teams(
             f"({max_team}) per department",
             {
                 "group": f"visit {vid}: team size of {dept_names[d]}",
-                "group_zh": f"检查{vid}：{dept_names[d]}部门的检查组人数",
+                "department": dept_names[d],
                 "needed": int(t_size[t]),
                 "available": int(max_team),
-                "department": dept_names[d],
-                "month": None,
-                "visit_id": str(vid),
+                "_zh": f"检查{vid}：{dept_names[d]}部门的检查组人数",  # not saved
             },
             f"检查{vid}：{dept_names[d]}部门覆盖其所需专长（{exp_list}）需要 "
             f"{int(t_size[t])} 名检查人员，超过每个部门检查组人数上限 max_team"

@@ -74,6 +74,9 @@ class InspectionPlan:
         The hash-chained draw record (全程留痕).
     redraws : pandas.DataFrame
         Re-draws made after the plan (R12), in order.
+    diagnosis_detail : dict
+        The diagnosis to show in English or Chinese (:meth:`diagnosis`); not
+        saved.
     """
 
     visits: pd.DataFrame
@@ -98,12 +101,19 @@ class InspectionPlan:
             columns=["visit_id", "old_inspector_id", "new_inspector_id", "reason"]
         )
     )
+    diagnosis_detail: dict[str, list[dict[str, Any]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     # ------------------------------------------------------------------ views
     def diagnosis(self, lang: str = "en") -> dict[str, list[dict[str, Any]]]:
-        """The diagnostics as shown in ``lang``: in Chinese, each ``reason`` and
-        ``group`` is its ``reason_zh``/``group_zh`` text (departments by name,
-        months as 1月…12月) where the bundle has one.
+        """The diagnosis of unfilled visits as shown in ``lang``.
+
+        A plan just built carries :attr:`diagnosis_detail`: each visit named
+        once at the start of its reason, in English or in Chinese (departments
+        by name, months as 1月…12月), with the stable fields ``department``,
+        ``month`` and ``visit_id`` on each binding group. A plan read from its
+        bundle has the saved English records of ``diagnostics.json`` only.
 
         Examples
         --------
@@ -118,17 +128,17 @@ class InspectionPlan:
         >>> u["reason"].startswith("检查" + u["visit_id"])
         True
         """
-        if lang != "zh":
-            return self.diagnostics
+        detail = self.diagnosis_detail
+        if not detail:
+            return {
+                k: list(self.diagnostics.get(k, [])) for k in ("unfilled", "binding")
+            }
+        reason, group = (
+            ("reason_zh", "group_zh") if lang == "zh" else ("reason", "group")
+        )
         return {
-            "unfilled": [
-                {**u, "reason": u.get("reason_zh") or u.get("reason", "")}
-                for u in self.diagnostics.get("unfilled", [])
-            ],
-            "binding": [
-                {**b, "group": b.get("group_zh") or b.get("group", "")}
-                for b in self.diagnostics.get("binding", [])
-            ],
+            "unfilled": [{**u, "reason": u[reason]} for u in detail["unfilled"]],
+            "binding": [{**b, "group": b[group]} for b in detail["binding"]],
         }
 
     @property
