@@ -1,8 +1,11 @@
 """Stage 5: the design on a training set, and time-based model selection.
 
 :func:`build_design` bins every candidate on the training units, keeps those
-with an information value of at least ``min_iv`` (one of each group of
-features that bin the units identically, the strongest), and the
+with an information value of at least ``min_iv``, drops every feature
+whose binned values correlate at ``max_correlation`` or more with those of
+a stronger one (they carry the same information: windows the data do not
+tell apart, nested industry codes; of two windows of one statistic that
+the training data cannot tell apart, the longer one stays), and keeps the
 ``max_candidates`` strongest. :func:`select_model` chooses the penalty and
 the number of features on time-based folds inside the training window:
 fold ``j`` trains on the snapshots before ``V_j = K - j * step_days``
@@ -25,7 +28,7 @@ from creditsup._calibration import auc_score
 from creditsup._random import derive_key, keyed_uniform
 from creditsup.exceptions import ConfigError
 from creditsup.fit.binning import FeatureBins, bin_feature
-from creditsup.fit.candidates import Candidate
+from creditsup.fit.candidates import Candidate, window_key
 from creditsup.fit.model import GridModel, grid_models, penalty_path
 from creditsup.fit.options import FitOptions
 from creditsup.fit.units import Units
@@ -38,6 +41,8 @@ logger = logging.getLogger(__name__)
 #: Fewest training units (and events) for a fold or a fit.
 _MIN_UNITS = 50
 _MIN_EVENTS = 5
+#: Correlation above which two windows of one statistic are the same feature.
+_SAME = 0.99
 
 Values = Mapping[str, FloatArray | IntArray]
 
@@ -90,17 +95,31 @@ def build_design(
             binned.append(fb)
     binned.sort(key=lambda fb: (-round(fb.iv, 12), fb.name))
     sub = _subset(units, mask, options)[mask]
+    window = {c.name: window_key(c) for c in candidates}
     kept: list[FeatureBins] = []
     cols: list[FloatArray] = []
-    seen: set[bytes] = set()
+    unit: list[FloatArray] = []  # kept columns, centred and scaled to norm 1
     for fb in binned:
-        col = fb.transform(np.asarray(values[fb.name])[mask])
-        key = np.round(col, 9).tobytes()
-        if key in seen:
+        col = fb.transform(np.asarray(values[fb.name])[mask])[sub]
+        z = col - col.mean()
+        norm = float(np.sqrt(z @ z))
+        if norm == 0.0:
             continue
-        seen.add(key)
+        z /= norm
+        if unit:
+            corr = np.abs(np.column_stack(unit).T @ z)
+            j = int(np.argmax(corr))
+            if corr[j] >= min(options.max_correlation, 1.0 - 1e-9):
+                # (nearly) the same information as a stronger feature; the same
+                # statistic over a longer window that the training data cannot
+                # tell apart from it replaces it (it uses more data when scoring)
+                a, b = window[kept[j].name], window[fb.name]
+                if corr[j] >= _SAME and a[0] == b[0] and b[1] > a[1]:
+                    kept[j], cols[j], unit[j] = fb, col, z
+                continue
         kept.append(fb)
-        cols.append(col[sub])
+        cols.append(col)
+        unit.append(z)
         if len(kept) >= options.max_candidates:
             break
     x = np.column_stack(cols) if cols else np.zeros((int(sub.sum()), 0))
