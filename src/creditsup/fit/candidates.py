@@ -370,9 +370,7 @@ def _record_candidates(rec: pd.DataFrame, opts: CandidateOptions) -> list[Candid
                 )
         for col in extra:
             if of_kind[col].notna().any():
-                out.extend(
-                    _aggregates("records", col, (k,), opts, _mean(of_kind[col]))
-                )
+                out.extend(_aggregates("records", col, (k,), opts, _mean(of_kind[col])))
     return out
 
 

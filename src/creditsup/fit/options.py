@@ -84,6 +84,12 @@ class FitOptions(FrozenModel):
     min_history_days : int
         A snapshot needs this many days of history before it (counts over a
         window the data do not cover would mislead the fit).
+    snapshot_weights : {'units', 'equal'}
+        ``'units'``: every unit weighs 1; ``'equal'``: every snapshot weighs
+        the same in the bins and the regression (a snapshot far from the
+        cut-off has a longer outcome window, so more units, but less history
+        behind them). On the Chicago validation splits ``'equal'`` ranked
+        entities with history better but all entities no better.
     n_folds : int
         Time-based validation folds inside the training window (0: no
         selection, the first values of the grids are used).
@@ -145,6 +151,7 @@ class FitOptions(FrozenModel):
     step_days: int = Field(default=91, ge=7, le=3660)
     max_snapshots: int = Field(default=8, ge=1, le=200)
     min_history_days: int = Field(default=0, ge=0)
+    snapshot_weights: Literal["equal", "units"] = "units"
     n_folds: int = Field(default=3, ge=0, le=20)
     holdout_days: int = Field(default=0, ge=0)
     max_n_bins: int = Field(default=8, ge=2, le=20)

@@ -34,7 +34,14 @@ from creditsup.fit.options import FitOptions
 from creditsup.fit.units import Units
 from creditsup.scoring._arrays import BoolArray, FloatArray, IntArray
 
-__all__ = ["Design", "FittedModel", "build_design", "fit_at", "select_model"]
+__all__ = [
+    "Design",
+    "FittedModel",
+    "build_design",
+    "fit_at",
+    "select_model",
+    "unit_weights",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -54,6 +61,7 @@ class Design:
     bins: list[FeatureBins]
     x: FloatArray
     y: BoolArray
+    w: FloatArray
 
     def transform(self, values: Values, mask: BoolArray) -> FloatArray:
         """The design columns of other units (e.g. a validation snapshot)."""
@@ -77,6 +85,31 @@ def _subset(units: Units, mask: BoolArray, options: FitOptions) -> BoolArray:
     return out
 
 
+def unit_weights(units: Units, mask: BoolArray, options: FitOptions) -> FloatArray:
+    """Weights of the masked units (mean 1).
+
+    Every unit weighs 1 (``snapshot_weights='units'``, the default), or
+    every snapshot weighs the same (``'equal'``): a snapshot far from the
+    cut-off has a longer outcome window, so more units, but the least history
+    behind them, and outweighs those most like the day the scorecard is used.
+
+    Examples
+    --------
+    >>> z = np.zeros(4, dtype=np.int64)
+    >>> u = Units(z, np.array(list("abcd"), dtype=object), np.array([1, 1, 1, 2]),
+    ...           z, z, np.zeros(4, dtype=bool), pd.Timestamp("2020-01-01"))
+    >>> opts = FitOptions(snapshot_weights="equal")
+    >>> unit_weights(u, np.ones(4, dtype=bool), opts).tolist()
+    [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
+    """
+    snap = units.snapshot[mask]
+    if options.snapshot_weights == "units" or len(snap) == 0:
+        return np.ones(len(snap), dtype=np.float64)
+    _, inverse, counts = np.unique(snap, return_inverse=True, return_counts=True)
+    w = len(snap) / (len(counts) * counts[inverse].astype(np.float64))
+    return np.asarray(w, dtype=np.float64)
+
+
 def build_design(
     candidates: Sequence[Candidate],
     values: Values,
@@ -86,11 +119,12 @@ def build_design(
 ) -> Design:
     """Stage: bin every candidate on the masked units, then screen them."""
     y = units.y[mask]
+    w = unit_weights(units, mask, options)
     binned: list[FeatureBins] = []
     for c in candidates:
         v = np.asarray(values[c.name])[mask]
         k = len(c.indicator.categories) if c.kind == "categorical" else None
-        fb = bin_feature(c.name, v, y, options, n_categories=k)
+        fb = bin_feature(c.name, v, y, options, n_categories=k, weight=w)
         if fb is not None and fb.iv >= options.min_iv:
             binned.append(fb)
     binned.sort(key=lambda fb: (-round(fb.iv, 12), fb.name))
@@ -123,7 +157,7 @@ def build_design(
         if len(kept) >= options.max_candidates:
             break
     x = np.column_stack(cols) if cols else np.zeros((int(sub.sum()), 0))
-    return Design(kept, x, y[sub])
+    return Design(kept, x, y[sub], w[sub])
 
 
 def _enough(y: BoolArray) -> bool:
@@ -184,8 +218,11 @@ def select_model(
             design.y,
             n_penalties=options.n_penalties,
             min_ratio=options.min_penalty_ratio,
+            weight=design.w,
         )
-        models = grid_models(design.x, design.y, path, options.feature_grid)
+        models = grid_models(
+            design.x, design.y, path, options.feature_grid, weight=design.w
+        )
         rows += _fold_rows(
             j, design, models, design.transform(values, val), units.y[val]
         )
@@ -269,8 +306,9 @@ def fit_at(
         design.y,
         n_penalties=options.n_penalties,
         min_ratio=options.min_penalty_ratio,
+        weight=design.w,
     )
-    models = grid_models(design.x, design.y, path, [k])
+    models = grid_models(design.x, design.y, path, [k], weight=design.w)
     model = min(models, key=lambda m: abs(np.log(m.ratio) - np.log(ratio)))
     beta = model.theta[1:]
     used = beta > 0
