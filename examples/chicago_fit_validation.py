@@ -10,11 +10,13 @@ licences. Prints the AUC of both, overall and among licences with history.
 This is how every default of :class:`creditsup.fit.FitOptions` was chosen
 (docs/fitting.md); the 2013 test window is not touched.
 
-Run from the repository root, on a dataset imported with
-``creditsup import-chicago``::
+Run from the repository root: on the slice shipped in ``examples/data/chicago``
+(imported into a temporary folder), or with ``--data`` on the full export
+imported by ``creditsup import-chicago`` (the figures of docs/fitting.md)::
 
-    PYTHONPATH=src python examples/chicago_fit_validation.py chicago_data
-    PYTHONPATH=src python examples/chicago_fit_validation.py chicago_data \\
+    PYTHONPATH=src python examples/chicago_fit_validation.py
+    PYTHONPATH=src python examples/chicago_fit_validation.py --data chicago_data
+    PYTHONPATH=src python examples/chicago_fit_validation.py --data chicago_data \\
         --options '{"snapshot_weights": "equal"}' --candidates '{"prior_rows": 0}'
 """
 
@@ -23,8 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import tempfile
 from pathlib import Path
 
+from creditsup.chicago import import_chicago_to
 from creditsup.evaluate import BacktestOptions, auc_score
 from creditsup.evaluate.backtest import backtest_from_options
 from creditsup.fit import CandidateOptions, FitOptions, fit_scorecard
@@ -32,18 +36,29 @@ from creditsup.plan import load_policy
 from creditsup.schemas import load_dataset
 
 HERE = Path(__file__).resolve().parent
+DATA = HERE / "data" / "chicago"
 SPLITS = (("2012-07-01", 184), ("2012-10-01", 92))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("data", type=Path)
+    parser.add_argument("--data", type=Path, help="an imported Chicago dataset")
+    parser.add_argument(
+        "--inspections", type=Path, default=DATA / "food_inspections_2011_2013.csv"
+    )
+    parser.add_argument(
+        "--licenses", type=Path, default=DATA / "business_licenses_2011_2013.csv"
+    )
     parser.add_argument("--options", default="{}", help="FitOptions as JSON")
     parser.add_argument("--candidates", default="{}", help="CandidateOptions as JSON")
     parser.add_argument("--policy", type=Path, default=HERE / "chicago_policy.toml")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    data = load_dataset(args.data).cut("2012-12-31")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.data or import_chicago_to(
+            args.inspections, args.licenses, Path(tmp) / "data"
+        )
+        data = load_dataset(folder).cut("2012-12-31")
     hand = load_policy(args.policy)
     opts = FitOptions.model_validate(json.loads(args.options))
     cands = CandidateOptions.model_validate(json.loads(args.candidates))
