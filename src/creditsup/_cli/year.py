@@ -1,0 +1,177 @@
+"""Verbs of the supervision year: ``results``, ``followups``, ``replan``, ``close-year``.
+
+Each one reads the bundle, runs one stage of :mod:`creditsup.year`, and
+writes the bundle back through :meth:`InspectionPlan.save` (atomic, owned
+folders) only when something changed. Bad input rows are listed all at once
+(Excel row numbers) with exit 1; the good rows are kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from creditsup._cli._common import (
+    Format,
+    PlanDir,
+    Quiet,
+    _check_format,
+    _fail,
+    _json_out,
+    _print_failures,
+    _say,
+    app,
+    out,
+)
+
+logger = logging.getLogger(__name__)
+
+InFile = Annotated[Path, typer.Argument(help="Input table (CSV, XLSX or Parquet).")]
+Operator = Annotated[str, typer.Option(help="Who records it (ledger).")]
+CalendarOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--calendar",
+        help="Holidays table (date,kind: holiday/workday or 休/班) for years "
+        "chinesecalendar does not know.",
+    ),
+]
+AsOfOpt = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Reference date YYYY-MM-DD (default today)."),
+]
+
+
+def _plan(plan_dir: Path) -> Any:
+    from creditsup.plan import load_plan
+
+    return load_plan(plan_dir)
+
+
+def _table(path: Path) -> Any:
+    from creditsup.io import read_table
+
+    return read_table(path)
+
+
+def _calendar(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from creditsup.workdays import WorkCalendar
+
+    return WorkCalendar.from_table(_table(path))
+
+
+def _as_of(text: str | None) -> Any:
+    import datetime as dt
+
+    if text is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        _fail(f"The '--as-of' must be a date YYYY-MM-DD. Got {text!r} instead.")
+
+
+def _report_rows(failures: Any, as_json: bool, payload: dict[str, Any]) -> None:
+    from creditsup.exceptions import DataValidationError
+
+    if as_json:
+        rows = failures.assign(excel_row=failures["row"] + 2)
+        _json_out({**payload, "failures": rows.to_dict(orient="records")})
+    elif len(failures):
+        _print_failures(DataValidationError(failures))
+
+
+@app.command()
+def results(
+    plan_dir: PlanDir,
+    results_file: InFile,
+    operator: Operator = "",
+    calendar: CalendarOpt = None,
+    fmt: Format = "text",
+    quiet: Quiet = False,
+) -> None:
+    """Record inspection results (R19) into the bundle; exit 1 if rows are bad."""
+    from creditsup.year import record_results
+
+    as_json = _check_format(fmt)
+    protect = [results_file] + ([calendar] if calendar else [])
+    done = record_results(
+        _plan(plan_dir),
+        _table(results_file),
+        operator=operator,
+        calendar=_calendar(calendar),
+    )
+    if done.changed:
+        done.plan.save(plan_dir, protect=protect)
+    bad = int(done.failures["row"].nunique()) if len(done.failures) else 0
+    counts = {"accepted": len(done.accepted), "unchanged": done.unchanged, "bad": bad}
+    _report_rows(done.failures, as_json, counts)
+    if not as_json and not quiet:
+        out.print(escape(_say("results_recorded", **counts)))
+    if bad:
+        raise typer.Exit(1)
+
+
+@app.command()
+def followups(
+    plan_dir: PlanDir,
+    closings: Annotated[
+        Path | None,
+        typer.Argument(help="Closings (followup_id,closed_on,outcome); optional."),
+    ] = None,
+    as_of: AsOfOpt = None,
+    operator: Operator = "",
+    fmt: Format = "text",
+    quiet: Quiet = False,
+) -> None:
+    """Close follow-ups (R20) and list the open and overdue ones."""
+    from creditsup.year import close_followups, followup_status
+
+    as_json = _check_format(fmt)
+    ref = _as_of(as_of)
+    plan = _plan(plan_dir)
+    bad = 0
+    payload: dict[str, Any] = {}
+    if closings is not None:
+        done = close_followups(plan, _table(closings), operator=operator)
+        if done.changed:
+            done.plan.save(plan_dir, protect=[closings])
+            plan = done.plan
+        bad = int(done.failures["row"].nunique()) if len(done.failures) else 0
+        payload = {"closed": len(done.closed), "unchanged": done.unchanged, "bad": bad}
+        if not as_json:
+            _report_rows(done.failures, False, payload)
+        if not as_json and not quiet:
+            out.print(escape(_say("followups_closed", **payload)))
+    status = followup_status(plan, as_of=ref)
+    counts = status["state"].value_counts()
+    states = {
+        "open": int(counts.get("open", 0)),
+        "overdue": int(counts.get("overdue", 0)),
+        "closed": int(counts.get("closed", 0) + counts.get("closed_late", 0)),
+    }
+    overdue = status[status["state"].eq("overdue")]
+    if as_json:
+        rows = done.failures.to_dict(orient="records") if closings is not None else []
+        _json_out(
+            {
+                **payload,
+                **states,
+                "failures": rows,
+                "overdue_followups": overdue[
+                    ["followup_id", "kind", "due_date"]
+                ].to_dict(orient="records"),
+            }
+        )
+    elif not quiet:
+        out.print(escape(_say("followups_state", **states)))
+        for r in overdue.head(20).itertuples(index=False):
+            out.print(escape(f"  {r.followup_id}  {r.kind}  {r.due_date}"))
+    if bad:
+        raise typer.Exit(1)

@@ -1,0 +1,38 @@
+"""The supervision year after the draw: results, follow-ups, publication, changes.
+
+Stages (modules), each callable alone, each appending one hash-chained record
+to the plan's ledger that :func:`~creditsup.plan.verify_plan` replays:
+
+- :mod:`~creditsup.year.results`: :func:`record_results` (R19, due dates R18).
+- :mod:`~creditsup.year.followups`: follow-ups opened by the results (R20),
+  :func:`close_followups`, :func:`followup_status`.
+- :mod:`~creditsup.year.publication`: :func:`public_results` (R17, R18).
+- :mod:`~creditsup.year.replan`: :func:`replan` (mid-year changes).
+- :mod:`~creditsup.year.close`: :func:`close_year` (next year's dataset).
+
+The year's tables live in the bundle next to the plan's: ``results.csv``,
+``followups.csv`` and ``replans.csv``.
+"""
+
+from creditsup.year import _replay  # noqa: F401  (registers the replays)
+from creditsup.year._bundle import YearPolicy
+from creditsup.year._checks import RULE_CODES
+from creditsup.year.followups import (
+    ClosedFollowups,
+    close_followups,
+    followup_status,
+    open_followups,
+)
+from creditsup.year.results import RecordedResults, allowed_inspectors, record_results
+
+__all__ = [
+    "RULE_CODES",
+    "ClosedFollowups",
+    "RecordedResults",
+    "YearPolicy",
+    "allowed_inspectors",
+    "close_followups",
+    "followup_status",
+    "open_followups",
+    "record_results",
+]

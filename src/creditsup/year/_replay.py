@@ -1,0 +1,62 @@
+"""The replays of the year's ledger steps, registered with :mod:`creditsup.plan.verify`.
+
+Each replay takes the step's inputs from the saved bundle (the rows of its
+batch) or from the ledger record, and runs the stage again on the plan being
+rebuilt; the bytes of every file are then compared.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from creditsup.exceptions import VerificationError
+from creditsup.plan import InspectionPlan
+from creditsup.plan.verify import register_replay
+from creditsup.schemas import Dataset
+from creditsup.year._bundle import calendar_from, policy_from, table
+from creditsup.year.followups import CLOSE_COLUMNS, CLOSE_OPTIONAL, close_followups
+from creditsup.year.results import INPUT_COLUMNS, OPTIONAL_COLUMNS, record_results
+
+
+def _results(
+    plan: InspectionPlan, _: Dataset, record: Mapping[str, Any], saved: InspectionPlan
+) -> InspectionPlan:
+    batch = str(record.get("batch"))
+    rows = table(saved, "results.csv")
+    rows = rows[rows["batch"].eq(batch)][[*INPUT_COLUMNS, *OPTIONAL_COLUMNS]]
+    out = record_results(
+        plan,
+        rows,
+        operator=str(record.get("operator", "")),
+        recorded_at=str(record.get("recorded_at")),
+        calendar=calendar_from(record),
+        policy=policy_from(record),
+    )
+    if len(out.failures) or len(out.accepted) != len(rows):
+        first = out.failures.head(1).to_dict(orient="records")
+        raise VerificationError(
+            f"results batch {batch} does not replay: {first or 'rows missing'}"
+        )
+    return out.plan
+
+
+def _followups(
+    plan: InspectionPlan, _: Dataset, record: Mapping[str, Any], saved: InspectionPlan
+) -> InspectionPlan:
+    batch = str(record.get("batch"))
+    rows = table(saved, "followups.csv")
+    rows = rows[rows["closed_batch"].eq(batch)][[*CLOSE_COLUMNS, *CLOSE_OPTIONAL]]
+    out = close_followups(
+        plan,
+        rows,
+        operator=str(record.get("operator", "")),
+        recorded_at=str(record.get("recorded_at")),
+    )
+    if len(out.failures) or len(out.closed) != len(rows):
+        raise VerificationError(f"follow-up closing batch {batch} does not replay")
+    return out.plan
+
+
+register_replay("results", _results)
+register_replay("followups", _followups)

@@ -1,0 +1,335 @@
+"""The supervision year: results, follow-ups (API and CLI), verified after every step."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from creditsup.datasets import synthetic_tables
+from creditsup.io import write_dataset
+from creditsup.plan import InspectionPlan, build_plan, load_plan, verify_plan
+from creditsup.publish import publication_deadline
+from creditsup.schemas import Dataset, validate_dataset
+from creditsup.year import close_followups, record_results
+
+YEAR = 2025
+CREATED = "2025-01-06T09:00:00+00:00"
+AT = "2025-12-31T00:00:00+00:00"
+
+
+def cli(*args: str | Path, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "250", "CREDITSUP_LANG": "en"}
+    if env.get("PYTHONPATH"):  # a relative entry (PYTHONPATH=src) must survive cwd
+        env["PYTHONPATH"] = os.pathsep.join(
+            str(Path(p).resolve()) for p in env["PYTHONPATH"].split(os.pathsep) if p
+        )
+    return subprocess.run(
+        [sys.executable, "-m", "creditsup", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+    )
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Dataset]:
+    tables = synthetic_tables(2500, 40, seed=11, year=YEAR)
+    folder = tmp_path_factory.mktemp("data") / "data"
+    write_dataset(tables, folder)
+    return folder, validate_dataset(tables)
+
+
+@pytest.fixture(scope="module")
+def drawn(
+    district: tuple[Path, Dataset], tmp_path_factory: pytest.TempPathFactory
+) -> tuple[InspectionPlan, Path]:
+    plan = build_plan(district[1], year=YEAR, seed="2025 lottery", created_at=CREATED)
+    path = tmp_path_factory.mktemp("plans") / "plan"
+    plan.save(path)
+    return plan, path
+
+
+@pytest.fixture
+def bundle(drawn: tuple[InspectionPlan, Path], tmp_path: Path) -> Path:
+    dst = tmp_path / "plan"
+    shutil.copytree(drawn[1], dst)
+    return dst
+
+
+RESULTS = ["normal", "unreachable", "发现问题已责令改正", "refused", "no_activity"]
+
+
+def results_frame(plan: InspectionPlan, n: int = 20) -> pd.DataFrame:
+    v = plan.visits[plan.visits["status"].eq("staffed")].head(n)
+    team = plan.assignments.groupby("visit_id")["inspector_id"].agg(";".join)
+    return pd.DataFrame(
+        {
+            "visit_id": v["visit_id"].to_numpy(),
+            "uscc": v["uscc"].to_numpy(),
+            "date": [
+                f"{YEAR}-{m:02d}-{10 + i % 15:02d}" for i, m in enumerate(v["month"])
+            ],
+            "result": [RESULTS[i % len(RESULTS)] for i in range(len(v))],
+            "inspector_ids": v["visit_id"].map(team).to_numpy(),
+        }
+    )
+
+
+def spoil(df: pd.DataFrame) -> pd.DataFrame:
+    """Five bad rows, one per check, at data rows 1..5 (Excel rows 3..7)."""
+    bad = df.copy()
+    bad.loc[1, "uscc"] = "91350100M000100Y43"
+    bad.loc[2, "date"] = f"{YEAR - 1}-06-01"
+    bad.loc[3, "result"] = "很好"
+    bad.loc[4, "inspector_ids"] = "INS99999;" + bad.loc[4, "inspector_ids"]
+    bad.loc[5, "visit_id"] = "V-NOPE"
+    return bad
+
+
+# ------------------------------------------------------------------- the API
+def test_record_results_keeps_good_rows_and_lists_every_bad_one(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset]
+) -> None:
+    plan, _ = drawn
+    df = spoil(results_frame(plan))
+    out = record_results(plan, df, recorded_at=AT)
+    rules = out.failures.set_index("row")["rule"].to_dict()
+    assert rules == {
+        1: "uscc_mismatch",
+        2: "date_outside_year",
+        3: "unknown_result",
+        4: "inspector_not_assigned",
+        5: "unknown_visit",
+    }
+    assert len(out.accepted) == len(df) - 5
+    assert set(out.accepted["result"]) <= {"normal", "unreachable",
+                                           "problem_corrected", "refused",
+                                           "no_activity"}  # fmt: skip
+    # Chinese label → code; due date = 20 working days (R18)
+    row = out.accepted[out.accepted["visit_id"].eq(df.loc[7, "visit_id"])].iloc[0]
+    assert row["result"] == "problem_corrected"
+    assert row["due_date"] == publication_deadline(row["date"]).isoformat()
+    assert out.plan.ledger[-1]["stage"] == "results"
+    assert out.plan.ledger[-1]["prev_hash"] == plan.ledger[-1]["hash"]
+
+
+def test_dates_before_the_visit_month_and_small_teams_are_refused(
+    drawn: tuple[InspectionPlan, Path],
+) -> None:
+    plan, _ = drawn
+    df = results_frame(plan, 40)
+    late = df[plan.visits.set_index("visit_id").loc[df["visit_id"], "month"].gt(1)
+              .to_numpy()].head(2).copy()  # fmt: skip
+    late.iloc[0, late.columns.get_loc("date")] = f"{YEAR}-01-01"
+    late.iloc[1, late.columns.get_loc("inspector_ids")] = late.iloc[1][
+        "inspector_ids"
+    ].split(";")[0]
+    out = record_results(plan, late.reset_index(drop=True), recorded_at=AT)
+    assert out.failures["rule"].tolist() == ["date_before_visit_month",
+                                             "team_too_small"]  # fmt: skip
+    assert len(out.accepted) == 0
+    assert out.plan is plan
+
+
+def test_recording_twice_changes_nothing_and_conflicts_are_named(
+    drawn: tuple[InspectionPlan, Path],
+) -> None:
+    plan, _ = drawn
+    df = results_frame(plan, 6)
+    first = record_results(plan, df, recorded_at=AT)
+    again = record_results(
+        first.plan, df.sample(frac=1, random_state=1), recorded_at=AT
+    )
+    assert not again.changed and again.unchanged == len(df)
+    assert again.plan.to_files() == first.plan.to_files()
+    other = df.copy()
+    other.loc[0, "result"] = "refused" if df.loc[0, "result"] != "refused" else "normal"
+    clash = record_results(first.plan, other.head(1), recorded_at=AT)
+    assert clash.failures["rule"].tolist() == ["already_recorded"]
+
+
+def test_followups_kinds_and_working_day_due_dates(
+    drawn: tuple[InspectionPlan, Path],
+) -> None:
+    plan, _ = drawn
+    df = results_frame(plan, 10)
+    df["transfer_to"] = ["", "", "", "", "生态环境局", "", "", "", "", ""]
+    out = record_results(plan, df, recorded_at=AT)
+    f = out.plan.extra_tables["followups.csv"]
+    by_visit = f.groupby("visit_id")["kind"].agg(lambda k: sorted(k)).to_dict()
+    res = out.accepted.set_index("visit_id")["result"]
+    for vid, result in res.items():
+        kinds = by_visit.get(vid, [])
+        if result == "unreachable":
+            assert kinds == ["abnormal_list"]
+        elif result in ("problem_corrected", "refused"):
+            assert {"case", "reinspection"} <= set(kinds)
+    transfer = f[f["kind"].eq("transfer")].iloc[0]
+    assert transfer["department"] == "生态环境局"
+    ab = f[f["kind"].eq("abnormal_list")].iloc[0]
+    assert (
+        ab["due_date"]
+        == publication_deadline(ab["opened_on"], working_days=10).isoformat()
+    )
+    assert set(f["status"]) == {"open"}
+
+
+def test_verify_replays_results_and_closings(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset], tmp_path: Path
+) -> None:
+    plan, _ = drawn
+    out = record_results(plan, results_frame(plan), recorded_at=AT).plan
+    f = out.extra_tables["followups.csv"]
+    closing = pd.DataFrame(
+        {"followup_id": f["followup_id"].head(2), "closed_on": f"{YEAR}-12-30",
+         "outcome": ["penalty" if k == "case" else "listed" if k == "abnormal_list"
+                     else "corrected" for k in f["kind"].head(2)]}
+    )  # fmt: skip
+    closed = close_followups(out, closing, recorded_at=AT)
+    assert closed.failures.empty and len(closed.closed) == 2
+    path = tmp_path / "plan"
+    closed.plan.save(path)
+    assert verify_plan(path, district[1]).ok
+    assert load_plan(path).to_files() == closed.plan.to_files()
+    # an edited result (its file hash re-stamped) no longer replays
+    res = path / "results.csv"
+    text = res.read_text("utf-8-sig")
+    res.write_text(text.replace(",normal,", ",refused,", 1), "utf-8-sig")
+    prov = json.loads((path / "provenance.json").read_text("utf-8"))
+    prov["outputs"]["results.csv"] = hashlib.sha256(res.read_bytes()).hexdigest()
+    (path / "provenance.json").write_text(json.dumps(prov), "utf-8")
+    report = verify_plan(path, district[1])
+    assert not report.ok
+    assert "ledger.jsonl" in report.differences[0] or "results" in report.differences[0]
+
+
+# ------------------------------------------------------------------- the CLI
+def test_cli_results_lists_bad_rows_keeps_good_ones_and_verifies(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset], bundle: Path
+) -> None:
+    plan, _ = drawn
+    src = bundle.parent / "results.csv"
+    spoil(results_frame(plan)).to_csv(src, index=False)
+    r = cli("results", bundle, src)
+    assert r.returncode == 1, r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+    for excel_row, rule in ((3, "uscc_mismatch"), (4, "date_outside_year"),
+                            (5, "unknown_result"), (6, "inspector_not_assigned"),
+                            (7, "unknown_visit")):  # fmt: skip
+        line = next(x for x in r.stdout.splitlines() if rule in x)
+        assert f"│ {excel_row} " in line, line
+    assert "recorded 15 result(s); 0 already recorded; 5 bad row(s)" in r.stdout
+    saved = pd.read_csv(bundle / "results.csv", dtype=str, encoding="utf-8-sig")
+    assert len(saved) == 15
+    v = cli("verify", bundle, "--data", district[0])
+    assert v.returncode == 0, v.stderr + v.stdout
+    before = digest(bundle)
+    again = cli("results", bundle, src)
+    assert again.returncode == 1
+    assert "recorded 0 result(s); 15 already recorded; 5 bad row(s)" in again.stdout
+    assert digest(bundle) == before
+
+
+def test_cli_results_chinese_headers_and_json(
+    drawn: tuple[InspectionPlan, Path], bundle: Path
+) -> None:
+    plan, _ = drawn
+    df = results_frame(plan, 4).rename(
+        columns={"visit_id": "检查编号", "uscc": "统一社会信用代码", "date": "检查日期",
+                 "result": "检查结果", "inspector_ids": "检查人员"}
+    )  # fmt: skip
+    src = bundle.parent / "结果.csv"
+    df.to_csv(src, index=False, encoding="utf-8-sig")
+    r = cli("results", bundle, src, "--format", "json")
+    assert r.returncode == 0, r.stderr
+    payload = json.loads(r.stdout)
+    assert payload["accepted"] == 4 and payload["failures"] == []
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("missing.csv",), "does not exist"),
+        (("nocols.csv",), "Missing ['uscc', 'date', 'result', 'inspector_ids']"),
+    ],
+)
+def test_cli_results_bad_usage_exits_2(
+    bundle: Path, args: tuple[str, ...], needle: str
+) -> None:
+    (bundle.parent / "nocols.csv").write_text("visit_id\nV1\n", "utf-8")
+    r = cli("results", bundle, *(bundle.parent / a for a in args))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert needle in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_cli_results_refuses_a_folder_that_is_not_a_bundle(tmp_path: Path) -> None:
+    (tmp_path / "r.csv").write_text("visit_id\n", "utf-8")
+    r = cli("results", tmp_path, tmp_path / "r.csv")
+    assert r.returncode == 2 and "not a plan bundle" in r.stderr
+
+
+def test_cli_followups_close_and_list_overdue(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset], bundle: Path
+) -> None:
+    plan, _ = drawn
+    src = bundle.parent / "results.csv"
+    results_frame(plan).to_csv(src, index=False)
+    assert cli("results", bundle, src).returncode == 0
+    f = pd.read_csv(bundle / "followups.csv", dtype=str, encoding="utf-8-sig")
+    case = f[f["kind"].eq("case")]["followup_id"].iloc[0]
+    closing = pd.DataFrame(
+        {
+            "followup_id": [case, "F-NOPE", case],
+            "closed_on": [f"{YEAR}-12-20", f"{YEAR}-12-20", "someday"],
+            "outcome": ["penalty", "penalty", "listed"],
+            "severity": ["2", "", ""],
+        }
+    )
+    closing.to_csv(bundle.parent / "close.csv", index=False)
+    r = cli("followups", bundle, bundle.parent / "close.csv", "--as-of", "2025-12-31")
+    assert r.returncode == 1, r.stderr
+    assert "unknown_followup" in r.stdout and "bad_date" in r.stdout
+    assert "unknown_outcome" in r.stdout
+    assert "closed 1 follow-up(s); 0 already closed; 2 bad row(s)" in r.stdout
+    late = f["due_date"].lt("2025-12-31") & f["followup_id"].ne(case)
+    n_open = len(f) - 1 - int(late.sum())
+    assert f"follow-ups: {n_open} open, {int(late.sum())} overdue, 1 closed" in r.stdout
+    after = pd.read_csv(bundle / "followups.csv", dtype=str, encoding="utf-8-sig")
+    row = after.set_index("followup_id").loc[case]
+    assert (row["status"], row["outcome"], row["severity"]) == (
+        "closed",
+        "penalty",
+        "2",
+    )
+    assert cli("verify", bundle, "--data", district[0]).returncode == 0
+    bad = cli("followups", bundle, "--as-of", "31/12/2025")
+    assert bad.returncode == 2 and "--as-of" in bad.stderr
+
+
+def test_every_rule_of_the_year_has_both_texts() -> None:
+    from creditsup.i18n import RULES, YEAR_RULES, rule_text
+    from creditsup.year import RULE_CODES
+
+    assert set(YEAR_RULES) == set(RULE_CODES)
+    assert not set(YEAR_RULES) & set(RULES)
+    for code in RULE_CODES:
+        assert rule_text(code, "zh", column="列") != code
