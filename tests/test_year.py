@@ -333,3 +333,55 @@ def test_every_rule_of_the_year_has_both_texts() -> None:
     assert not set(YEAR_RULES) & set(RULES)
     for code in RULE_CODES:
         assert rule_text(code, "zh", column="列") != code
+
+
+# --------------------------------------------------------------- publication
+def test_publish_without_results_is_the_plan_publication(
+    drawn: tuple[InspectionPlan, Path], bundle: Path, tmp_path: Path
+) -> None:
+    from creditsup.publish import publish_plan
+
+    r = cli("publish", bundle, "--out", tmp_path / "pub", "--no-excel")
+    assert r.returncode == 0, r.stderr
+    publish_plan(drawn[0], tmp_path / "api", excel=False)
+    assert digest(tmp_path / "pub") == digest(tmp_path / "api")
+    assert not (tmp_path / "pub" / "results.csv").exists()
+    bad = cli("publish", bundle, "--out", tmp_path / "p2", "--as-of", "2025-12-31")
+    assert bad.returncode == 2 and "has none" in bad.stderr
+
+
+def test_publish_includes_results_in_chinese_and_lists_overdue(
+    drawn: tuple[InspectionPlan, Path], bundle: Path, tmp_path: Path
+) -> None:
+    plan, _ = drawn
+    src = bundle.parent / "results.csv"
+    results_frame(plan).to_csv(src, index=False)
+    assert cli("results", bundle, src).returncode == 0
+    pub = tmp_path / "pub"
+    r = cli("publish", bundle, "--out", pub, "--as-of", f"{YEAR}-12-31")
+    assert r.returncode == 0, r.stderr
+    text = (pub / "results.csv").read_text("utf-8-sig")
+    head = text.splitlines()[0]
+    for col in ("市场主体名称 name", "统一社会信用代码 uscc", "检查结果 result",
+                "检查日期 check_date", "检查实施部门 checking_body",
+                "公示日期 published_on"):  # fmt: skip
+        assert col in head
+    got = pd.read_csv(pub / "results.csv", dtype=str, encoding="utf-8-sig")
+    assert len(got) == 20
+    assert set(got["检查结果 result"]) == {
+        "未发现问题", "通过登记的住所（经营场所）无法联系", "发现问题已责令改正",
+        "不配合检查情节严重", "未发现开展本次抽查涉及的经营活动",
+    }  # fmt: skip
+    assert got["市场主体名称 name"].str.len().gt(0).all()
+    assert set(got["公示日期 published_on"]) == {f"{YEAR}-12-31"}
+    # never tiers, scores or inspectors (C3)
+    tiers = set(plan.scores["tier"]) | {f"{s:.4f}" for s in plan.scores["score"]}
+    ids = set(plan.assignments["inspector_id"])
+    for cell in got.to_numpy().ravel():
+        assert cell not in ids and cell not in tiers
+    assert "tier" not in text and "score" not in text
+    res = pd.read_csv(bundle / "results.csv", dtype=str, encoding="utf-8-sig")
+    late = res[res["due_date"] < f"{YEAR}-12-31"]
+    assert f"{len(late)} result(s) past the publication deadline" in r.stderr
+    for vid in late["visit_id"]:
+        assert vid in r.stderr

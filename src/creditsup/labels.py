@@ -182,6 +182,7 @@ table.results | 检查结果 | results
 table.followups | 后续处置 | follow-ups
 table.changes | 年中变动 | changes
 results.date | 检查日期 | Check date
+check_date | 检查日期 | Check date
 results.items | 检查事项 | Items
 notes | 备注 | Notes
 transfer_to | 移送部门 | Transferred to

@@ -23,9 +23,15 @@ from creditsup.year.followups import (
     followup_status,
     open_followups,
 )
+from creditsup.year.publication import (
+    PUBLIC_RESULT_COLUMNS,
+    overdue_results,
+    public_results,
+)
 from creditsup.year.results import RecordedResults, allowed_inspectors, record_results
 
 __all__ = [
+    "PUBLIC_RESULT_COLUMNS",
     "RULE_CODES",
     "ClosedFollowups",
     "RecordedResults",
@@ -34,5 +40,7 @@ __all__ = [
     "close_followups",
     "followup_status",
     "open_followups",
+    "overdue_results",
+    "public_results",
     "record_results",
 ]
