@@ -385,3 +385,113 @@ def test_publish_includes_results_in_chinese_and_lists_overdue(
     assert f"{len(late)} result(s) past the publication deadline" in r.stderr
     for vid in late["visit_id"]:
         assert vid in r.stderr
+
+
+# ------------------------------------------------------------ closing a year
+TIER_ORDER = {"A": 0, "B": 1, "C": 2, "D": 3, "E": 4}
+
+
+def test_two_years_tiers_follow_the_recorded_results(tmp_path: Path) -> None:
+    """Year 1 is played through the CLI; year 2's tiers move with year 1's results."""
+    import numpy as np
+
+    data, plan1 = tmp_path / "data", tmp_path / "plan2025"
+    assert cli("synth", "--entities", "3000", "--inspectors", "40", "--seed", "5",
+               "--year", YEAR, "--out", data, "--quiet").returncode == 0  # fmt: skip
+    r = cli("plan", data, "--year", YEAR, "--seed", "y1", "--out", plan1, "--quiet")
+    assert r.returncode in (0, 3), r.stderr
+    p1 = load_plan(plan1)
+    v = p1.visits[p1.visits["status"].eq("staffed")]
+    team = p1.assignments.groupby("visit_id")["inspector_id"].agg(";".join)
+    found = np.random.default_rng(0).random(len(v)) < 0.5
+    results = pd.DataFrame(
+        {
+            "visit_id": v["visit_id"],
+            "uscc": v["uscc"],
+            "date": [f"{YEAR}-{m:02d}-20" for m in v["month"]],
+            "result": np.where(found, "发现问题已责令改正", "未发现问题"),
+            "inspector_ids": v["visit_id"].map(team),
+        }
+    )
+    results.to_csv(tmp_path / "results.csv", index=False)
+    assert cli("results", plan1, tmp_path / "results.csv").returncode == 0
+    f = pd.read_csv(plan1 / "followups.csv", dtype=str, encoding="utf-8-sig")
+    cases = f[f["kind"].eq("case")].head(5)
+    pd.DataFrame(
+        {"followup_id": cases["followup_id"], "closed_on": f"{YEAR}-12-30",
+         "outcome": "penalty", "severity": "2"}
+    ).to_csv(tmp_path / "close.csv", index=False)  # fmt: skip
+    assert cli("followups", plan1, tmp_path / "close.csv").returncode == 0
+    assert cli("verify", plan1, "--data", data).returncode == 0
+    before = digest(data)
+    data2 = tmp_path / "data2026"
+    c = cli("close-year", plan1, "--data", data, "--out", data2)
+    assert c.returncode == 0, c.stderr
+    n_rows = int(v["departments"].str.split(";").str.len().sum())  # one per department
+    assert f"{n_rows} history row(s) and 5 record(s) added" in c.stdout
+    assert digest(data) == before  # DIR is never edited
+    assert cli("validate", data2).returncode == 0
+    hist = pd.read_csv(data2 / "history.csv", dtype=str, encoding="utf-8-sig")
+    old = pd.read_csv(data / "history.csv", dtype=str, encoding="utf-8-sig")
+    assert len(hist) == len(old) + n_rows
+    recs = pd.read_csv(data2 / "records.csv", dtype=str, encoding="utf-8-sig")
+    assert recs["source"].fillna("").str.startswith("creditsup:").sum() == 5
+    plan2 = tmp_path / "plan2026"
+    r2 = cli("plan", data2, "--year", YEAR + 1, "--seed", "y2", "--out", plan2,
+             "--quiet")  # fmt: skip
+    assert r2.returncode in (0, 3), r2.stderr
+    t1 = p1.scores.set_index("uscc")["tier"].map(TIER_ORDER)
+    t2 = load_plan(plan2).scores.set_index("uscc")["tier"].map(TIER_ORDER)
+    by = results.drop_duplicates("uscc").set_index("uscc")["result"]
+    rise = (t2 - t1).reindex(by.index)
+    problem, normal = rise[by.eq("发现问题已责令改正")], rise[by.eq("未发现问题")]
+    assert len(problem) > 30 and len(normal) > 30
+    assert problem.mean() > normal.mean() + 0.3
+    assert (problem > 0).mean() > (normal > 0).mean()
+    # against next year's tiers without this year's results (the same data):
+    # the checked entities move with their results, the others stay put
+    from creditsup.schemas import load_dataset
+    from creditsup.tiers import rate_entities
+
+    base = rate_entities(load_dataset(data), as_of=f"{YEAR}-12-31").table
+    t0 = base.set_index("uscc")["tier"].map(TIER_ORDER)
+    effect = (t2 - t0).reindex(by.index)
+    assert (effect[by.eq("发现问题已责令改正")] > 0).mean() > 0.5
+    assert (effect[by.eq("未发现问题")] > 0).mean() < 0.1
+    others = (t2 - t0).drop(by.index, errors="ignore")
+    assert (others == 0).mean() > 0.9
+
+
+def test_close_year_refuses_other_data_and_never_writes_over_inputs(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset], bundle: Path,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    other = tmp_path / "other"
+    write_dataset(synthetic_tables(500, 20, seed=2, year=YEAR), other)
+    r = cli("close-year", bundle, "--data", other, "--out", tmp_path / "n")
+    assert r.returncode == 2 and "not the one the plan was drawn from" in r.stderr
+    r = cli("close-year", bundle, "--data", district[0], "--out", district[0])
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    r = cli("close-year", bundle, "--data", district[0], "--out", bundle)
+    assert r.returncode == 2
+
+
+def test_restorations_end_records_early(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset]
+) -> None:
+    from creditsup.year import close_year
+
+    plan, _ = drawn
+    rec = district[1].records
+    ab = rec[rec["kind"].eq("abnormal_list") & rec["restored_on"].isna()].head(3)
+    restorations = pd.DataFrame(
+        {"uscc": ab["uscc"], "kind": "abnormal_list", "restored_on": f"{YEAR}-12-01"}
+    )
+    done = close_year(plan, district[0], restorations=restorations)
+    new = done.tables["records"]
+    hit = new[new["uscc"].isin(set(ab["uscc"])) & new["kind"].eq("abnormal_list")]
+    assert set(hit["restored_on"]) == {f"{YEAR}-12-01"}
+    assert done.restored == len(hit) >= 3
+    ds2 = validate_dataset(done.tables)
+    live = ds2.records[ds2.records["uscc"].isin(set(ab["uscc"]))]
+    assert live["restored_on"].notna().any()

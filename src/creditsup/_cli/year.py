@@ -22,6 +22,7 @@ from creditsup._cli._common import (
     _check_format,
     _fail,
     _json_out,
+    _load,
     _print_failures,
     _say,
     app,
@@ -175,3 +176,56 @@ def followups(
             out.print(escape(f"  {r.followup_id}  {r.kind}  {r.due_date}"))
     if bad:
         raise typer.Exit(1)
+
+
+@app.command("close-year")
+def close_year_cmd(
+    plan_dir: PlanDir,
+    data_dir: Annotated[
+        Path, typer.Option("--data", help="The dataset the plan was drawn from.")
+    ],
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="The new dataset folder to write.")
+    ],
+    restorations: Annotated[
+        Path | None,
+        typer.Option(
+            "--restorations",
+            help="Credit restorations (uscc,kind,restored_on[,date]) of past records.",
+        ),
+    ] = None,
+    fmt: Format = "text",
+    quiet: Quiet = False,
+) -> None:
+    """Next year's dataset: DIR + the year's results and follow-up records."""
+    from creditsup.outputs import check_output
+    from creditsup.year import close_year
+
+    as_json = _check_format(fmt)
+    protect = [plan_dir, data_dir] + ([restorations] if restorations else [])
+    check_output(out_dir, kinds=("dataset",), protect=protect)
+    _load(data_dir)  # the data must be valid (failures listed, exit 2)
+    done = close_year(
+        _plan(plan_dir),
+        data_dir,
+        restorations=_table(restorations) if restorations else None,
+    )
+    done.save(out_dir, protect=protect)
+    counts = {
+        "history": len(done.history_added),
+        "records": len(done.records_added),
+        "restored": done.restored,
+    }
+    if as_json:
+        _json_out({"dataset": str(out_dir), **counts})
+    elif not quiet:
+        out.print(
+            escape(
+                _say(
+                    "year_closed",
+                    path=str(out_dir),
+                    history=counts["history"],
+                    records=counts["records"],
+                )
+            )
+        )

@@ -17,6 +17,7 @@ The year's tables live in the bundle next to the plan's: ``results.csv``,
 from creditsup.year import _replay  # noqa: F401  (registers the replays)
 from creditsup.year._bundle import YearPolicy
 from creditsup.year._checks import RULE_CODES
+from creditsup.year.close import ClosedYear, close_year
 from creditsup.year.followups import (
     ClosedFollowups,
     close_followups,
@@ -34,10 +35,12 @@ __all__ = [
     "PUBLIC_RESULT_COLUMNS",
     "RULE_CODES",
     "ClosedFollowups",
+    "ClosedYear",
     "RecordedResults",
     "YearPolicy",
     "allowed_inspectors",
     "close_followups",
+    "close_year",
     "followup_status",
     "open_followups",
     "overdue_results",
