@@ -144,12 +144,13 @@ def _restore(
     )
     by_kind = r[r["date"].eq("")]
     by_date = r[r["date"].ne("")]
-    when = key.map(dict(zip(by_kind["uscc"] + "|" + by_kind["kind"],
-                            by_kind["restored_on"], strict=True)))  # fmt: skip
-    when = when.fillna(
-        date_key.map(dict(zip(by_date["uscc"] + "|" + by_date["kind"] + "|"
-                              + by_date["date"], by_date["restored_on"], strict=True)))
-    )  # fmt: skip
+    whole = dict(zip(by_kind["uscc"] + "|" + by_kind["kind"],
+                     by_kind["restored_on"], strict=True))  # fmt: skip
+    one = dict(zip(by_date["uscc"] + "|" + by_date["kind"] + "|" + by_date["date"],
+                   by_date["restored_on"], strict=True))  # fmt: skip
+    a = key.map(whole).astype(object)
+    b = date_key.map(one).astype(object)
+    when = a.where(a.notna(), b)
     hit = when.notna()
     rec["restored_on"] = rec["restored_on"].astype(object)
     rec.loc[hit, "restored_on"] = when[hit]
