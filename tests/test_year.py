@@ -495,3 +495,105 @@ def test_restorations_end_records_early(
     ds2 = validate_dataset(done.tables)
     live = ds2.records[ds2.records["uscc"].isin(set(ab["uscc"]))]
     assert live["restored_on"].notna().any()
+
+
+# ------------------------------------------------------------ mid-year change
+def _busiest_after(plan: InspectionPlan, month: int) -> str:
+    a = plan.assignments.merge(plan.visits[["visit_id", "month"]], on="visit_id")
+    return str(a[a["month"] >= month]["inspector_id"].value_counts().index[0])
+
+
+def test_cli_replan_redraws_only_the_leavers_visits_and_verifies(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset], bundle: Path
+) -> None:
+    plan, _ = drawn
+    # a result recorded in July with her on the team: it stays, and stays valid
+    who = _busiest_after(plan, 7)
+    a = plan.assignments.merge(plan.visits, on="visit_id")
+    done_v = a[(a["inspector_id"] == who) & (a["month"] >= 7)].iloc[0]
+    team = ";".join(plan.assignments.query("visit_id == @done_v.visit_id").inspector_id)
+    pd.DataFrame(
+        {"visit_id": [done_v["visit_id"]], "uscc": [done_v["uscc"]],
+         "date": [f"{YEAR}-{done_v['month']:02d}-05"], "result": ["normal"],
+         "inspector_ids": [team]}
+    ).to_csv(bundle.parent / "r.csv", index=False)  # fmt: skip
+    assert cli("results", bundle, bundle.parent / "r.csv").returncode == 0
+    before = pd.read_csv(bundle / "assignments.csv", dtype=str, encoding="utf-8-sig")
+    changes = bundle.parent / "changes.csv"
+    changes.write_text(
+        "kind,id,from_date,reason\n"
+        f"inspector_left,{who},{YEAR}-07-01,调离\n"
+        f"inspector_left,INS-NOBODY,{YEAR}-07-01,\n"
+        f"retired,{who},{YEAR}-07-01,\n",
+        "utf-8",
+    )
+    r = cli("replan", bundle, "--data", district[0], "--changes", changes)
+    assert r.returncode == 1, r.stderr
+    assert "unknown_inspector" in r.stdout and "unknown_change" in r.stdout
+    after = pd.read_csv(bundle / "assignments.csv", dtype=str, encoding="utf-8-sig")
+    visits = pd.read_csv(bundle / "visits.csv", dtype=str, encoding="utf-8-sig")
+    month = visits.set_index("visit_id")["month"].astype(int)
+    log = pd.read_csv(bundle / "replans.csv", dtype=str, encoding="utf-8-sig")
+    moved = set(log["visit_id"].dropna())
+    expected = set(
+        before[(before["inspector_id"] == who) & (before["visit_id"].map(month) >= 7)][
+            "visit_id"
+        ]
+    ) - {done_v["visit_id"]}
+    assert moved == expected and len(moved) >= 2
+    # she is off every July+ visit except the one already done
+    still = after[(after["inspector_id"] == who) & (after["visit_id"].map(month) >= 7)]
+    assert set(still["visit_id"]) == {done_v["visit_id"]}
+    # untouched rows are byte-identical, in the same order
+    kept = after[~after["visit_id"].isin(moved)]
+    assert kept.reset_index(drop=True).equals(
+        before[~before["visit_id"].isin(moved)].reset_index(drop=True)
+    )
+    assert set(log["reason"].dropna()) >= {"调离"}
+    v = cli("verify", bundle, "--data", district[0])
+    assert v.returncode == 0, v.stdout + v.stderr
+    # a result naming her on a re-drawn visit is now refused; the new team passes
+    vid = sorted(moved)[0]
+    new_team = ";".join(after[after["visit_id"] == vid]["inspector_id"])
+    row = visits.set_index("visit_id").loc[vid]
+    pd.DataFrame(
+        {"visit_id": [vid, vid], "uscc": [row["uscc"]] * 2,
+         "date": [f"{YEAR}-{int(row['month']):02d}-25"] * 2,
+         "result": ["normal", "normal"], "inspector_ids": [new_team, new_team]}
+    ).to_csv(bundle.parent / "r2.csv", index=False)  # fmt: skip
+    r2 = cli("results", bundle, bundle.parent / "r2.csv")
+    assert r2.returncode == 1 and "duplicate_visit" in r2.stdout
+    assert cli("verify", bundle, "--data", district[0]).returncode == 0
+
+
+def test_replan_entity_closed_and_capacity_changed(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset], tmp_path: Path
+) -> None:
+    from creditsup.year import replan
+
+    plan, _ = drawn
+    late = plan.visits[
+        (plan.visits["month"] >= 8) & plan.visits["status"].eq("staffed")
+    ]
+    ent = str(late["uscc"].iloc[0])
+    who = _busiest_after(plan, 9)
+    changes = pd.DataFrame(
+        {"kind": ["entity_closed", "capacity_changed", "inspector_joined"],
+         "id": [ent, who, "INS00003"],
+         "from_date": [f"{YEAR}-08-01", f"{YEAR}-09-01", f"{YEAR}-07-01"],
+         "value": ["", "0", ""]}
+    )  # fmt: skip
+    out = replan(plan, district[1], changes, recorded_at=AT)
+    assert out.failures.empty
+    cancelled = out.plan.visits[out.plan.visits["status"].eq("cancelled")]
+    assert set(cancelled["uscc"]) == {ent}
+    assert not out.plan.assignments["visit_id"].isin(set(cancelled["visit_id"])).any()
+    a = out.plan.assignments.merge(out.plan.visits[["visit_id", "month"]])
+    assert not ((a["inspector_id"] == who) & (a["month"] >= 9)).any()
+    assert out.counts()["changes"] == 3
+    path = tmp_path / "plan"
+    out.plan.save(path)
+    assert verify_plan(path, district[1]).ok
+    # the same changes again are a new batch, and nothing is left to move
+    again = replan(out.plan, district[1], changes.head(2), recorded_at=AT)
+    assert set(again.log["outcome"]) == {"none"}

@@ -229,3 +229,48 @@ def close_year_cmd(
                 )
             )
         )
+
+
+@app.command()
+def replan(
+    plan_dir: PlanDir,
+    data_dir: Annotated[
+        Path, typer.Option("--data", help="The dataset the plan was drawn from.")
+    ],
+    changes: Annotated[
+        Path,
+        typer.Option(
+            "--changes",
+            help="Changes: kind,id,from_date[,value,reason]; kinds inspector_left, "
+            "inspector_joined, entity_closed, capacity_changed.",
+        ),
+    ],
+    operator: Operator = "",
+    fmt: Format = "text",
+    quiet: Quiet = False,
+) -> None:
+    """Mid-year changes: only the affected visits are re-drawn; exit 1 on bad rows."""
+    from creditsup.year import replan as do_replan
+
+    as_json = _check_format(fmt)
+    done = do_replan(
+        _plan(plan_dir), _load(data_dir), _table(changes), operator=operator
+    )
+    if done.changed:
+        done.plan.save(plan_dir, protect=[data_dir, changes])
+    counts = done.counts()
+    if as_json:
+        _report_rows(
+            done.failures, True, {**counts, "log": done.log.to_dict("records")}
+        )
+    else:
+        _report_rows(done.failures, False, counts)
+        if not quiet:
+            out.print(escape(_say("replanned", **counts)))
+            for r in done.log[done.log["visit_id"].ne("")].to_dict("records"):
+                line = f"  {r['kind']} {r['id']}: {r['visit_id']} {r['outcome']}"
+                if r["new_inspector_id"]:
+                    line += f" → {r['new_inspector_id']}"
+                out.print(escape(line))
+    if len(done.failures):
+        raise typer.Exit(1)

@@ -29,14 +29,17 @@ from creditsup.year.publication import (
     overdue_results,
     public_results,
 )
+from creditsup.year.replan import CHANGE_KINDS, Replanned, replan
 from creditsup.year.results import RecordedResults, allowed_inspectors, record_results
 
 __all__ = [
+    "CHANGE_KINDS",
     "PUBLIC_RESULT_COLUMNS",
     "RULE_CODES",
     "ClosedFollowups",
     "ClosedYear",
     "RecordedResults",
+    "Replanned",
     "YearPolicy",
     "allowed_inspectors",
     "close_followups",
@@ -46,4 +49,5 @@ __all__ = [
     "overdue_results",
     "public_results",
     "record_results",
+    "replan",
 ]

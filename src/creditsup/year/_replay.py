@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import pandas as pd
+
 from creditsup.exceptions import VerificationError
 from creditsup.plan import InspectionPlan
 from creditsup.plan.verify import register_replay
 from creditsup.schemas import Dataset
 from creditsup.year._bundle import calendar_from, policy_from, table
 from creditsup.year.followups import CLOSE_COLUMNS, CLOSE_OPTIONAL, close_followups
+from creditsup.year.replan import replan
 from creditsup.year.results import INPUT_COLUMNS, OPTIONAL_COLUMNS, record_results
 
 
@@ -58,5 +61,22 @@ def _followups(
     return out.plan
 
 
+def _replan(
+    plan: InspectionPlan, ds: Dataset, record: Mapping[str, Any], _: InspectionPlan
+) -> InspectionPlan:
+    changes = pd.DataFrame(list(record.get("changes") or []))
+    out = replan(
+        plan,
+        ds,
+        changes,
+        operator=str(record.get("operator", "")),
+        recorded_at=str(record.get("recorded_at")),
+    )
+    if len(out.failures):
+        raise VerificationError(f"replan batch {record.get('batch')} does not replay")
+    return out.plan
+
+
 register_replay("results", _results)
+register_replay("replan", _replan)
 register_replay("followups", _followups)
