@@ -165,7 +165,9 @@ def _close_checks(df: pd.DataFrame, current: pd.DataFrame) -> list[pd.DataFrame]
         failures(t, "closed_on", df["closed_on"], known & (closed_on < opened),
                  "closed_before_opened", "the follow-up was opened later"),
         failures(t, "outcome", df["outcome"], known & ~out_ok, "unknown_outcome",
-                 "the outcome does not close this kind of follow-up"),
+                 "the outcome does not close this kind of follow-up ("
+                 + "; ".join(f"{k}: {'/'.join(v)}" for k, v in OUTCOMES.items())
+                 + ")"),
         failures(t, "severity", df["severity"], df["severity"].ne("") & sev.isna(),
                  "wrong_type", "the severity must be a number"),
         failures(t, "restored_on", df["restored_on"],
