@@ -226,6 +226,51 @@ def _against_recorded(
     return same & ~bad & first, [dup, clash]
 
 
+def _store(
+    plan: InspectionPlan,
+    accepted: pd.DataFrame,
+    recorded: pd.DataFrame,
+    policy: YearPolicy,
+    calendar: WorkCalendar | None,
+    who: tuple[str, str | None],
+) -> tuple[InspectionPlan, pd.DataFrame]:
+    """The plan with the accepted rows, their due dates and follow-ups, and the rows."""
+    operator, recorded_at = who
+    batch = next_batch(plan, "results")
+    dated = due_dates(accepted, working_days=policy.publication_days,
+                      calendar=calendar)  # fmt: skip
+    accepted = accepted.assign(
+        due_date=dated["due_date"].dt.strftime("%Y-%m-%d"), batch=str(batch)
+    )[list(RESULT_COLUMNS)]
+    all_results = (
+        pd.concat([recorded, accepted], ignore_index=True)
+        .sort_values("visit_id", kind="stable")
+        .reset_index(drop=True)
+    )
+    opened = open_followups(accepted, policy=policy, calendar=calendar)
+    follow = table(plan, "followups.csv")
+    all_follow = (
+        pd.concat([follow, opened], ignore_index=True)
+        .sort_values("followup_id", kind="stable")
+        .reset_index(drop=True)
+    )
+    body: dict[str, Any] = {
+        "stage": "results",
+        "batch": batch,
+        "n_results": len(accepted),
+        "n_followups": len(opened),
+        "operator": operator,
+        "recorded_at": recorded_at or now_iso(),
+        "year_policy": policy.model_dump(mode="json"),
+    }
+    if calendar is not None:
+        body["calendar"] = calendar_json(calendar)
+    new = with_step(
+        plan, body, {"results.csv": all_results, "followups.csv": all_follow}
+    )
+    return new, accepted
+
+
 def record_results(
     plan: InspectionPlan,
     results: pd.DataFrame,
@@ -295,37 +340,8 @@ def record_results(
     if not len(accepted):
         empty = pd.DataFrame(columns=list(RESULT_COLUMNS))
         return RecordedResults(plan, empty, int(same.sum()), found)
-    batch = next_batch(plan, "results")
-    dated = due_dates(accepted, working_days=policy.publication_days,
-                      calendar=calendar)  # fmt: skip
-    accepted = accepted.assign(
-        due_date=dated["due_date"].dt.strftime("%Y-%m-%d"), batch=str(batch)
-    )[list(RESULT_COLUMNS)]
-    all_results = (
-        pd.concat([recorded, accepted], ignore_index=True)
-        .sort_values("visit_id", kind="stable")
-        .reset_index(drop=True)
+    new, accepted = _store(
+        plan, accepted, recorded, policy, calendar, (operator, recorded_at)
     )
-    opened = open_followups(accepted, policy=policy, calendar=calendar)
-    follow = table(plan, "followups.csv")
-    all_follow = (
-        pd.concat([follow, opened], ignore_index=True)
-        .sort_values("followup_id", kind="stable")
-        .reset_index(drop=True)
-    )
-    body: dict[str, Any] = {
-        "stage": "results",
-        "batch": batch,
-        "n_results": len(accepted),
-        "n_followups": len(opened),
-        "operator": operator,
-        "recorded_at": recorded_at or now_iso(),
-        "year_policy": policy.model_dump(mode="json"),
-    }
-    if calendar is not None:
-        body["calendar"] = calendar_json(calendar)
-    new = with_step(
-        plan, body, {"results.csv": all_results, "followups.csv": all_follow}
-    )
-    logger.info("recorded %d results (batch %d)", len(accepted), batch)
+    logger.info("recorded %d results", len(accepted))
     return RecordedResults(new, accepted.reset_index(drop=True), int(same.sum()), found)
