@@ -597,3 +597,77 @@ def test_replan_entity_closed_and_capacity_changed(
     # the same changes again are a new batch, and nothing is left to move
     again = replan(out.plan, district[1], changes.head(2), recorded_at=AT)
     assert set(again.log["outcome"]) == {"none"}
+
+
+# ----------------------------------------------------------- triggered checks
+def test_cli_triggers_add_visits_that_verify_publish_and_close(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset], bundle: Path,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    plan, _ = drawn
+    ds = district[1]
+    ent, items = ds.entities, ds.items
+    active = ent[ent["status"].eq("active")]["uscc"].tolist()
+    dead = ent[ent["status"].ne("active")]["uscc"].iloc[0]
+    # a tier-A entity at its cap still gets a complaint-triggered check (R15)
+    tier_a = plan.scores[plan.scores["tier"].eq("A")]["uscc"].iloc[0]
+    i0, i1 = items["item_id"].iloc[0], items["item_id"].iloc[1]
+    src = tmp_path / "triggers.csv"
+    pd.DataFrame(
+        {"uscc": [tier_a, active[5], active[6], dead, active[7]],
+         "date": [f"{YEAR}-08-12", f"{YEAR}-09-03", f"{YEAR}-10-20",
+                  f"{YEAR}-10-20", f"{YEAR}-11-05"],
+         "trigger": ["投诉举报", "big_data_alert", "patrol", "referral", "referral"],
+         "items": [i0, f"{i0};{i1}", i0, i0, "NOPE"],
+         "reference": ["12315-001", "BD-77", "", "", ""]}
+    ).to_csv(src, index=False)  # fmt: skip
+    r = cli("triggers", bundle, src, "--data", district[0])
+    assert r.returncode == 1, r.stderr
+    assert "unknown_trigger" in r.stdout and "entity_inactive" in r.stdout
+    assert "unknown_item" in r.stdout
+    assert "added 2 triggered visit(s)" in r.stdout
+    saved = load_plan(bundle)
+    new = saved.visits[saved.visits["visit_id"].str.startswith("T")]
+    assert sorted(new["trigger"]) == ["big_data_alert", "complaint"]
+    assert set(new["status"]) == {"staffed"}
+    teams = saved.assignments[saved.assignments["visit_id"].isin(new["visit_id"])]
+    assert teams.groupby("visit_id").size().min() >= 2
+    # capacity: nobody over monthly_capacity in any month
+    a = saved.assignments.merge(saved.visits[["visit_id", "month"]], on="visit_id")
+    load = a.groupby(["inspector_id", "month"]).size().rename("n").reset_index()
+    cap = ds.inspectors.set_index("inspector_id")["monthly_capacity"]
+    assert (load["n"] <= load["inspector_id"].map(cap)).all()
+    # untouched assignments unchanged; the draw's public lists do not list them
+    old = plan.assignments.reset_index(drop=True)
+    kept = saved.assignments[~saved.assignments["visit_id"].str.startswith("T")]
+    assert kept.reset_index(drop=True).equals(old)
+    pub = (bundle / "public" / "entities.csv").read_text("utf-8-sig")
+    assert "T2025-" not in pub
+    assert cli("verify", bundle, "--data", district[0]).returncode == 0
+    before = digest(bundle)
+    again = cli("triggers", bundle, src, "--data", district[0])
+    assert "added 0 triggered visit(s) (0 unfilled); 2 already recorded" in again.stdout
+    assert digest(bundle) == before
+    # a result of a triggered visit is published with the entity's name
+    t = new.iloc[0]
+    team = ";".join(teams[teams["visit_id"] == t["visit_id"]]["inspector_id"])
+    pd.DataFrame(
+        {"visit_id": [t["visit_id"]], "uscc": [t["uscc"]],
+         "date": [f"{YEAR}-{t['month']:02d}-25"], "result": ["false_info"],
+         "inspector_ids": [team]}
+    ).to_csv(tmp_path / "r.csv", index=False)  # fmt: skip
+    assert cli("results", bundle, tmp_path / "r.csv").returncode == 0
+    assert cli("publish", bundle, "--out", tmp_path / "pub", "--as-of",
+               f"{YEAR}-12-31", "--no-excel").returncode == 0  # fmt: skip
+    got = pd.read_csv(tmp_path / "pub" / "results.csv", dtype=str, encoding="utf-8-sig")
+    assert (
+        got["市场主体名称 name"].iloc[0] == ent.set_index("uscc").loc[t["uscc"], "name"]
+    )
+    assert cli("verify", bundle, "--data", district[0]).returncode == 0
+    # next year's history keeps the trigger, so it never counts against the cap
+    c = cli("close-year", bundle, "--data", district[0], "--out", tmp_path / "d2")
+    assert c.returncode == 0, c.stderr
+    hist = pd.read_csv(tmp_path / "d2" / "history.csv", dtype=str, encoding="utf-8-sig")
+    assert t["trigger"] in set(
+        hist[hist["date"].eq(f"{YEAR}-{t['month']:02d}-25")]["trigger"]
+    )

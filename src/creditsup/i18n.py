@@ -78,6 +78,12 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "applied {changes} change(s): {redrawn} inspector re-draw(s), "
         "{cancelled} visit(s) cancelled, {unfilled} left unfilled",
     ),
+    "triggered": (
+        "新增 {visits} 户次触发式检查（{unfilled} 户次无法派员），{unchanged} 行此前已记录，"
+        "{bad} 行有问题",
+        "added {visits} triggered visit(s) ({unfilled} unfilled); {unchanged} already "
+        "recorded; {bad} bad row(s)",
+    ),
     "year_closed": (
         "新数据集 {path}：新增 {history} 条检查记录、{records} 条信用记录",
         "new dataset {path}: {history} history row(s) and {records} record(s) added",
@@ -200,7 +206,17 @@ YEAR_RULES: Mapping[str, tuple[str, str]] = {
         "{column} is not a known change",
     ),
     "unknown_inspector": ("执法人员不在人员名录库中", "no inspector has this id"),
-    "unknown_entity": ("市场主体不在本计划中", "the entity is not in the plan"),
+    "unknown_entity": ("市场主体不在名录库中", "no entity of the data has this USCC"),
+    "entity_inactive": (
+        "市场主体已注销、吊销或歇业，不再检查",
+        "the entity is deregistered, revoked or closed",
+    ),
+    "unknown_trigger": (
+        "{column}应为投诉举报、大数据预警、转办交办或法定检查",
+        "{column} must be complaint, big_data_alert, referral or legal_mandate",
+    ),
+    "unknown_item": ("检查事项不在抽查事项清单中", "an item is not in the item list"),
+    "duplicate_trigger": ("与前面的一行重复", "the row repeats an earlier row"),
 }
 
 

@@ -274,3 +274,42 @@ def replan(
                 out.print(escape(line))
     if len(done.failures):
         raise typer.Exit(1)
+
+
+@app.command()
+def triggers(
+    plan_dir: PlanDir,
+    triggers_file: InFile,
+    data_dir: Annotated[
+        Path, typer.Option("--data", help="The dataset the plan was drawn from.")
+    ],
+    operator: Operator = "",
+    fmt: Format = "text",
+    quiet: Quiet = False,
+) -> None:
+    """Triggered checks (触发式监管): add their visits; exit 1 bad rows, 3 unfilled."""
+    from creditsup.year import record_triggers
+
+    as_json = _check_format(fmt)
+    done = record_triggers(
+        _plan(plan_dir), _load(data_dir), _table(triggers_file), operator=operator
+    )
+    if done.changed:
+        done.plan.save(plan_dir, protect=[data_dir, triggers_file])
+    bad = int(done.failures["row"].nunique()) if len(done.failures) else 0
+    counts = {
+        "visits": len(done.visits),
+        "unfilled": len(done.unfilled),
+        "unchanged": done.unchanged,
+        "bad": bad,
+    }
+    extra = {**counts, "new_visits": done.visits.to_dict(orient="records")}
+    _report_rows(done.failures, as_json, extra)
+    if not as_json and not quiet:
+        out.print(escape(_say("triggered", **counts)))
+        for r in done.visits.to_dict(orient="records"):
+            out.print(escape(f"  {r['visit_id']}  {r['trigger']}  {r['status']}"))
+    if bad:
+        raise typer.Exit(1)
+    if done.unfilled:
+        raise typer.Exit(3)

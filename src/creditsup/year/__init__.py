@@ -8,10 +8,11 @@ to the plan's ledger that :func:`~creditsup.plan.verify_plan` replays:
   :func:`close_followups`, :func:`followup_status`.
 - :mod:`~creditsup.year.publication`: :func:`public_results` (R17, R18).
 - :mod:`~creditsup.year.replan`: :func:`replan` (mid-year changes).
+- :mod:`~creditsup.year.triggers`: :func:`record_triggers` (触发式监管).
 - :mod:`~creditsup.year.close`: :func:`close_year` (next year's dataset).
 
 The year's tables live in the bundle next to the plan's: ``results.csv``,
-``followups.csv`` and ``replans.csv``.
+``followups.csv``, ``replans.csv`` and ``triggers.csv``.
 """
 
 from creditsup.year import _replay  # noqa: F401  (registers the replays)
@@ -31,15 +32,18 @@ from creditsup.year.publication import (
 )
 from creditsup.year.replan import CHANGE_KINDS, Replanned, replan
 from creditsup.year.results import RecordedResults, allowed_inspectors, record_results
+from creditsup.year.triggers import TRIGGERED, Triggered, record_triggers
 
 __all__ = [
     "CHANGE_KINDS",
     "PUBLIC_RESULT_COLUMNS",
     "RULE_CODES",
+    "TRIGGERED",
     "ClosedFollowups",
     "ClosedYear",
     "RecordedResults",
     "Replanned",
+    "Triggered",
     "YearPolicy",
     "allowed_inspectors",
     "close_followups",
@@ -49,5 +53,6 @@ __all__ = [
     "overdue_results",
     "public_results",
     "record_results",
+    "record_triggers",
     "replan",
 ]

@@ -69,8 +69,21 @@ REPLAN_COLUMNS = (
     "new_inspector_id",
     "outcome",
 )
+#: Columns of ``triggers.csv`` (triggered checks) in the bundle, in order.
+TRIGGER_LOG_COLUMNS = (
+    "uscc",
+    "date",
+    "trigger",
+    "items",
+    "reference",
+    "notes",
+    "visit_id",
+    "batch",
+    "status",
+)
 TABLE_COLUMNS: dict[str, tuple[str, ...]] = {
     "results.csv": RESULT_COLUMNS,
+    "triggers.csv": TRIGGER_LOG_COLUMNS,
     "followups.csv": FOLLOWUP_COLUMNS,
     "replans.csv": REPLAN_COLUMNS,
 }

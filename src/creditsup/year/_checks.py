@@ -39,6 +39,10 @@ RULE_CODES: tuple[str, ...] = (
     "unknown_change",
     "unknown_inspector",
     "unknown_entity",
+    "entity_inactive",
+    "unknown_trigger",
+    "unknown_item",
+    "duplicate_trigger",
 )
 
 

@@ -20,6 +20,7 @@ from creditsup.year._bundle import calendar_from, policy_from, table
 from creditsup.year.followups import CLOSE_COLUMNS, CLOSE_OPTIONAL, close_followups
 from creditsup.year.replan import replan
 from creditsup.year.results import INPUT_COLUMNS, OPTIONAL_COLUMNS, record_results
+from creditsup.year.triggers import TRIGGER_COLUMNS, TRIGGER_OPTIONAL, record_triggers
 
 
 def _results(
@@ -77,6 +78,25 @@ def _replan(
     return out.plan
 
 
+def _triggers(
+    plan: InspectionPlan, ds: Dataset, record: Mapping[str, Any], saved: InspectionPlan
+) -> InspectionPlan:
+    batch = str(record.get("batch"))
+    rows = table(saved, "triggers.csv")
+    rows = rows[rows["batch"].eq(batch)][[*TRIGGER_COLUMNS, *TRIGGER_OPTIONAL]]
+    out = record_triggers(
+        plan,
+        ds,
+        rows,
+        operator=str(record.get("operator", "")),
+        recorded_at=str(record.get("recorded_at")),
+    )
+    if len(out.failures) or len(out.visits) != len(rows):
+        raise VerificationError(f"triggers batch {batch} does not replay")
+    return out.plan
+
+
 register_replay("results", _results)
+register_replay("triggers", _triggers)
 register_replay("replan", _replan)
 register_replay("followups", _followups)

@@ -12,6 +12,7 @@ after their due date.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 from typing import Any
 
@@ -73,7 +74,9 @@ def public_results(plan: InspectionPlan, *, as_of: Any) -> pd.DataFrame:
     res = table(plan, "results.csv")
     if not len(res):
         return pd.DataFrame(columns=list(PUBLIC_RESULT_COLUMNS))
-    tasks = plan.public_view()["entities"]
+    # every visit, triggered ones included, through the plan's own public view
+    every = dataclasses.replace(plan, visits=plan.visits.assign(trigger="random"))
+    tasks = every.public_view()["entities"]
     tasks = tasks[tasks["visit_id"].isin(set(res["visit_id"]))]
     given = res[["visit_id", "items"]].assign(task_id=res["items"].str.split(";"))
     given = given.explode("task_id")

@@ -41,7 +41,7 @@ from creditsup.schemas import Dataset
 from creditsup.year._bundle import REPLAN_COLUMNS, next_batch, now_iso, table, with_step
 from creditsup.year._checks import combine, failures, parse_dates, text_frame
 
-__all__ = ["CHANGE_KINDS", "Replanned", "replan"]
+__all__ = ["CHANGE_KINDS", "Replanned", "replan", "roster_so_far"]
 
 logger = logging.getLogger(__name__)
 
@@ -236,6 +236,18 @@ def _apply(
                 rows.append(row)
         log += [{**base, **r} for r in rows] or [{**base, "outcome": "none"}]
     return plan, log
+
+
+def _earlier(plan: InspectionPlan) -> pd.DataFrame:
+    """The changes of earlier replans, once each."""
+    log = table(plan, "replans.csv")
+    log = log.drop_duplicates(["batch", "kind", "id", "from_date"])
+    return log[[*CHANGE_COLUMNS, *CHANGE_OPTIONAL]].reset_index(drop=True)
+
+
+def roster_so_far(plan: InspectionPlan, dataset: Dataset) -> Dataset:
+    """The dataset with the roster as changed by every replan of the plan."""
+    return _roster(dataset, _earlier(plan))
 
 
 def replan(
