@@ -671,3 +671,35 @@ def test_cli_triggers_add_visits_that_verify_publish_and_close(
     assert t["trigger"] in set(
         hist[hist["date"].eq(f"{YEAR}-{t['month']:02d}-25")]["trigger"]
     )
+
+
+def test_results_in_a_year_the_calendar_package_does_not_know(tmp_path: Path) -> None:
+    """2027: refused with a clear message, then done with --calendar; verify replays."""
+    tables = synthetic_tables(1200, 30, seed=4, year=2027)
+    data = tmp_path / "data"
+    write_dataset(tables, data)
+    plan = build_plan(validate_dataset(tables), year=2027, seed="s", created_at=CREATED)
+    path = tmp_path / "plan"
+    plan.save(path)
+    v = plan.visits[plan.visits["status"].eq("staffed")].head(3)
+    team = plan.assignments.groupby("visit_id")["inspector_id"].agg(";".join)
+    pd.DataFrame(
+        {"visit_id": v["visit_id"], "uscc": v["uscc"],
+         "date": [f"2027-{m:02d}-15" for m in v["month"]], "result": "normal",
+         "inspector_ids": v["visit_id"].map(team)}
+    ).to_csv(tmp_path / "r.csv", index=False)  # fmt: skip
+    r = cli("results", path, tmp_path / "r.csv")
+    assert r.returncode == 2 and "2027" in r.stderr and "Traceback" not in r.stderr
+    assert not (path / "results.csv").exists()
+    holidays = ["2027-01-01", "2027-10-01", "2027-10-04", "2027-10-05", "2028-01-03"]
+    cal = pd.DataFrame({"date": holidays, "kind": "休"})
+    cal.to_csv(tmp_path / "cal.csv", index=False)
+    ok = cli("results", path, tmp_path / "r.csv", "--calendar", tmp_path / "cal.csv")
+    assert ok.returncode == 0, ok.stderr
+    saved = pd.read_csv(path / "results.csv", dtype=str, encoding="utf-8-sig")
+    from creditsup.workdays import WorkCalendar
+
+    wc = WorkCalendar(holidays=holidays, use_package=False, years={2027, 2028})
+    for d, due in zip(saved["date"], saved["due_date"], strict=True):
+        assert due == publication_deadline(d, calendar=wc).isoformat()
+    assert cli("verify", path, "--data", data).returncode == 0

@@ -149,7 +149,10 @@ def calendar_json(calendar: WorkCalendar | None) -> dict[str, Any] | None:
     """A supplied calendar as recorded in the ledger (``None`` when none)."""
     if calendar is None:
         return None
-    return calendar.model_dump(mode="json")
+    data = calendar.model_dump(mode="json")
+    for key in ("holidays", "workdays", "years"):  # sets: sorted, for stable bytes
+        data[key] = sorted(data[key])
+    return data
 
 
 def calendar_from(record: Mapping[str, Any]) -> WorkCalendar | None:
