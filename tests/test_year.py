@@ -703,3 +703,58 @@ def test_results_in_a_year_the_calendar_package_does_not_know(tmp_path: Path) ->
     for d, due in zip(saved["date"], saved["due_date"], strict=True):
         assert due == publication_deadline(d, calendar=wc).isoformat()
     assert cli("verify", path, "--data", data).returncode == 0
+
+
+# --------------------------------------------------------------- batch draws
+def test_cli_draw_batch_from_that_days_roster_is_committed_and_verified(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset], bundle: Path,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    from creditsup.io import read_dataset
+
+    plan, _ = drawn
+    month = plan.visits["month"]
+    a = plan.assignments.merge(plan.visits[["visit_id", "month"]], on="visit_id")
+    gone = str(a[a["month"].between(7, 9)]["inspector_id"].value_counts().index[0])
+    tables = read_dataset(district[0])
+    ins = tables["inspectors"].copy()
+    ins.loc[ins["inspector_id"] == gone, "active"] = "false"
+    tables["inspectors"] = ins
+    day = tmp_path / "roster-2025-06-30"
+    write_dataset(tables, day)
+    src = ("--seed-source", "福彩3D 2025-06-30", "--seed-form", "[0-9] [0-9] [0-9]")
+    c = cli("draw-batch", bundle, "--batch", "7-9", "--data", day, *src, "--commit")
+    assert c.returncode == 0, c.stderr
+    commitment = c.stdout.strip()
+    assert len(commitment) == 64
+    bad = cli("draw-batch", bundle, "--batch", "7-9", "--data", day, *src,
+              "--seed", "hello")  # fmt: skip
+    assert bad.returncode == 2 and "does not have the form" in bad.stderr
+    assert cli("draw-batch", bundle, "--batch", "13", "--data", day, "--seed",
+               "1").returncode == 2  # fmt: skip
+    r = cli("draw-batch", bundle, "--batch", "7-9", "--data", day, *src,
+            "--seed", "4 1 8")  # fmt: skip
+    assert r.returncode in (0, 3), r.stderr
+    assert commitment[:16] in r.stdout
+    after = load_plan(bundle)
+    in_batch = set(plan.visits.loc[month.between(7, 9), "visit_id"])
+    old_out = plan.assignments[~plan.assignments["visit_id"].isin(in_batch)]
+    new_out = after.assignments[~after.assignments["visit_id"].isin(in_batch)]
+    assert new_out.reset_index(drop=True).equals(old_out.reset_index(drop=True))
+    new_in = after.assignments[after.assignments["visit_id"].isin(in_batch)]
+    assert gone not in set(new_in["inspector_id"])
+    old_in = plan.assignments[plan.assignments["visit_id"].isin(in_batch)]
+    assert not new_in.reset_index(drop=True).equals(old_in.reset_index(drop=True))
+    rec = after.ledger[-1]
+    assert (rec["stage"], rec["seed"], rec["seed_commitment"]) == ("batch", "4 1 8",
+                                                                   commitment)  # fmt: skip
+    v = cli("verify", bundle, "--data", district[0])
+    assert v.returncode == 0, v.stdout + v.stderr
+    # an edited roster in the bundle no longer replays
+    snap = bundle / "batch-7-9-inspectors.csv"
+    text = snap.read_text("utf-8-sig").replace(",false", ",true")
+    snap.write_text(text, "utf-8-sig")
+    prov = json.loads((bundle / "provenance.json").read_text("utf-8"))
+    prov["outputs"][snap.name] = hashlib.sha256(snap.read_bytes()).hexdigest()
+    (bundle / "provenance.json").write_text(json.dumps(prov), "utf-8")
+    assert cli("verify", bundle, "--data", district[0]).returncode == 1

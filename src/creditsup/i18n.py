@@ -84,6 +84,12 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "added {visits} triggered visit(s) ({unfilled} unfilled); {unchanged} already "
         "recorded; {bad} bad row(s)",
     ),
+    "batch_drawn": (
+        "批次 {batch}：重新抽取 {visits} 户次检查的人员（{unfilled} 户次无法派员），"
+        "承诺值 {commitment}…",
+        "batch {batch}: {visits} visit(s) staffed anew ({unfilled} unfilled); "
+        "commitment {commitment}…",
+    ),
     "year_closed": (
         "新数据集 {path}：新增 {history} 条检查记录、{records} 条信用记录",
         "new dataset {path}: {history} history row(s) and {records} record(s) added",

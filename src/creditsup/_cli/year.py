@@ -1,4 +1,5 @@
-"""Verbs of the supervision year: ``results``, ``followups``, ``replan``, ``close-year``.
+"""Verbs of the supervision year: ``results``, ``followups``, ``replan``, ``triggers``,
+``draw-batch``, ``close-year``.
 
 Each one reads the bundle, runs one stage of :mod:`creditsup.year`, and
 writes the bundle back through :meth:`InspectionPlan.save` (atomic, owned
@@ -19,12 +20,16 @@ from creditsup._cli._common import (
     Format,
     PlanDir,
     Quiet,
+    SeedFormOpt,
+    SeedSourceOpt,
     _check_format,
     _fail,
     _json_out,
     _load,
     _print_failures,
     _say,
+    _seed_source,
+    _text,
     app,
     out,
 )
@@ -311,5 +316,69 @@ def triggers(
             out.print(escape(f"  {r['visit_id']}  {r['trigger']}  {r['status']}"))
     if bad:
         raise typer.Exit(1)
+    if done.unfilled:
+        raise typer.Exit(3)
+
+
+@app.command("draw-batch")
+def draw_batch_cmd(
+    plan_dir: PlanDir,
+    batch: Annotated[
+        str, typer.Option("--batch", help="The batch's months: 7 or 7-9.")
+    ],
+    data_dir: Annotated[
+        Path,
+        typer.Option(
+            "--data", help="That day's dataset (its inspectors and conflicts)."
+        ),
+    ],
+    seed: Annotated[
+        str | None, typer.Option(help="The batch's seed, e.g. a lottery result.")
+    ] = None,
+    seed_source: SeedSourceOpt = None,
+    seed_form: SeedFormOpt = None,
+    commit: Annotated[
+        bool,
+        typer.Option(
+            "--commit", help="Print the commitment to publish before the seed."
+        ),
+    ] = False,
+    operator: Operator = "",
+    quiet: Quiet = False,
+) -> None:
+    """Draw a batch's inspectors when it opens (R06); exit 3 if a visit is unfilled."""
+    from creditsup.year import batch_commitment, draw_batch
+
+    plan = _plan(plan_dir)
+    roster = _load(data_dir)
+    source = _seed_source(seed_source, seed_form)
+    if commit:
+        typer.echo(batch_commitment(plan, roster, batch=batch, seed_source=source))
+        return
+    if seed is None:
+        _fail(
+            "The '--seed' is needed to draw (or give '--commit' to print the commitment)."
+        )
+    done = draw_batch(
+        plan,
+        roster,
+        batch=batch,
+        seed=_text("--seed", seed),
+        seed_source=source,
+        operator=operator,
+    )
+    done.plan.save(plan_dir, protect=[data_dir])
+    if not quiet:
+        out.print(
+            escape(
+                _say(
+                    "batch_drawn",
+                    batch=batch,
+                    visits=len(done.visits),
+                    unfilled=len(done.unfilled),
+                    commitment=done.commitment[:16],
+                )
+            )
+        )
     if done.unfilled:
         raise typer.Exit(3)

@@ -9,6 +9,8 @@ to the plan's ledger that :func:`~creditsup.plan.verify_plan` replays:
 - :mod:`~creditsup.year.publication`: :func:`public_results` (R17, R18).
 - :mod:`~creditsup.year.replan`: :func:`replan` (mid-year changes).
 - :mod:`~creditsup.year.triggers`: :func:`record_triggers` (触发式监管).
+- :mod:`~creditsup.year.batches`: :func:`draw_batch` (a batch's teams when it
+  opens, R06), :func:`batch_commitment`.
 - :mod:`~creditsup.year.close`: :func:`close_year` (next year's dataset).
 
 The year's tables live in the bundle next to the plan's: ``results.csv``,
@@ -18,6 +20,7 @@ The year's tables live in the bundle next to the plan's: ``results.csv``,
 from creditsup.year import _replay  # noqa: F401  (registers the replays)
 from creditsup.year._bundle import YearPolicy
 from creditsup.year._checks import RULE_CODES
+from creditsup.year.batches import BatchDraw, batch_commitment, draw_batch
 from creditsup.year.close import ClosedYear, close_year
 from creditsup.year.followups import (
     ClosedFollowups,
@@ -39,6 +42,7 @@ __all__ = [
     "PUBLIC_RESULT_COLUMNS",
     "RULE_CODES",
     "TRIGGERED",
+    "BatchDraw",
     "ClosedFollowups",
     "ClosedYear",
     "RecordedResults",
@@ -46,8 +50,10 @@ __all__ = [
     "Triggered",
     "YearPolicy",
     "allowed_inspectors",
+    "batch_commitment",
     "close_followups",
     "close_year",
+    "draw_batch",
     "followup_status",
     "open_followups",
     "overdue_results",

@@ -180,10 +180,12 @@ def with_step(
     extra = dict(plan.extra_tables)
     hashes = {}
     for name, df in tables.items():
-        cols = list(TABLE_COLUMNS[name])
+        cols = list(TABLE_COLUMNS.get(name, df.columns))
         frame = df[cols].fillna("").astype(str).reset_index(drop=True)
         extra[name] = frame
-        hashes[name.replace(".csv", "_sha256")] = rows_sha256(frame)
+        hashes[name.removesuffix(".csv").replace("-", "_") + "_sha256"] = rows_sha256(
+            frame
+        )
     rec: dict[str, Any] = {**body, **hashes}
     if plan.ledger:
         rec["seq"] = int(plan.ledger[-1]["seq"]) + 1

@@ -7,16 +7,18 @@ rebuilt; the bytes of every file are then compared.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from creditsup.exceptions import VerificationError
-from creditsup.plan import InspectionPlan
+from creditsup.plan import InspectionPlan, SeedSource
 from creditsup.plan.verify import register_replay
-from creditsup.schemas import Dataset
+from creditsup.schemas import Dataset, validate_table
 from creditsup.year._bundle import calendar_from, policy_from, table
+from creditsup.year.batches import ROSTER_TABLES, draw_batch
 from creditsup.year.followups import CLOSE_COLUMNS, CLOSE_OPTIONAL, close_followups
 from creditsup.year.replan import replan
 from creditsup.year.results import INPUT_COLUMNS, OPTIONAL_COLUMNS, record_results
@@ -96,7 +98,30 @@ def _triggers(
     return out.plan
 
 
+def _batch(
+    plan: InspectionPlan, ds: Dataset, record: Mapping[str, Any], saved: InspectionPlan
+) -> InspectionPlan:
+    name = str(record.get("batch"))
+    snap = {}
+    for t in ROSTER_TABLES:
+        df = saved.extra_tables.get(f"batch-{name}-{t}.csv")
+        if df is None:
+            raise VerificationError(f"batch {name}: its roster file {t} is missing")
+        snap[t] = validate_table(df, t)
+    out = draw_batch(
+        plan,
+        dataclasses.replace(ds, **snap),
+        batch=name,
+        seed=str(record.get("seed")),
+        seed_source=SeedSource.from_json(record.get("seed_source")),
+        operator=str(record.get("operator", "")),
+        recorded_at=str(record.get("recorded_at")),
+    )
+    return out.plan
+
+
 register_replay("results", _results)
+register_replay("batch", _batch)
 register_replay("triggers", _triggers)
 register_replay("replan", _replan)
 register_replay("followups", _followups)
