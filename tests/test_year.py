@@ -758,3 +758,22 @@ def test_cli_draw_batch_from_that_days_roster_is_committed_and_verified(
     prov["outputs"][snap.name] = hashlib.sha256(snap.read_bytes()).hexdigest()
     (bundle / "provenance.json").write_text(json.dumps(prov), "utf-8")
     assert cli("verify", bundle, "--data", district[0]).returncode == 1
+
+
+def test_close_year_from_a_dataset_object_writes_iso_dates(
+    drawn: tuple[InspectionPlan, Path], district: tuple[Path, Dataset], tmp_path: Path
+) -> None:
+    from creditsup.schemas import load_dataset
+    from creditsup.year import close_year
+
+    plan, _ = drawn
+    with_results = record_results(plan, results_frame(plan, 8), recorded_at=AT).plan
+    from_obj = close_year(with_results, district[1])
+    from_dir = close_year(with_results, district[0])
+    from_obj.save(tmp_path / "a")
+    from_dir.save(tmp_path / "b")
+    hist = (tmp_path / "a" / "history.csv").read_text("utf-8-sig")
+    assert " 00:00:00" not in hist
+    a, b = load_dataset(tmp_path / "a"), load_dataset(tmp_path / "b")
+    assert a.table_hashes() == b.table_hashes()
+    assert len(a.history) == len(district[1].history) + len(from_obj.history_added)

@@ -7,11 +7,13 @@ Failures follow :class:`~creditsup.exceptions.DataValidationError`: columns
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import pandas as pd
 
 from creditsup.exceptions import ConfigError
+from creditsup.io import dataset_files
 from creditsup.labels import column_from_header
 
 FAILURE_COLUMNS = ("table", "row", "column", "value", "rule", "message")
@@ -90,6 +92,14 @@ def text_frame(
             .astype(object)
         )
     return out
+
+
+def as_text_table(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A typed table as the text a dataset folder holds (ISO dates, true/false)."""
+    data = dataset_files({name: df})[f"{name}.csv"]
+    return pd.read_csv(
+        io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig"
+    )
 
 
 def failures(

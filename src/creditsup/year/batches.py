@@ -17,7 +17,6 @@ roster is kept in the bundle (``batch-<name>-inspectors.csv`` and
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 import re
 from dataclasses import dataclass
@@ -28,13 +27,13 @@ import pandas as pd
 from creditsup.assignment import assign_inspectors
 from creditsup.config import parse_config
 from creditsup.exceptions import ConfigError
-from creditsup.io import dataset_files
 from creditsup.plan import InspectionPlan, SeedSource
 from creditsup.plan._ledger import canonical, sha256
 from creditsup.policy import Policy
 from creditsup.schemas import VISIT_COLUMNS, Dataset
 from creditsup.schemas.dataset import table_hash
 from creditsup.year._bundle import now_iso, table, with_step
+from creditsup.year._checks import as_text_table
 
 __all__ = ["BatchDraw", "batch_commitment", "batch_months", "draw_batch"]
 
@@ -118,13 +117,6 @@ class BatchDraw:
     def unfilled(self) -> list[str]:
         """The batch's visits no team could staff."""
         return sorted(self.visits.loc[self.visits["status"].eq("unfilled"), "visit_id"])
-
-
-def _text(df: pd.DataFrame, name: str) -> pd.DataFrame:
-    data = dataset_files({name: df})[f"{name}.csv"]
-    return pd.read_csv(
-        io.BytesIO(data), dtype=str, keep_default_na=False, encoding="utf-8-sig"
-    )
 
 
 def _restaff(
@@ -230,7 +222,8 @@ def draw_batch(
         else str(months[0])
     )
     snap = {
-        f"batch-{name}-{t}.csv": _text(getattr(roster, t), t) for t in ROSTER_TABLES
+        f"batch-{name}-{t}.csv": as_text_table(getattr(roster, t), t)
+        for t in ROSTER_TABLES
     }
     body: dict[str, Any] = {
         "stage": "batch",

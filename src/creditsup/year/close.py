@@ -28,7 +28,7 @@ from creditsup.plan import InspectionPlan
 from creditsup.schemas import Dataset, validate_dataset
 from creditsup.schemas.vocab import TRIGGERS
 from creditsup.year._bundle import table
-from creditsup.year._checks import parse_dates, text_frame
+from creditsup.year._checks import as_text_table, parse_dates, text_frame
 
 __all__ = ["ClosedYear", "close_year"]
 
@@ -74,7 +74,9 @@ def _raw_tables(
     data: str | Path | Mapping[str, pd.DataFrame] | Dataset,
 ) -> dict[str, pd.DataFrame]:
     if isinstance(data, Dataset):
-        return {k: v for k, v in data.tables().items() if len(v.columns)}
+        return {
+            k: as_text_table(v, k) for k, v in data.tables().items() if len(v.columns)
+        }
     if isinstance(data, str | Path):
         return read_dataset(data)
     if isinstance(data, Mapping):
