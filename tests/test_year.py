@@ -591,6 +591,9 @@ def test_replan_entity_closed_and_capacity_changed(
     a = out.plan.assignments.merge(out.plan.visits[["visit_id", "month"]])
     assert not ((a["inspector_id"] == who) & (a["month"] >= 9)).any()
     assert out.counts()["changes"] == 3
+    from creditsup.plan import check_invariants
+
+    assert check_invariants(out.plan, district[1]) == []
     path = tmp_path / "plan"
     out.plan.save(path)
     assert verify_plan(path, district[1]).ok
