@@ -780,3 +780,10 @@ def test_close_year_from_a_dataset_object_writes_iso_dates(
     a, b = load_dataset(tmp_path / "a"), load_dataset(tmp_path / "b")
     assert a.table_hashes() == b.table_hashes()
     assert len(a.history) == len(district[1].history) + len(from_obj.history_added)
+
+
+def test_a_plan_as_drawn_has_no_year_tables(drawn: tuple[InspectionPlan, Path]) -> None:
+    """Every CSV the plan writes is known to the bundle: none is taken for a year table."""
+    plan, path = drawn
+    assert dict(load_plan(path).extra_tables) == {}
+    assert load_plan(path).to_files() == plan.to_files()

@@ -94,7 +94,7 @@ class _Cell:
 
 def _parse_uscc(c: _Cell, out: _Collector) -> pd.Series:
     text = c.raw.astype("str").str.replace(r"[\s\-]", "", regex=True).str.upper()
-    problems = _uscc.check_array(text.where(c.present, ""))
+    problems = _uscc.check_array(text.where(c.present, ""), allow_legacy=True)
     bad = c.present & (problems != _uscc.UsccProblem.OK.value)
     if bad.any():
         codes = problems[bad]
@@ -361,6 +361,8 @@ def validate_table(
                     f"The table {table} has no column '{name}' (required by the contract).",
                 )
                 typed[name] = pd.Series([None] * len(raw), dtype=object)
+                continue
+            if not col.fill_absent:
                 continue
             fill: Any = col.default
             if col.kind == "date":
