@@ -36,6 +36,7 @@ __all__ = [
     "LOGS",
     "MESSAGES",
     "RULES",
+    "YEAR_RULES",
     "current_lang",
     "draw_warning_text",
     "error_text",
@@ -115,6 +116,44 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "stage_assignment": ("随机派员", "assignment"),
     "stage_ledger": ("抽取记录", "ledger"),
     "stage_save": ("保存", "save"),
+    "results_recorded": (
+        "已记录 {accepted} 条检查结果，{unchanged} 条此前已记录，{bad} 行有问题",
+        "recorded {accepted} result(s); {unchanged} already recorded; {bad} bad row(s)",
+    ),
+    "followups_closed": (
+        "已办结 {closed} 项后续处置，{unchanged} 项此前已办结，{bad} 行有问题",
+        "closed {closed} follow-up(s); {unchanged} already closed; {bad} bad row(s)",
+    ),
+    "followups_state": (
+        "后续处置：{open} 项在办，{overdue} 项逾期，{closed} 项已办结",
+        "follow-ups: {open} open, {overdue} overdue, {closed} closed",
+    ),
+    "overdue_results": (
+        "{n} 条检查结果超过公示期限（20 个工作日，R18）：",
+        "{n} result(s) past the publication deadline (20 working days, R18):",
+    ),
+    "replanned": (
+        "已处理 {changes} 项变动：重新抽取 {redrawn} 人次，取消 {cancelled} 户次检查，"
+        "{unfilled} 户次无法派员",
+        "applied {changes} change(s): {redrawn} inspector re-draw(s), "
+        "{cancelled} visit(s) cancelled, {unfilled} left unfilled",
+    ),
+    "triggered": (
+        "新增 {visits} 户次触发式检查（{unfilled} 户次无法派员），{unchanged} 行此前已记录，"
+        "{bad} 行有问题",
+        "added {visits} triggered visit(s) ({unfilled} unfilled); {unchanged} already "
+        "recorded; {bad} bad row(s)",
+    ),
+    "batch_drawn": (
+        "批次 {batch}：重新抽取 {visits} 户次检查的人员（{unfilled} 户次无法派员），"
+        "承诺值 {commitment}…",
+        "batch {batch}: {visits} visit(s) staffed anew ({unfilled} unfilled); "
+        "commitment {commitment}…",
+    ),
+    "year_closed": (
+        "新数据集 {path}：新增 {history} 条检查记录、{records} 条信用记录",
+        "new dataset {path}: {history} history row(s) and {records} record(s) added",
+    ),
     "internal": (
         "内部错误（{what}）。请报告此问题；设置 CREDITSUP_DEBUG=1 可查看详细信息。",
         "internal error ({what}). Please report it; set CREDITSUP_DEBUG=1 to see "
@@ -395,6 +434,83 @@ RULES: Mapping[str, tuple[str, str]] = {
     ),
 }
 
+#: What each check of the year's inputs (results, closings, changes) means;
+#: the codes of :data:`creditsup.year.RULE_CODES`.
+YEAR_RULES: Mapping[str, tuple[str, str]] = {
+    "unknown_visit": ("检查编号不在本计划中", "no visit of the plan has this id"),
+    "uscc_mismatch": (
+        "该检查的对象是另一个市场主体",
+        "the visit is of another entity",
+    ),
+    "unknown_result": (
+        "{column}不在 R19 结果类别中",
+        "{column} is not an R19 result",
+    ),
+    "date_outside_year": (
+        "{column}不在计划年度内",
+        "{column} is outside the plan year",
+    ),
+    "date_before_visit_month": (
+        "{column}早于计划检查月份",
+        "{column} is before the visit's month",
+    ),
+    "visit_cancelled": ("该检查已因年中变动取消", "the visit was cancelled mid-year"),
+    "inspector_not_assigned": (
+        "检查人员既未被抽中派往该检查，也不在留痕的重新抽取中",
+        "an inspector was neither assigned nor drawn in a logged re-draw",
+    ),
+    "team_too_small": (
+        "执法检查人员不得少于两人（R11）",
+        "at least two inspectors check together (R11)",
+    ),
+    "item_not_on_visit": ("检查事项不在该检查中", "an item is not on the visit"),
+    "duplicate_visit": (
+        "同一检查在前面的行中已出现",
+        "the visit appears on an earlier row",
+    ),
+    "already_recorded": (
+        "该检查已记录了不同的结果",
+        "the visit has another result recorded",
+    ),
+    "unknown_followup": ("后续处置编号不存在", "no follow-up has this id"),
+    "closed_before_opened": (
+        "办结日期早于该处置的产生日期",
+        "closed before the follow-up was opened",
+    ),
+    "unknown_outcome": (
+        "{column}不适用于这类后续处置",
+        "{column} does not close this kind of follow-up",
+    ),
+    "bad_restoration": (
+        "信用修复日期应为不早于办结日期的日期",
+        "restored_on must be a date on or after closed_on",
+    ),
+    "duplicate_followup": (
+        "同一后续处置在前面的行中已出现",
+        "the follow-up appears on an earlier row",
+    ),
+    "already_closed": (
+        "该后续处置已按不同结果办结",
+        "the follow-up was closed with another outcome",
+    ),
+    "unknown_change": (
+        "{column}不是可处理的变动类型",
+        "{column} is not a known change",
+    ),
+    "unknown_inspector": ("执法人员不在人员名录库中", "no inspector has this id"),
+    "unknown_entity": ("市场主体不在名录库中", "no entity of the data has this USCC"),
+    "entity_inactive": (
+        "市场主体已注销、吊销或歇业，不再检查",
+        "the entity is deregistered, revoked or closed",
+    ),
+    "unknown_trigger": (
+        "{column}应为投诉举报、大数据预警、转办交办或法定检查",
+        "{column} must be complaint, big_data_alert, referral or legal_mandate",
+    ),
+    "unknown_item": ("检查事项不在抽查事项清单中", "an item is not in the item list"),
+    "duplicate_trigger": ("与前面的一行重复", "the row repeats an earlier row"),
+}
+
 
 #: The help of the command line: ``key -> (Chinese, English)``. A key is
 #: ``creditsup`` (the app), a verb, ``<verb>.<parameter>`` or
@@ -469,6 +585,30 @@ demo.out_dir | 存放全部输出的文件夹。 | Folder for all outputs.
 demo.entities | 辖区规模（市场主体数量）。 | District size.
 demo.inspectors | 执法检查人员数量（120 人可满足默认计划的全部检查）。 | Number of inspectors (120 staff every visit of the default plan).
 demo.seed | 随机种子（任意字符串）。 | Seed string.
+publish.as_of | 检查结果的公示日期 YYYY-MM-DD（默认今天）。 | Publication date of the results (default today).
+# -- verbs of the supervision year ------------------------------------------------
+*.operator | 记录人（写入抽取记录）。 | Who records it (ledger).
+*.calendar | 节假日表（date,kind：holiday/workday 或 休/班），用于 chinesecalendar 未收录的年份。 | Holidays table (date,kind: holiday/workday or 休/班) for years chinesecalendar does not know.
+results | 把检查结果（R19）记入计划包；有数据问题时退出码为 1。 | Record inspection results (R19) into the bundle; exit 1 if rows are bad.
+results.results_file | 输入表（CSV、XLSX 或 Parquet）。 | Input table (CSV, XLSX or Parquet).
+followups | 办结后续处置（R20），并列出未办结和已逾期的事项。 | Close follow-ups (R20) and list the open and overdue ones.
+followups.closings | 办结记录（followup_id,closed_on,outcome）；可不给出。 | Closings (followup_id,closed_on,outcome); optional.
+followups.as_of | 参照日期 YYYY-MM-DD（默认今天）。 | Reference date YYYY-MM-DD (default today).
+close-year | 生成下一年度的数据集：本数据集加上本年度的检查结果和后续处置记录。 | Next year's dataset: DIR + the year's results and follow-up records.
+close-year.data_dir | 生成本计划所用的数据集。 | The dataset the plan was drawn from.
+close-year.out_dir | 要写入的新数据集文件夹。 | The new dataset folder to write.
+close-year.restorations | 以往记录的信用修复（uscc,kind,restored_on[,date]）。 | Credit restorations (uscc,kind,restored_on[,date]) of past records.
+replan | 年中变化：只重新抽取受影响的检查；有数据问题时退出码为 1。 | Mid-year changes: only the affected visits are re-drawn; exit 1 on bad rows.
+replan.data_dir | 生成本计划所用的数据集。 | The dataset the plan was drawn from.
+replan.changes | 变化表：kind,id,from_date[,value,reason]；kind 为 inspector_left、inspector_joined、entity_closed 或 capacity_changed。 | Changes: kind,id,from_date[,value,reason]; kinds inspector_left, inspector_joined, entity_closed, capacity_changed.
+triggers | 触发式监管：加入触发的检查；有数据问题时退出码为 1，有检查无法派员时为 3。 | Triggered checks (触发式监管): add their visits; exit 1 bad rows, 3 unfilled.
+triggers.triggers_file | 输入表（CSV、XLSX 或 Parquet）。 | Input table (CSV, XLSX or Parquet).
+triggers.data_dir | 生成本计划所用的数据集。 | The dataset the plan was drawn from.
+draw-batch | 分批开始时为该批检查抽取执法人员（R06）；有检查无法派员时退出码为 3。 | Draw a batch's inspectors when it opens (R06); exit 3 if a visit is unfilled.
+draw-batch.batch | 该批的月份：7 或 7-9。 | The batch's months: 7 or 7-9.
+draw-batch.data_dir | 当天的数据集（其中的执法人员和回避关系）。 | That day's dataset (its inspectors and conflicts).
+draw-batch.seed | 该批的随机种子，例如公开的彩票开奖号码。 | The batch's seed, e.g. a lottery result.
+draw-batch.commit | 输出承诺值：须在种子产生之前公布。 | Print the commitment to publish before the seed.
 """)
 
 
@@ -566,7 +706,7 @@ def message(key: str, lang: str, **values: object) -> str:
 
 def rule_text(rule: str, lang: str, *, column: str) -> str:
     """What a validation rule code means, for a column label (its code if unknown)."""
-    texts = RULES.get(rule)
+    texts = RULES.get(rule) or YEAR_RULES.get(rule)
     if texts is None:
         return rule
     zh, en = texts
