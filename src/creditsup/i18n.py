@@ -340,6 +340,23 @@ ERRORS: tuple[tuple[str, str], ...] = (
         "给出 --seed-form 时必须同时给出 --seed-source。",
     ),
     (r"No such command '(?P<name>.+)'\.", "没有命令 '{name}'。"),
+    # -- the supervision year (creditsup.year) --
+    (
+        r"The (?P<table>\w+) table needs the columns (?P<need>\[.*\])\. Missing (?P<missing>\[.*\]); found (?P<found>\[.*\])\.",
+        "{table} 表需要以下列：{need}；缺少 {missing}，现有 {found}。",
+    ),
+    (
+        r"The dataset is not the one the plan was drawn from: the tables (?P<t>.+) differ from the hashes in provenance\.json\.",
+        "数据集不是生成本计划时所用的数据集：表 {t} 与 provenance.json 中记录的哈希值不一致。",
+    ),
+    (
+        r"The dataset is not the one the plan was drawn from \(its table hashes differ from provenance\.json\)\.",
+        "数据集不是生成本计划时所用的数据集（其各表哈希值与 provenance.json 中记录的不一致）。",
+    ),
+    (
+        r"The 'batch' must be a month or a range of months such as 7 or 7-9\. Got (?P<got>.+) instead\.",
+        "--batch 应为一个月份或月份范围，例如 7 或 7-9；收到的是 {got}。",
+    ),
     # -- what creditsup verify finds (plan.verify) --
     (
         r"(?P<f>[\w.]+): differs from the recomputed plan \(line (?P<n>\d+): (?P<a>.*) != expected (?P<b>.*)\)",
