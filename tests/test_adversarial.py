@@ -59,6 +59,19 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return d
 
 
+@pytest.fixture(scope="module")
+def planned(data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One plan bundle made by the CLI, copied by the tests that start from one."""
+    bundle = tmp_path_factory.mktemp("planned") / "bundle"
+    assert cli(*plan_args(data, bundle)).returncode in (0, 3)
+    return bundle
+
+
+def copy_of(planned: Path, dest: Path) -> Path:
+    shutil.copytree(planned, dest)
+    return dest
+
+
 @pytest.fixture()
 def user_folder(tmp_path: Path) -> Path:
     d = tmp_path / "mine"
@@ -175,10 +188,9 @@ def test_out_is_never_the_data_folder_its_parent_or_the_cwd(
 
 
 def test_publish_report_and_verify_refuse_unsafe_outputs(
-    data: Path, tmp_path: Path, user_folder: Path
+    data: Path, planned: Path, tmp_path: Path, user_folder: Path
 ) -> None:
-    bundle = tmp_path / "bundle"
-    assert cli(*plan_args(data, bundle)).returncode in (0, 3)
+    bundle = copy_of(planned, tmp_path / "bundle")
     mine = tmp_path / "page.html"
     mine.write_text("<html>mine</html>", "utf-8")
     one_error_line(
@@ -229,9 +241,10 @@ def test_bad_policy_files(
 
 
 # ------------------------------------------------------------------ verify
-def test_verify_with_malformed_provenance_exits_1(data: Path, tmp_path: Path) -> None:
-    bundle = tmp_path / "b"
-    assert cli(*plan_args(data, bundle)).returncode in (0, 3)
+def test_verify_with_malformed_provenance_exits_1(
+    data: Path, planned: Path, tmp_path: Path
+) -> None:
+    bundle = copy_of(planned, tmp_path / "b")
     for text in ("{not json", "[]", json.dumps({"year": "x"})):
         (bundle / "provenance.json").write_text(text, "utf-8")
         res = cli("verify", str(bundle), "--data", str(data))
@@ -327,10 +340,9 @@ _KILLER = textwrap.dedent(
 
 @pytest.mark.parametrize("at", [1, 2, 3])
 def test_killed_save_is_recovered_by_the_next_command(
-    at: int, data: Path, tmp_path: Path
+    at: int, data: Path, planned: Path, tmp_path: Path
 ) -> None:
-    bundle = tmp_path / "b"
-    assert cli(*plan_args(data, bundle)).returncode in (0, 3)
+    bundle = copy_of(planned, tmp_path / "b")
     old = (bundle / "visits.csv").read_bytes()
     argv = ["plan", str(data), "--year", YEAR, "--seed", "other", "--out", str(bundle)]
     proc = subprocess.run(

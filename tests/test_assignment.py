@@ -417,6 +417,23 @@ def test_team_grows_to_cover_expertise_up_to_max_team() -> None:
             "available": 2,
         }
     ]
+    # the detail to show, in both languages, with the stable fields
+    detail = small.diagnosis_detail
+    assert detail["unfilled"][0]["reason_zh"] == (
+        "检查V1：market部门覆盖其所需专长（a, b, c）需要 3 名检查人员，"
+        "超过每个部门检查组人数上限 max_team（2）"
+    )
+    assert detail["binding"] == [
+        {
+            "group": "visit V1: team size of market",
+            "group_zh": "检查V1：market部门的检查组人数",
+            "needed": 3,
+            "available": 2,
+            "department": "market",
+            "month": None,
+            "visit_id": "V1",
+        }
+    ]
 
 
 def test_max_team_holds_per_department_so_a_joint_visit_is_staffable() -> None:
@@ -488,6 +505,10 @@ def test_item_of_a_department_not_on_the_visit_is_reported() -> None:
     assert "not among the visit's departments" in reasons["V1"]
     assert "unknown check item(s) X99" in reasons["V2"]
     assert "lists no department" in reasons["V3"]
+    zh = {u["visit_id"]: u["reason_zh"] for u in res.diagnosis_detail["unfilled"]}
+    assert "所属的部门不在该次检查的部门中" in zh["V1"]
+    assert zh["V2"].startswith("检查V2：检查事项 X99 不在抽查事项清单中")
+    assert zh["V3"] == "检查V3：该次检查没有列出部门"
     assert res.assignments.empty
 
 
@@ -503,6 +524,21 @@ def test_capacity_shortage_names_the_binding_group() -> None:
     assert u["reason"] == "department market, March: needs 4 inspector-slots, has 2"
     assert res.diagnostics["binding"] == [
         {"group": "department market, March", "needed": 4, "available": 2}
+    ]
+    [shown] = res.diagnosis_detail["unfilled"]
+    vid = u["visit_id"]
+    assert shown["reason"] == f"visit {vid}: " + u["reason"]  # the visit named once
+    assert shown["reason_zh"] == f"检查{vid}：market部门，3月：需要4个检查人次，现有2个"
+    assert res.diagnosis_detail["binding"] == [
+        {
+            "group": "department market, March",
+            "group_zh": "market部门，3月",
+            "needed": 4,
+            "available": 2,
+            "department": "market",
+            "month": 3,
+            "visit_id": None,
+        }
     ]
     assert audit_assignment(res.assignments, res.visits, ds).empty
 
@@ -1174,8 +1210,8 @@ TOWNSHIP = HardRule(
         "entity's township",
     ),
     zh=RuleText(
-        who="{d}部门非本乡镇的检查人员",
-        no_holder="{d}部门具备专长{e}的检查人员均来自该对象所在乡镇",
+        who="{d}非本乡镇的检查人员",
+        no_holder="{d}具备专长{e}的检查人员均来自该对象所在乡镇",
     ),
 )
 
@@ -1243,6 +1279,21 @@ def test_a_new_rule_is_one_registry_entry(
                     "another township",
                     "needed": 2,
                     "available": 1,
+                }
+            ]
+            assert res.diagnosis_detail["unfilled"][0]["reason_zh"] == (
+                "检查V3：market部门非本乡镇的检查人员1名，检查组需要2名"
+            )
+            assert res.diagnosis_detail["binding"] == [
+                {
+                    "group": "visit V3: inspectors of department market from "
+                    "another township",
+                    "group_zh": "检查V3：market部门非本乡镇的检查人员",
+                    "needed": 2,
+                    "available": 1,
+                    "department": "market",
+                    "month": 5,
+                    "visit_id": "V3",
                 }
             ]
             # the audit

@@ -4,6 +4,7 @@ A page that holds one of these markers gets it replaced when the site is built:
 
 * ``<!-- creditsup:cli -->``: ``creditsup --help`` and ``creditsup <verb> --help``
   of every verb of the typer app, as the command prints them (English);
+  ``<!-- creditsup:cli-zh -->`` the same in Chinese;
 * ``<!-- creditsup:rule-catalogue -->``: every validation rule code of
   :data:`creditsup.schemas.RULE_CODES` with its Chinese and English text from
   :data:`creditsup.i18n.RULES`;
@@ -27,21 +28,24 @@ if str(ROOT / "src") not in sys.path:  # document this checkout, not an installe
 
 MARKERS = {
     "<!-- creditsup:cli -->": "cli_reference",
+    "<!-- creditsup:cli-zh -->": "cli_reference_zh",
     "<!-- creditsup:rule-catalogue -->": "rule_catalogue",
     "<!-- creditsup:labels -->": "label_table",
 }
 
 
-def _help(args: list[str]) -> str:
+def _help(args: list[str], lang: str = "en") -> str:
     from typer.testing import CliRunner
 
-    from creditsup._cli import app
+    from creditsup._cli import run
 
-    env = {"COLUMNS": "100", "CREDITSUP_LANG": "en", "NO_COLOR": "1", "TERM": "dumb"}
-    result = CliRunner().invoke(app, [*args, "--help"], env=env)
-    if result.exit_code != 0:
-        raise RuntimeError(f"creditsup {' '.join(args)} --help failed: {result.output}")
-    lines = [line.rstrip() for line in result.output.strip("\n").splitlines()]
+    env = {"COLUMNS": "100", "NO_COLOR": "1", "TERM": "dumb"}
+    with CliRunner().isolation(env=env) as streams:
+        code = run(["--lang", lang, *args, "--help"])
+        output = streams[0].getvalue().decode("utf-8")
+    if code != 0:
+        raise RuntimeError(f"creditsup {' '.join(args)} --help failed: {output}")
+    lines = [line.rstrip() for line in output.strip("\n").splitlines()]
     return "\n".join(lines).strip("\n")
 
 
@@ -55,12 +59,18 @@ def verbs() -> list[str]:
     return [name for name, cmd in group.commands.items() if not cmd.hidden]
 
 
-def cli_reference() -> str:
-    """Markdown: the help of the app and of every verb."""
-    parts = ["## `creditsup`", "", "```text", _help([]), "```", ""]
+def cli_reference(lang: str = "en") -> str:
+    """Markdown: the help of the app and of every verb, in ``lang``."""
+    parts = ["## `creditsup`", "", "```text", _help([], lang), "```", ""]
     for verb in verbs():
-        parts += [f"## `creditsup {verb}`", "", "```text", _help([verb]), "```", ""]
+        parts += [f"## `creditsup {verb}`", "", "```text", _help([verb], lang)]
+        parts += ["```", ""]
     return "\n".join(parts)
+
+
+def cli_reference_zh() -> str:
+    """Markdown: the same reference in Chinese (``creditsup --lang zh``)."""
+    return cli_reference("zh")
 
 
 def _cell(text: str) -> str:

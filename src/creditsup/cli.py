@@ -8,7 +8,6 @@ extra is installed.
 
 from __future__ import annotations
 
-import logging
 import sys
 
 __all__ = ["main"]
@@ -25,9 +24,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         code = 2
     else:
-        logging.basicConfig(
-            level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
-        )
         code = run(argv)
     if argv is None:
         raise SystemExit(code)

@@ -39,6 +39,7 @@ __all__ = [
     "codes_from_labels",
     "column_from_header",
     "department_names",
+    "item_department_names",
     "label",
     "month_label",
     "parse_table",
@@ -231,6 +232,27 @@ trigger.complaint | 投诉举报 | complaint
 trigger.big_data_alert | 大数据预警 | big-data alert
 trigger.referral | 转办交办 | referral
 trigger.legal_mandate | 法定检查 | legal mandate
+# -- codes: the checks of creditsup verify (plan.verify) -----------------------
+verify_check.ledger hash chain | 抽取记录哈希链 | ledger hash chain
+verify_check.output file hashes | 输出文件哈希值 | output file hashes
+verify_check.input table hashes | 输入数据表哈希值 | input table hashes
+verify_check.teams of at least two (R11) | 每次检查至少两名执法人员（R11） | teams of at least two (R11)
+verify_check.quiet months (R16) | 不安排检查的月份（R16） | quiet months (R16)
+verify_check.seed has the declared form | 种子符合事先声明的格式 | seed has the declared form
+verify_check.byte-identical recomputation | 重新计算结果逐字节一致 | byte-identical recomputation
+# -- the key figures of a fitted scorecard (creditsup fit) ---------------------
+fit.metric | 指标 | Metric
+fit.as_of | 截止日期 | As of
+fit.outcome | 结果列 | Outcome
+fit.n_units | 训练样本数 | Training units
+fit.n_events | 事件数 | Events
+fit.n_candidates | 候选指标数 | Candidate indicators
+fit.n_indicators | 入选指标数 | Indicators
+fit.penalty_ratio | 惩罚系数比 | Penalty ratio
+fit.max_features | 最多指标数 | Max features
+fit.cutoffs | 风险分类切分点 | Tier cut-offs
+fit.holdout_auc | 留出样本 AUC | Held-out AUC
+fit.holdout_auc_ci | 留出样本 AUC 95% 置信区间 | Held-out AUC 95% CI
 # -- codes: credit tiers (schemas.TIERS; "none" = no tier) -----------------
 tier.A | A 低风险 | A (low)
 tier.B | B 一般风险 | B (medium)
@@ -399,6 +421,29 @@ def value_labels(vocabulary: str, lang: str = "zh") -> dict[str, str]:
 def month_label(month: int, lang: str = "zh") -> str:
     """A month's label: ``3`` → ``3月`` / ``Mar``."""
     return f"{int(month)}月" if lang == "zh" else _MONTHS_EN[int(month) - 1]
+
+
+def item_department_names(items: Any) -> dict[str, str]:
+    """Department id -> name from an items table's optional ``department_name``
+    column (rows without a name are skipped; no column gives ``{}``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> item_department_names(pd.DataFrame(
+    ...     {"department": ["food", "ads"], "department_name": ["食品安全科", None]}))
+    {'food': '食品安全科'}
+    """
+    if not {"department", "department_name"} <= set(items.columns):
+        return {}
+    known = items.dropna(subset=["department_name"])
+    return dict(
+        zip(
+            known["department"].astype(str),
+            known["department_name"].astype(str),
+            strict=True,
+        )
+    )
 
 
 def department_names(provenance: Mapping[str, Any]) -> dict[str, str]:

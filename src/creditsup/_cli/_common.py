@@ -9,6 +9,7 @@ Set ``CREDITSUP_DEBUG=1`` to see the traceback of an unexpected error.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
@@ -28,7 +29,6 @@ logger = logging.getLogger(__name__)
 
 app = typer.Typer(
     name="creditsup",
-    help="Credit-tiered 'double random, one public' (双随机、一公开) supervision.",
     no_args_is_help=False,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -48,9 +48,15 @@ _LANG: list[str | None] = [None]  # reset by every run()
 
 
 def _lang() -> str:
+    """The language of messages (English when ``CREDITSUP_LANG`` is bad: ``run``
+    reports that first)."""
+    from creditsup.exceptions import ConfigError
     from creditsup.i18n import current_lang
 
-    return current_lang(_LANG[0])
+    try:
+        return current_lang(_LANG[0])
+    except ConfigError:
+        return "en"
 
 
 def _doc_lang() -> str:
@@ -64,8 +70,40 @@ def _say(key: str, **values: object) -> str:
     return message(key, _lang(), **values)
 
 
+def _join(parts: Iterable[str]) -> str:
+    """A list as the run's language writes one (``、`` or ``, ``)."""
+    return ("，" if _lang() == "zh" else ", ").join(parts)
+
+
+def _table(name: str) -> str:
+    """A dataset table as the run's language names it."""
+    from creditsup.labels import label
+
+    return label(f"table.{name}", "zh") if _lang() == "zh" else name
+
+
+def _print_figures(frame: Any, label_of: Callable[[str], str]) -> None:
+    """A two-column frame of key figures: as it is in English; in Chinese a
+    table whose first column is shown through ``label_of``."""
+    if _lang() != "zh":
+        out.print(escape(frame.to_string(index=False)))
+        return
+    from creditsup.labels import label
+
+    table = Table(box=None, show_header=True, pad_edge=False)
+    table.add_column(label("figure"))
+    table.add_column(label("value"), justify="right")
+    for key, value in frame.itertuples(index=False):
+        table.add_row(escape(label_of(str(key))), escape(str(value)))
+    out.print(table)
+
+
 def _fail(text: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]{escape(_say('error'))}[/]{escape(text)}")
+    from creditsup.i18n import error_text
+
+    err.print(
+        f"[bold red]{escape(_say('error'))}[/]{escape(error_text(text, _lang()))}"
+    )
     raise typer.Exit(code)
 
 
@@ -85,14 +123,12 @@ def _main(
             "--version",
             callback=_version_callback,
             is_eager=True,
-            help="Print the version.",
         ),
     ] = False,
     lang: Annotated[
         str | None,
         typer.Option(
             "--lang",
-            help="zh or en (default: CREDITSUP_LANG, else the locale: zh_* gives zh).",
         ),
     ] = None,
 ) -> None:
@@ -152,8 +188,12 @@ def _print_failures(exc: DataValidationError, limit: int = 200) -> None:
         out.print(_say("more_failures", n=len(fc) - limit))
     counts = fc.groupby(["table", "rule"]).size().reset_index(name="n")
     out.print(
-        _say("by_rule")
-        + ", ".join(f"{t}/{r}: {n}" for t, r, n in counts.itertuples(index=False))
+        escape(
+            _say("by_rule")
+            + _join(
+                f"{_table(t)}/{r}: {n}" for t, r, n in counts.itertuples(index=False)
+            )
+        )
     )
 
 
@@ -173,17 +213,13 @@ def _policy(path: Path | None) -> Any:
     return load_policy(path)
 
 
-Year = Annotated[int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")]
-PolicyOpt = Annotated[Path | None, typer.Option("--policy", help="Policy TOML file.")]
-Quiet = Annotated[bool, typer.Option("--quiet", help="Print only errors.")]
-DataDir = Annotated[Path, typer.Argument(help="Dataset folder.")]
-PlanDir = Annotated[Path, typer.Argument(help="Plan bundle folder.")]
-AsOf = Annotated[
-    str, typer.Option("--as-of", help="The date YYYY-MM-DD (scoring date, split date).")
-]
-Format = Annotated[
-    str, typer.Option("--format", help="text (for people) or json (for programs).")
-]
+Year = Annotated[int, typer.Option(min=YEAR_MIN, max=YEAR_MAX)]
+PolicyOpt = Annotated[Path | None, typer.Option("--policy")]
+Quiet = Annotated[bool, typer.Option("--quiet")]
+DataDir = Annotated[Path, typer.Argument()]
+PlanDir = Annotated[Path, typer.Argument()]
+AsOf = Annotated[str, typer.Option("--as-of")]
+Format = Annotated[str, typer.Option("--format")]
 
 
 def _json_out(payload: object) -> None:
@@ -203,19 +239,17 @@ OutcomeOpt = Annotated[
     str | None,
     typer.Option(
         "--outcome",
-        help="'result' or a history column (default: problem_found if present).",
     ),
 ]
 SeedSourceOpt = Annotated[
     str | None,
     typer.Option(
         "--seed-source",
-        help="Where the seed will come from, e.g. '福彩3D, draw of 2027-01-05'.",
     ),
 ]
 SeedFormOpt = Annotated[
     str | None,
-    typer.Option("--seed-form", help="A regular expression the seed must match."),
+    typer.Option("--seed-form"),
 ]
 
 

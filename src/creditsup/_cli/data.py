@@ -20,11 +20,13 @@ from creditsup._cli._common import (
     Year,
     _check_format,
     _fail,
+    _join,
     _json_out,
     _load,
     _policy,
     _print_failures,
     _say,
+    _table,
     _text,
     app,
     out,
@@ -38,12 +40,12 @@ logger = logging.getLogger(__name__)
 
 @app.command()
 def synth(
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
-    entities: Annotated[int, typer.Option(min=1, help="Number of entities.")] = 50_000,
-    inspectors: Annotated[int, typer.Option(min=1, help="Number of inspectors.")] = 600,
-    seed: Annotated[str, typer.Option(help="Seed (any string).")] = "0",
+    out_dir: Annotated[Path, typer.Option("--out")],
+    entities: Annotated[int, typer.Option(min=1)] = 50_000,
+    inspectors: Annotated[int, typer.Option(min=1)] = 600,
+    seed: Annotated[str, typer.Option()] = "0",
     year: Year = 2026,
-    fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx")] = "csv",
+    fmt: Annotated[str, typer.Option("--format")] = "csv",
     quiet: Quiet = False,
 ) -> None:
     """Write a realistic synthetic district dataset folder."""
@@ -59,18 +61,14 @@ def synth(
     )
     write_dataset(tables, out_dir, fmt=fmt)  # type: ignore[arg-type]
     if not quiet:
-        out.print(
-            f"wrote {len(tables['entities']):,} entities, "
-            f"{len(tables['inspectors']):,} inspectors to {out_dir}"
-        )
+        counts = {k: f"{len(tables[k]):,}" for k in ("entities", "inspectors")}
+        out.print(escape(_say("synth_done", path=out_dir, **counts)))
 
 
 @app.command()
 def validate(
     data_dir: DataDir,
-    failures_out: Annotated[
-        Path | None, typer.Option("--out", help="Write all failures to this CSV.")
-    ] = None,
+    failures_out: Annotated[Path | None, typer.Option("--out")] = None,
     fmt: Format = "text",
     quiet: Quiet = False,
 ) -> None:
@@ -100,7 +98,7 @@ def validate(
     if as_json:
         _json_out({"valid": True, "rows": {k: len(v) for k, v in ds.tables().items()}})
     elif not quiet:
-        rows = ", ".join(f"{k} {len(v):,}" for k, v in ds.tables().items())
+        rows = _join(f"{_table(k)} {len(v):,}" for k, v in ds.tables().items())
         out.print(f"[green]{escape(_say('valid', rows=rows))}[/]")
 
 
@@ -108,7 +106,7 @@ def validate(
 def score(
     data_dir: DataDir,
     as_of: AsOf,
-    out_file: Annotated[Path, typer.Option("--out", help="CSV file to write.")],
+    out_file: Annotated[Path, typer.Option("--out")],
     policy_file: PolicyOpt = None,
     quiet: Quiet = False,
 ) -> None:
@@ -131,8 +129,11 @@ def score(
     write_scores(result, out_file)
     if not quiet:
         shares = result.table["tier"].value_counts(normalize=True).sort_index()
-        out.print(
-            f"scored {len(result.table):,} entities as of {as_of}: "
-            + ", ".join(f"{t} {100 * v:.1f}%" for t, v in shares.items())
-            + f" -> {out_file}"
+        text = _say(
+            "scored",
+            n=f"{len(result.table):,}",
+            as_of=as_of,
+            shares=_join(f"{t} {100 * v:.1f}%" for t, v in shares.items()),
+            path=out_file,
         )
+        out.print(escape(text))

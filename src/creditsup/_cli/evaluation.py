@@ -17,8 +17,13 @@ from creditsup._cli._common import (
     OutcomeOpt,
     PolicyOpt,
     Quiet,
+    _join,
+    _lang,
     _load,
     _policy,
+    _print_figures,
+    _say,
+    _table,
     app,
     out,
 )
@@ -28,9 +33,9 @@ logger = logging.getLogger(__name__)
 
 @app.command("import-chicago")
 def import_chicago(
-    inspections: Annotated[Path, typer.Argument(help="food_inspections CSV.")],
-    licenses: Annotated[Path, typer.Argument(help="business_licenses CSV.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Dataset folder to write.")],
+    inspections: Annotated[Path, typer.Argument()],
+    licenses: Annotated[Path, typer.Argument()],
+    out_dir: Annotated[Path, typer.Option("--out")],
     quiet: Quiet = False,
 ) -> None:
     """Convert Chicago's public food-inspection data into a dataset folder."""
@@ -40,33 +45,22 @@ def import_chicago(
     check_output(out_dir, kinds=("dataset",), protect=[inspections, licenses])
     path = import_chicago_to(inspections, licenses, out_dir)
     if not quiet:
-        out.print(f"dataset: {path} (stand-in USCCs; licence numbers in source_id)")
+        out.print(escape(_say("chicago_done", path=path)))
 
 
 @app.command()
 def backtest(
     data_dir: DataDir,
     as_of: AsOf,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
+    out_dir: Annotated[Path, typer.Option("--out")],
     horizon_days: Annotated[int, typer.Option("--horizon-days", min=1, max=3660)] = 365,
     policy_file: PolicyOpt = None,
-    seeds: Annotated[
-        int, typer.Option(min=1, max=100_000, help="Simulated draws.")
-    ] = 200,
-    budget: Annotated[
-        float | None, typer.Option(help="Expected visits (default: the policy's).")
-    ] = None,
-    no_calibrate: Annotated[
-        bool, typer.Option("--no-calibrate", help="Use the scorecard as given.")
-    ] = False,
+    seeds: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    budget: Annotated[float | None, typer.Option()] = None,
+    no_calibrate: Annotated[bool, typer.Option("--no-calibrate")] = False,
     fit: Annotated[
         bool,
-        typer.Option(
-            "--fit",
-            help="Learn the scorecard from the data before the split (the "
-            "policy's scorecard becomes the 'previous' baseline); writes "
-            "scorecard.toml and fit.md too.",
-        ),
+        typer.Option("--fit"),
     ] = False,
     outcome: OutcomeOpt = None,
     quiet: Quiet = False,
@@ -96,12 +90,12 @@ def backtest(
         }
     else:
         result = run_backtest(ds, policy, calibrate=not no_calibrate, **common)
-    result.save(out_dir)
+    result.save(out_dir, lang=_lang())
     _write_beside(out_dir, extra)
     mark_folder(out_dir, "backtest")
     if not quiet:
-        out.print(escape(result.to_markdown()))
-        out.print(f"written to {out_dir}")
+        out.print(escape(result.to_markdown(_lang())))
+        out.print(escape(_say("written_to", path=out_dir)))
 
 
 def _write_beside(folder: Path, files: dict[str, bytes]) -> None:
@@ -118,39 +112,22 @@ _FIT_REPORT_HEAD = b"# Fitted scorecard as of"
 @app.command("fit")
 def fit_command(
     data_dir: DataDir,
-    as_of: Annotated[
-        str, typer.Option("--as-of", help="Cut-off YYYY-MM-DD: only rows before it.")
-    ],
-    out_file: Annotated[
-        Path, typer.Option("--out", help="The scorecard TOML file to write.")
-    ],
+    as_of: Annotated[str, typer.Option("--as-of")],
+    out_file: Annotated[Path, typer.Option("--out")],
     horizon_days: Annotated[int, typer.Option("--horizon-days", min=1, max=3660)] = 365,
     policy_file: Annotated[
         Path | None,
-        typer.Option(
-            "--policy",
-            help="The policy in use: its problem results, overrides and sampling; "
-            "its scorecard is the 'previous' baseline.",
-        ),
+        typer.Option("--policy"),
     ] = None,
     outcome: OutcomeOpt = None,
     holdout_days: Annotated[
         int,
-        typer.Option(
-            "--holdout-days",
-            min=0,
-            max=3660,
-            help="Days before the cut-off held out and only reported on (0: none).",
-        ),
+        typer.Option("--holdout-days", min=0, max=3660),
     ] = 91,
-    report_file: Annotated[
-        Path | None, typer.Option("--report", help="Write the fit report (markdown).")
-    ] = None,
+    report_file: Annotated[Path | None, typer.Option("--report")] = None,
     folds: Annotated[
         int,
-        typer.Option(
-            "--folds", min=0, max=20, help="Time-based validation folds (0: none)."
-        ),
+        typer.Option("--folds", min=0, max=20),
     ] = 3,
     quiet: Quiet = False,
 ) -> None:
@@ -191,17 +168,17 @@ def fit_command(
             protect=[data_dir],
         )
     if not quiet:
-        out.print(escape(result.summary().to_string(index=False)))
-        out.print(f"scorecard: {out_file} (use it with --policy)")
+        from creditsup.labels import value_label
+
+        _print_figures(result.summary(), lambda k: value_label("fit", k))
+        out.print(escape(_say("scorecard_at", path=out_file)))
 
 
 @app.command("import-inspections")
 def import_inspections(
-    source: Annotated[Path, typer.Argument(help="The inspections file (CSV/XLSX).")],
-    mapping_file: Annotated[
-        Path, typer.Option("--map", help="The mapping TOML (columns, values, dates).")
-    ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Dataset folder to write.")],
+    source: Annotated[Path, typer.Argument()],
+    mapping_file: Annotated[Path, typer.Option("--map")],
+    out_dir: Annotated[Path, typer.Option("--out")],
     quiet: Quiet = False,
 ) -> None:
     """Convert a bureau's inspection export into a dataset folder."""
@@ -212,5 +189,5 @@ def import_inspections(
     mapping = load_mapping(mapping_file)
     path, counts = import_inspections_to(source, mapping, out_dir)
     if not quiet:
-        rows = ", ".join(f"{k} {v:,}" for k, v in counts.items())
-        out.print(f"dataset: {path} ({rows})")
+        rows = _join(f"{_table(k)} {v:,}" for k, v in counts.items())
+        out.print(escape(_say("imported", path=path, rows=rows)))

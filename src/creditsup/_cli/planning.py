@@ -30,6 +30,7 @@ from creditsup._cli._common import (
     _lang,
     _load,
     _policy,
+    _print_figures,
     _say,
     _seed_source,
     _text,
@@ -37,6 +38,7 @@ from creditsup._cli._common import (
     err,
     out,
 )
+from creditsup.i18n import MESSAGES
 
 logger = logging.getLogger(__name__)
 
@@ -84,18 +86,10 @@ def _say_policy(result: Any) -> None:
 
 def _say_capacity(result: Any) -> None:
     """The capacity check: each short (department, month) and what would fit."""
-    from creditsup.labels import department_names
-
     short = result.diagnostics.get("capacity", [])
     if not short:
         return
-    names = department_names(result.provenance)
-    items = result.items
-    if {"department", "department_name"} <= set(items.columns):
-        for dep, name in zip(
-            items["department"], items["department_name"], strict=True
-        ):
-            names.setdefault(str(dep), str(name))
+    names = _dept_names(result)
     slots = sum(int(c.get("shortfall", 0)) for c in short)
     err.print(
         f"[bold red]{_say('infeasible')}[/]"
@@ -125,22 +119,77 @@ def _say_capacity(result: Any) -> None:
         err.print(escape(_say("capacity_floors", slots=budget["shortfall_at_floors"])))
 
 
-def _say_infeasible(result: Any, where: Path) -> None:
+def _dept_names(result: Any) -> dict[str, str]:
+    """Department id -> display name: the items' names, then the policy's."""
+    from creditsup.labels import department_names, item_department_names
+
+    return {
+        **item_department_names(result.items),
+        **department_names(result.provenance),
+    }
+
+
+def _say_infeasible(result: Any, where: Path, limit: int = 10) -> None:
+    """What cannot be staffed: the short department-months, then each unfilled
+    visit once with its reason (in the run's language; not hard-wrapped)."""
     _say_capacity(result)
-    unfilled = result.diagnostics["unfilled"]
+    diagnosis = result.diagnosis(_lang())
+    unfilled = diagnosis["unfilled"]
     if not unfilled:
         err.print("  " + _say("see", path=where / "diagnostics.json"))
         return
     err.print(f"[bold red]{_say('infeasible')}[/]{_say('unfilled', n=len(unfilled))}")
-    for b in result.diagnostics.get("binding", [])[:10]:
-        line = f"  {b.get('group')}: needs {b.get('needed')}, has {b.get('available')}"
-        err.print(escape(line))
-    shown = {
-        str(b.get("visit_id", "")) for b in result.diagnostics.get("binding", [])[:10]
-    }
-    for u in [u for u in unfilled if str(u.get("visit_id")) not in shown][:10]:
-        err.print(escape(f"  {u.get('visit_id')}: {u.get('reason')}"))
+    groups = sorted(
+        (b for b in diagnosis["binding"] if not b.get("visit_id")),
+        key=lambda b: (str(b.get("department")), b.get("month") or 0),
+    )
+    if groups:
+        err.print("  " + _say("short_groups"))
+    for b in groups[:limit]:
+        line = _say(
+            "binding_line",
+            group=b.get("group"),
+            needed=b.get("needed"),
+            available=b.get("available"),
+        )
+        err.print("    " + escape(line))
+    err.print(
+        "  " + _say("unfilled_list", n=len(unfilled), k=min(limit, len(unfilled)))
+    )
+    for u in unfilled[:limit]:
+        err.print("    " + escape(str(u.get("reason"))))
     err.print("  " + _say("see", path=where / "diagnostics.json"))
+
+
+def _draw_warnings(result: Any) -> None:
+    """The draw's warnings in Chinese (English: the library's own log lines)."""
+    from creditsup._cli._logs import draw_warnings
+
+    if _lang() == "zh":
+        for line in draw_warnings(result.ledger, _dept_names(result)):
+            err.print(escape(line))
+
+
+#: The figures of :meth:`InspectionPlan.summary` and their display labels.
+_FIGURES = {
+    "year": "year",
+    "seed": "seed",
+    "entities": "entities",
+    "excluded entities": "excluded_entities",
+    "visits": "visits",
+    "joint visits share": "joint_share",
+    "assignments": "assignments",
+    "inspectors used": "inspectors_used",
+    "unfilled visits": "unfilled",
+    "seed commitment": "seed_commitment",
+}
+
+
+def _print_summary(result: Any) -> None:
+    """The plan's key figures (Chinese labels under ``zh``)."""
+    from creditsup.labels import label
+
+    _print_figures(result.summary(), lambda f: label(_FIGURES.get(f, f)))
 
 
 def _build_with_progress(ds_dir: Path, policy: Any, *, quiet: bool, **kw: Any) -> Any:
@@ -157,11 +206,13 @@ def _build_with_progress(ds_dir: Path, policy: Any, *, quiet: bool, **kw: Any) -
         TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,  # no stray line in a pipe or a log
     ) as bar:
-        task = bar.add_task("load", total=len(stages))
+        task = bar.add_task(_say("stage_load"), total=len(stages))
 
         def step(name: str) -> None:
-            bar.update(task, description=name, advance=1)
+            text = _say(f"stage_{name}") if f"stage_{name}" in MESSAGES else name
+            bar.update(task, description=text, advance=1)
 
         ds = _load(ds_dir)
         return build_plan(ds, policy, progress=step, **kw)
@@ -170,15 +221,11 @@ def _build_with_progress(ds_dir: Path, policy: Any, *, quiet: bool, **kw: Any) -
 @app.command()
 def plan(
     data_dir: DataDir,
-    year: Annotated[
-        int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")
-    ],
-    seed: Annotated[
-        str, typer.Option(help="The seed: any string, e.g. a lottery result.")
-    ],
-    out_dir: Annotated[Path, typer.Option("--out", help="Bundle folder to write.")],
+    year: Annotated[int, typer.Option(min=YEAR_MIN, max=YEAR_MAX)],
+    seed: Annotated[str, typer.Option()],
+    out_dir: Annotated[Path, typer.Option("--out")],
     policy_file: PolicyOpt = None,
-    operator: Annotated[str, typer.Option(help="Who runs the draw (R10).")] = "",
+    operator: Annotated[str, typer.Option()] = "",
     seed_source: SeedSourceOpt = None,
     seed_form: SeedFormOpt = None,
     fmt: Format = "text",
@@ -202,6 +249,8 @@ def plan(
         seed_source=source,
     )
     result.save(out_dir, protect=[data_dir])
+    if not as_json:
+        _draw_warnings(result)
     if as_json:
         summary = dict(result.summary().itertuples(index=False))
         _json_out(
@@ -213,8 +262,8 @@ def plan(
             }
         )
     elif not quiet:
-        out.print(escape(result.summary().to_string(index=False)))
-        out.print(f"plan bundle: {out_dir}")
+        _print_summary(result)
+        out.print(escape(_say("bundle_at", path=out_dir)))
     if not as_json:
         _say_policy(result)
     if not result.is_feasible:
@@ -226,9 +275,7 @@ def plan(
 @app.command()
 def commit(
     data_dir: DataDir,
-    year: Annotated[
-        int, typer.Option(min=YEAR_MIN, max=YEAR_MAX, help="The plan year.")
-    ],
+    year: Annotated[int, typer.Option(min=YEAR_MIN, max=YEAR_MAX)],
     policy_file: PolicyOpt = None,
     seed_source: SeedSourceOpt = None,
     seed_form: SeedFormOpt = None,
@@ -247,7 +294,7 @@ def commit(
 @app.command()
 def verify(
     plan_dir: PlanDir,
-    data_dir: Annotated[Path, typer.Option("--data", help="The input dataset folder.")],
+    data_dir: Annotated[Path, typer.Option("--data")],
     fmt: Format = "text",
     quiet: Quiet = False,
 ) -> None:
@@ -268,28 +315,29 @@ def verify(
         raise typer.Exit(0 if report.ok else 2 if report.refused else 1)
     if report.ok:
         if not quiet:
-            checks = ", ".join(report.checked)
+            from creditsup.labels import value_label
+
+            sep = "、" if _lang() == "zh" else ", "
+            checks = sep.join(
+                value_label("verify_check", c, _lang()) for c in report.checked
+            )
             out.print(f"[green]{escape(_say('verified', checks=checks))}[/]")
         return
     if report.refused:
-        _fail(f"cannot replay this plan: {report.differences[0]}")
-    err.print(f"[bold red]{_say('mismatch')}[/]{escape(report.differences[0])}")
+        _fail(_say("cannot_replay", why=report.differences[0]))
+    from creditsup.i18n import error_text
+
+    first = error_text(report.differences[0], _lang())
+    err.print(f"[bold red]{_say('mismatch')}[/]{escape(first)}")
     raise typer.Exit(1)
 
 
 @app.command()
 def publish(
     plan_dir: PlanDir,
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
-    no_excel: Annotated[
-        bool, typer.Option("--no-excel", help="CSV only, no public.xlsx.")
-    ] = False,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", help="Publication date of the results (default today)."
-        ),
-    ] = None,
+    out_dir: Annotated[Path, typer.Option("--out")],
+    no_excel: Annotated[bool, typer.Option("--no-excel")] = False,
+    as_of: Annotated[str | None, typer.Option("--as-of")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Write the public view (一公开): plan table, entity lists and results."""
@@ -337,10 +385,10 @@ def _results_to_publish(plan: Any, as_of: str | None) -> tuple[Any, Any]:
 @app.command()
 def report(
     plan_dir: PlanDir,
-    out_file: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    out_file: Annotated[Path, typer.Option("--out")],
     data_dir: Annotated[
         Path | None,
-        typer.Option("--data", help="The input dataset (for idle inspectors)."),
+        typer.Option("--data"),
     ] = None,
     quiet: Quiet = False,
 ) -> None:
@@ -360,14 +408,14 @@ def report(
     ds = _load(data_dir) if data_dir else None
     path = render_report(load_plan(plan_dir), out_file, lang=_doc_lang(), dataset=ds)
     if not quiet:
-        out.print(f"report: {path}")
+        out.print(escape(_say("report_at", path=path)))
 
 
 @app.command()
 def schema(
     name: Annotated[
         str,
-        typer.Argument(help="provenance, diagnostics, policy, ledger or public"),
+        typer.Argument(),
     ],
 ) -> None:
     """Print the JSON Schema (Draft 2020-12) of a file creditsup writes."""
@@ -388,18 +436,13 @@ def policy_template() -> None:
 
 @app.command()
 def demo(
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="Folder for all outputs.")
-    ] = Path("creditsup-demo"),
-    entities: Annotated[int, typer.Option(min=1, help="District size.")] = 50_000,
+    out_dir: Annotated[Path, typer.Option("--out")] = Path("creditsup-demo"),
+    entities: Annotated[int, typer.Option(min=1)] = 50_000,
     inspectors: Annotated[
         int,
-        typer.Option(
-            min=1,
-            help="Number of inspectors (600 staff every visit of the default plan).",
-        ),
+        typer.Option(min=1),
     ] = 600,
-    seed: Annotated[str, typer.Option(help="Seed string.")] = "demo-2026",
+    seed: Annotated[str, typer.Option()] = "demo-2026",
     year: Year = 2026,
     quiet: Quiet = False,
 ) -> None:
@@ -419,26 +462,34 @@ def demo(
     mark_folder(out_dir, "demo")
     t0 = time.perf_counter()
     data_dir, plan_dir = out_dir / "data", out_dir / "plan"
-    with err.status("synthesising the district…"):
+    with err.status(_say("status_synth")):
         tables = synthetic_tables(
             entities, inspectors, seed=_text("--seed", seed), year=year
         )
         write_dataset(tables, data_dir)
         ds = validate_dataset(tables)
-    with err.status("building the plan…"):
+    with err.status(_say("status_plan")):
         result = build_plan(ds, year=year, seed=seed, operator="demo")
         result.save(plan_dir, protect=[data_dir])
-    with err.status("publishing and reporting…"):
-        public = publish_plan(result, out_dir / "public", protect=[plan_dir])
-        html_path = render_report(result, out_dir / "report.html")
+    _draw_warnings(result)
+    with err.status(_say("status_publish")):
+        lang = _doc_lang()
+        public = publish_plan(result, out_dir / "public", lang=lang, protect=[plan_dir])
+        html_path = render_report(result, out_dir / "report.html", lang=lang)
     if not quiet:
-        out.print(escape(result.summary().to_string(index=False)))
-        out.print(f"\ndataset:  {data_dir}")
-        out.print(f"plan:     {plan_dir}")
-        out.print(f"public:   {public[0].parent if public else out_dir / 'public'}")
-        out.print(f"report:   {html_path}")
-        out.print(f"verify:   creditsup verify {plan_dir} --data {data_dir}")
-        out.print(f"done in {time.perf_counter() - t0:.1f} s")
+        _print_summary(result)
+        public_dir = public[0].parent if public else out_dir / "public"
+        command = f"creditsup verify {plan_dir} --data {data_dir}"
+        for line in (
+            "",
+            _say("dataset_at", path=data_dir),
+            _say("bundle_at", path=plan_dir),
+            _say("public_at", path=public_dir),
+            _say("report_at", path=html_path),
+            _say("verify_with", command=command),
+            _say("done_in", seconds=time.perf_counter() - t0),
+        ):
+            out.print(escape(line))
     _say_policy(result)
     if not result.is_feasible:
         _say_infeasible(result, plan_dir)

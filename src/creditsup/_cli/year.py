@@ -36,19 +36,17 @@ from creditsup._cli._common import (
 
 logger = logging.getLogger(__name__)
 
-InFile = Annotated[Path, typer.Argument(help="Input table (CSV, XLSX or Parquet).")]
-Operator = Annotated[str, typer.Option(help="Who records it (ledger).")]
+InFile = Annotated[Path, typer.Argument()]
+Operator = Annotated[str, typer.Option()]
 CalendarOpt = Annotated[
     Path | None,
     typer.Option(
         "--calendar",
-        help="Holidays table (date,kind: holiday/workday or 休/班) for years "
-        "chinesecalendar does not know.",
     ),
 ]
 AsOfOpt = Annotated[
     str | None,
-    typer.Option("--as-of", help="Reference date YYYY-MM-DD (default today)."),
+    typer.Option("--as-of"),
 ]
 
 
@@ -129,7 +127,7 @@ def followups(
     plan_dir: PlanDir,
     closings: Annotated[
         Path | None,
-        typer.Argument(help="Closings (followup_id,closed_on,outcome); optional."),
+        typer.Argument(),
     ] = None,
     as_of: AsOfOpt = None,
     operator: Operator = "",
@@ -186,17 +184,12 @@ def followups(
 @app.command("close-year")
 def close_year_cmd(
     plan_dir: PlanDir,
-    data_dir: Annotated[
-        Path, typer.Option("--data", help="The dataset the plan was drawn from.")
-    ],
-    out_dir: Annotated[
-        Path, typer.Option("--out", help="The new dataset folder to write.")
-    ],
+    data_dir: Annotated[Path, typer.Option("--data")],
+    out_dir: Annotated[Path, typer.Option("--out")],
     restorations: Annotated[
         Path | None,
         typer.Option(
             "--restorations",
-            help="Credit restorations (uscc,kind,restored_on[,date]) of past records.",
         ),
     ] = None,
     fmt: Format = "text",
@@ -239,15 +232,11 @@ def close_year_cmd(
 @app.command()
 def replan(
     plan_dir: PlanDir,
-    data_dir: Annotated[
-        Path, typer.Option("--data", help="The dataset the plan was drawn from.")
-    ],
+    data_dir: Annotated[Path, typer.Option("--data")],
     changes: Annotated[
         Path,
         typer.Option(
             "--changes",
-            help="Changes: kind,id,from_date[,value,reason]; kinds inspector_left, "
-            "inspector_joined, entity_closed, capacity_changed.",
         ),
     ],
     operator: Operator = "",
@@ -285,9 +274,7 @@ def replan(
 def triggers(
     plan_dir: PlanDir,
     triggers_file: InFile,
-    data_dir: Annotated[
-        Path, typer.Option("--data", help="The dataset the plan was drawn from.")
-    ],
+    data_dir: Annotated[Path, typer.Option("--data")],
     operator: Operator = "",
     fmt: Format = "text",
     quiet: Quiet = False,
@@ -323,25 +310,17 @@ def triggers(
 @app.command("draw-batch")
 def draw_batch_cmd(
     plan_dir: PlanDir,
-    batch: Annotated[
-        str, typer.Option("--batch", help="The batch's months: 7 or 7-9.")
-    ],
+    batch: Annotated[str, typer.Option("--batch")],
     data_dir: Annotated[
         Path,
-        typer.Option(
-            "--data", help="That day's dataset (its inspectors and conflicts)."
-        ),
+        typer.Option("--data"),
     ],
-    seed: Annotated[
-        str | None, typer.Option(help="The batch's seed, e.g. a lottery result.")
-    ] = None,
+    seed: Annotated[str | None, typer.Option()] = None,
     seed_source: SeedSourceOpt = None,
     seed_form: SeedFormOpt = None,
     commit: Annotated[
         bool,
-        typer.Option(
-            "--commit", help="Print the commitment to publish before the seed."
-        ),
+        typer.Option("--commit"),
     ] = False,
     operator: Operator = "",
     quiet: Quiet = False,

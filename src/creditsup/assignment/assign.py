@@ -23,13 +23,14 @@ from creditsup.assignment._arrays import I64
 from creditsup.assignment.candidates import candidate_arcs
 from creditsup.assignment.chain import randomise
 from creditsup.assignment.cover import cpsat_candidates
-from creditsup.assignment.diagnose import diagnose
+from creditsup.assignment.diagnose import diagnose_bilingual
 from creditsup.assignment.policy import AssignmentPolicy, AssignmentResult
 from creditsup.assignment.prepare import prepare
 from creditsup.assignment.problem import Problem, State, new_state, prefailed, tasks_of
 from creditsup.assignment.repair import repair
 from creditsup.assignment.rounds import merge_arcs, release_failed, solve_round
 from creditsup.config import config_hash
+from creditsup.labels import item_department_names
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -225,16 +226,24 @@ def assign_inspectors(
             {"step": "repair", "moved": moved, "still_unfilled": len(failed)}
         )
     pre = np.array(sorted(P.v_prefail), dtype=np.int64)
-    diagnostics = diagnose(P, R.S, np.union1d(failed, pre), P.v_month, policy)
+    unfilled, binding, detail = diagnose_bilingual(
+        P,
+        R.S,
+        np.union1d(failed, pre),
+        P.v_month,
+        policy,
+        names=item_department_names(dataset.items),
+    )
     keep = np.isin(arc_t, np.flatnonzero(R.S.staffed_v[P.t_visit]))
     R.S.arc_t, R.S.arc_i = arc_t[keep], arc_i[keep]
-    return _finish(R, diagnostics, len(moved))
+    return _finish(R, (unfilled, binding), len(moved), detail)
 
 
 def _finish(
     R: _Run,
     diagnostics: tuple[list[dict[str, Any]], list[dict[str, Any]]],
     moved: int,
+    detail: dict[str, list[dict[str, Any]]],
 ) -> AssignmentResult:
     """Randomise the staffed teams with the chain, then build the result."""
     P, S = R.P, R.S
@@ -256,6 +265,7 @@ def _finish(
         metrics=outputs.metrics(P, S, assignments, chain_stats, moved),
         ledger=R.ledger,
         policy=R.policy,
+        diagnosis_detail=detail,
     )
 
 

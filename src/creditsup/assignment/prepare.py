@@ -197,7 +197,11 @@ def _item_rows(
     unknown = it_df[it_df["department"].isna()]
     for v in np.unique(unknown["v"].to_numpy(dtype=np.int64)):
         names = ", ".join(sorted(unknown.loc[unknown["v"] == v, "item_id"].astype(str)))
-        prefail[int(v)] = (f"visit {v_id[int(v)]}: unknown check item(s) {names}", None)
+        prefail[int(v)] = (
+            f"visit {v_id[int(v)]}: unknown check item(s) {names}",
+            None,
+            f"检查{v_id[int(v)]}：检查事项 {names} 不在抽查事项清单中",
+        )
     it_df = it_df[it_df["department"].notna()].copy()
     it_df["d"] = codes(it_df["department"], dept_names)
     in_visit = it_df.merge(
@@ -215,10 +219,16 @@ def _item_rows(
             f"visit {v_id[int(v)]}: item(s) {parts} belong to a department that is "
             "not among the visit's departments",
             None,
+            f"检查{v_id[int(v)]}：检查事项 {parts} 所属的部门不在该次检查的部门中",
         )
     for v in np.setdiff1d(np.arange(len(v_id)), dep_df["v"].to_numpy()):
         prefail.setdefault(
-            int(v), (f"visit {v_id[int(v)]}: the visit lists no department", None)
+            int(v),
+            (
+                f"visit {v_id[int(v)]}: the visit lists no department",
+                None,
+                f"检查{v_id[int(v)]}：该次检查没有列出部门",
+            ),
         )
     return it_df
 
@@ -303,7 +313,11 @@ def _prefail_big_teams(
                 "department": dept_names[d],
                 "needed": int(t_size[t]),
                 "available": int(max_team),
+                "_zh": f"检查{vid}：{dept_names[d]}部门的检查组人数",  # not saved
             },
+            f"检查{vid}：{dept_names[d]}部门覆盖其所需专长（{exp_list}）需要 "
+            f"{int(t_size[t])} 名检查人员，超过每个部门检查组人数上限 max_team"
+            f"（{max_team}）",
         )
 
 

@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 __all__ = ["Prefail", "Problem", "State", "new_state", "prefailed", "tasks_of"]
 
 #: Why a visit cannot be staffed whatever the inspectors (reason, binding group).
-Prefail = tuple[str, dict[str, Any] | None]
+#: Why a visit fails before any inspector is considered: the reason in
+#: English, its binding group (or ``None``; its key ``_zh``, not saved, holds
+#: the group's Chinese name) and the reason in Chinese.
+Prefail = tuple[str, dict[str, Any] | None, str]
 
 
 @dataclass

@@ -86,7 +86,8 @@ Found = tuple[pd.DataFrame, "pd.Series[str] | str"]
 class RuleText:
     """How the diagnosis speaks of a rule in one language.
 
-    ``{d}`` is the department, ``{m}`` the month and ``{e}`` the missing
+    ``{d}`` is the department (in Chinese its display name, e.g. 食品安全科, or
+    ``<id>部门`` when it has none), ``{m}`` the month and ``{e}`` the missing
     expertise areas.
 
     Attributes
@@ -393,9 +394,9 @@ HARD_RULES: tuple[HardRule, ...] = (
             nobody="department {d} has no inspectors",
         ),
         zh=RuleText(
-            who="{d}部门的检查人员",
-            no_holder="{d}部门没有检查人员具备专长{e}",
-            nobody="{d}部门没有检查人员",
+            who="{d}的检查人员",
+            no_holder="{d}没有检查人员具备专长{e}",
+            nobody="{d}没有检查人员",
         ),
     ),
     HardRule(
@@ -409,8 +410,8 @@ HARD_RULES: tuple[HardRule, ...] = (
             no_holder="no active inspector of department {d} holds expertise {e}",
         ),
         zh=RuleText(
-            who="{d}部门在岗的检查人员",
-            no_holder="{d}部门没有在岗检查人员具备专长{e}",
+            who="{d}在岗的检查人员",
+            no_holder="{d}没有在岗检查人员具备专长{e}",
         ),
     ),
     HardRule(
@@ -425,8 +426,8 @@ HARD_RULES: tuple[HardRule, ...] = (
             "is available in {m}",
         ),
         zh=RuleText(
-            who="{d}部门{m}可安排的在岗检查人员",
-            no_holder="{d}部门具备专长{e}的检查人员{m}均无法安排",
+            who="{d}{m}可安排的在岗检查人员",
+            no_holder="{d}具备专长{e}的检查人员{m}均无法安排",
         ),
     ),
     HardRule(
@@ -446,8 +447,8 @@ HARD_RULES: tuple[HardRule, ...] = (
             "is available in {m}",
         ),
         zh=RuleText(
-            who="{d}部门{m}可安排且具备检查事项所需专长的检查人员",
-            no_holder="{d}部门具备专长{e}的检查人员{m}均无法安排",
+            who="{d}{m}可安排且具备检查事项所需专长的检查人员",
+            no_holder="{d}具备专长{e}的检查人员{m}均无法安排",
         ),
     ),
     HardRule(
@@ -465,9 +466,9 @@ HARD_RULES: tuple[HardRule, ...] = (
             nobody_first=True,
         ),
         zh=RuleText(
-            who="{d}部门无利益冲突的合格检查人员",
-            no_holder="{d}部门具备专长{e}的检查人员均与该对象存在利益冲突",
-            nobody="所有合格检查人员均与该对象存在利益冲突（{d}部门，{m}）",
+            who="{d}无利益冲突的合格检查人员",
+            no_holder="{d}具备专长{e}的检查人员均与该对象存在利益冲突",
+            nobody="所有合格检查人员均与该对象存在利益冲突（{d}，{m}）",
             nobody_first=True,
         ),
     ),
@@ -486,8 +487,8 @@ HARD_RULES: tuple[HardRule, ...] = (
             "{d} were on the entity's last visit (rotation)",
         ),
         zh=RuleText(
-            who="{d}部门轮换回避后剩余的合格检查人员（已排除上次检查该对象的人员）",
-            no_holder="{d}部门可安排的专长{e}持有人均参加过该对象的上次检查（轮换回避）",
+            who="{d}轮换回避后剩余的合格检查人员（已排除上次检查该对象的人员）",
+            no_holder="{d}可安排的专长{e}持有人均参加过该对象的上次检查（轮换回避）",
         ),
     ),
 )

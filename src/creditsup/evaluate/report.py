@@ -34,6 +34,93 @@ _TIER_COLUMNS = (
 )
 _GROUP_COLUMNS = ("group", "n", "events", "rate (95% CI)", "auc", "mean_score")
 
+#: The report's words in Chinese: English header or value -> Chinese.
+_ZH_WORDS = {
+    "method": "方法",
+    "auc (95% CI)": "AUC（95% 置信区间）",
+    "scorecard − method AUC (95% CI)": "评分卡减该方法的 AUC（95% 置信区间）",
+    "hit rate (exact)": "命中率（精确值）",
+    "simulated (95% range)": "模拟命中率（95% 范围）",
+    "lift vs uniform": "相对均匀抽取的提升",
+    "draws won by scorecard": "评分卡胜出的模拟占比",
+    "floor": "最低入选概率",
+    "tier": "风险分类",
+    "n": "主体数",
+    "events": "事件数",
+    "rate (95% CI)": "事件率（95% 置信区间）",
+    "mean_predicted": "平均预测概率",
+    "pi": "入选概率",
+    "budget_share": "检查量占比",
+    "group": "分组",
+    "auc": "AUC",
+    "mean_score": "平均分值",
+    "scorecard": "评分卡",
+    "uniform": "均匀抽取",
+    "history_rule": "按检查历史",
+    "uncalibrated": "未校准的评分卡",
+    "city_risk": "城市风险等级",
+    "previous": "原评分卡",
+    "with_history": "分割日前有检查记录",
+    "no_history": "分割日前无检查记录",
+}
+
+#: The report's sentences: ``key -> (Chinese, English)``.
+_TEXT = {
+    "title": (
+        "# 回测：分割日 {as_of}（观察期 {horizon_days} 天）",
+        "# Backtest as of {as_of} ({horizon_days}-day horizon)",
+    ),
+    "calibrated": (
+        "用 {as_of} 之前的检查结果校准",
+        "calibrated on inspections before {as_of}",
+    ),
+    "not_calibrated": ("未校准", "not calibrated"),
+    "scores": (
+        "评分基准日 {scored_as_of}（评分卡 `{name}`，{calibrated}）；结果取 {w0} … {w1} "
+        "期间首次{triggers}的检查结果 `{outcome}`。已评价 {n_evaluated} 个主体"
+        "（共 {n_rated} 个已分类主体），事件 {n_events} 起（事件率 {rate:.3f}）。",
+        "Scores as of {scored_as_of} (scorecard `{name}`, {calibrated}); outcome "
+        "`{outcome}` at the first {triggers} inspection in {w0} … {w1}. "
+        "{n_evaluated} of {n_rated} rated entities evaluated, {n_events} events "
+        "(rate {rate:.3f}).",
+    ),
+    "methods": ("## 相同检查量下各方法的比较", "## Methods at the same budget"),
+    "budget": (
+        "预计检查 {budget:.1f} 户次；最低入选概率 {floor:.3f}；A 类占检查量 "
+        "{share_a:.3f}；检查上限均满足：{caps}；模拟抽取 {seeds} 次，自助重抽样 "
+        "{n_boot} 次。",
+        "Expected visits {budget:.1f}; floor (smallest inclusion probability) "
+        "{floor:.3f}; share of the budget on tier A {share_a:.3f}; caps hold: "
+        "{caps}; {seeds} simulated draws, {n_boot} bootstrap resamples.",
+    ),
+    "by_tier": ("## 各风险分类的事件率（评分卡）", "## Event rate by tier (scorecard)"),
+    "by_history": (
+        "## 分割日前有无检查记录的主体",
+        "## Entities with and without history before the split",
+    ),
+    "calibration": ("## 校准", "## Calibration"),
+    "brier": (
+        "Brier 分数 {brier}；以上一期事件率作常数预测时为 {reference}（技能分 {skill}）。",
+        "Brier score {brier} against {reference} for a constant forecast at the "
+        "previous window's rate (skill {skill}).",
+    ),
+}
+
+
+def _t(key: str, lang: str, **values: Any) -> str:
+    zh, en = _TEXT[key]
+    return (zh if lang == "zh" else en).format(**values)
+
+
+def _words(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Headers and the method/group names in ``lang`` (numbers unchanged)."""
+    if lang != "zh":
+        return df
+    out = df.rename(columns=lambda c: _ZH_WORDS.get(str(c), str(c)))
+    first = out.columns[0]
+    out[first] = [_ZH_WORDS.get(str(v), v) for v in out[first]]
+    return out
+
 
 def _fmt(x: Any, digits: int = 3) -> str:
     if isinstance(x, float | np.floating):
@@ -89,58 +176,85 @@ def _methods_table(methods: pd.DataFrame) -> pd.DataFrame:
     return meth.loc[:, list(_METHOD_COLUMNS)].rename(columns=_METHOD_COLUMNS)
 
 
-def _intro(m: dict[str, Any]) -> list[str]:
+def _intro(m: dict[str, Any], lang: str) -> list[str]:
+    from creditsup.labels import value_label
+
     calibrated = (
-        "calibrated on inspections before " + m["as_of"]
+        _t("calibrated", lang, as_of=m["as_of"])
         if m["calibrated"]
-        else "not calibrated"
+        else _t("not_calibrated", lang)
     )
+    sep = "、" if lang == "zh" else "/"
+    triggers = sep.join(
+        value_label("trigger", t, lang) if lang == "zh" else str(t)
+        for t in m["outcome_triggers"]
+    )
+    caps = m["caps_hold"]
+    if lang == "zh":
+        caps = value_label("joint", bool(caps), "zh")
     return [
-        f"# Backtest as of {m['as_of']} ({m['horizon_days']}-day horizon)",
+        _t("title", lang, as_of=m["as_of"], horizon_days=m["horizon_days"]),
         "",
-        f"Scores as of {m['scored_as_of']} (scorecard `{m['scorecard']['name']}`, "
-        f"{calibrated}); "
-        f"outcome `{m['outcome']}` at the first {'/'.join(m['outcome_triggers'])} "
-        f"inspection in {m['window'][0]} … {m['window'][1]}. "
-        f"{m['n_evaluated']:,} of {m['n_rated']:,} rated entities evaluated, "
-        f"{m['n_events']:,} events (rate {m['event_rate']:.3f}).",
+        _t(
+            "scores",
+            lang,
+            scored_as_of=m["scored_as_of"],
+            name=m["scorecard"]["name"],
+            calibrated=calibrated,
+            outcome=m["outcome"],
+            triggers=triggers,
+            w0=m["window"][0],
+            w1=m["window"][1],
+            n_evaluated=f"{m['n_evaluated']:,}",
+            n_rated=f"{m['n_rated']:,}",
+            n_events=f"{m['n_events']:,}",
+            rate=m["event_rate"],
+        ),
         "",
-        "## Methods at the same budget",
+        _t("methods", lang),
         "",
-        f"Expected visits {m['budget']:.1f}; floor (smallest inclusion "
-        f"probability) {m['floor']:.3f}; share of the budget on tier A "
-        f"{m['budget_share_A']:.3f}; caps hold: {m['caps_hold']}; "
-        f"{m['seeds']} simulated draws, {m['n_boot']} bootstrap resamples.",
+        _t(
+            "budget",
+            lang,
+            budget=m["budget"],
+            floor=m["floor"],
+            share_a=m["budget_share_A"],
+            caps=caps,
+            seeds=m["seeds"],
+            n_boot=m["n_boot"],
+        ),
         "",
     ]
 
 
-def _brier(m: dict[str, Any]) -> str:
+def _brier(m: dict[str, Any], lang: str) -> str:
     skill = m["brier_skill"] if m["brier_skill"] is not None else float("nan")
-    return (
-        f"Brier score {_fmt(m['brier'], 4)} against {_fmt(m['brier_reference'], 4)} "
-        "for a constant forecast at the previous window's rate (skill "
-        f"{_fmt(skill, 3)})."
+    return _t(
+        "brier",
+        lang,
+        brier=_fmt(m["brier"], 4),
+        reference=_fmt(m["brier_reference"], 4),
+        skill=_fmt(skill, 3),
     )
 
 
-def markdown(res: BacktestResult) -> str:
-    """Stage: the report of :meth:`BacktestResult.to_markdown`."""
+def markdown(res: BacktestResult, lang: str = "en") -> str:
+    """Stage: the report of :meth:`BacktestResult.to_markdown`, in ``lang``."""
     lines = [
-        *_intro(res.metrics),
-        markdown_table(_methods_table(res.methods)),
+        *_intro(res.metrics, lang),
+        markdown_table(_words(_methods_table(res.methods), lang)),
         "",
-        "## Event rate by tier (scorecard)",
+        _t("by_tier", lang),
         "",
-        markdown_table(_with_rate_interval(res.tiers, _TIER_COLUMNS)),
+        markdown_table(_words(_with_rate_interval(res.tiers, _TIER_COLUMNS), lang)),
         "",
-        "## Entities with and without history before the split",
+        _t("by_history", lang),
         "",
-        markdown_table(_with_rate_interval(res.groups, _GROUP_COLUMNS)),
+        markdown_table(_words(_with_rate_interval(res.groups, _GROUP_COLUMNS), lang)),
         "",
-        "## Calibration",
+        _t("calibration", lang),
         "",
-        _brier(res.metrics),
+        _brier(res.metrics, lang),
         "",
     ]
     return "\n".join(lines)

@@ -98,14 +98,17 @@ class BacktestResult:
         ]
         return self.methods.loc[:, cols].copy()
 
-    def to_markdown(self) -> str:
-        """The tables of the backtest as GitHub-flavoured markdown."""
-        return markdown(self)
+    def to_markdown(self, lang: str = "en") -> str:
+        """The tables of the backtest as GitHub-flavoured markdown, in
+        ``lang`` (``"en"`` or ``"zh"``)."""
+        from creditsup.labels import check_lang
 
-    def save(self, out_dir: str | Path) -> Path:
+        return markdown(self, check_lang(lang))
+
+    def save(self, out_dir: str | Path, *, lang: str = "en") -> Path:
         """Write ``scores.csv`` (``uscc, score, tier``), ``outcomes.csv``,
-        ``metrics.json``, ``backtest.md`` and, when matplotlib is installed,
-        four PNG charts. Returns the folder."""
+        ``metrics.json``, ``backtest.md`` (in ``lang``) and, when matplotlib is
+        installed, four PNG charts. Returns the folder."""
         root = Path(out_dir)
         root.mkdir(parents=True, exist_ok=True)
         write_csv(self.scores.loc[:, ["uscc", "score", "tier"]], root / "scores.csv")
@@ -118,7 +121,7 @@ class BacktestResult:
             json.dumps(_jsonable(self.metrics), indent=2, ensure_ascii=False) + "\n",
             encoding="utf-8",
         )
-        (root / "backtest.md").write_text(self.to_markdown(), encoding="utf-8")
+        (root / "backtest.md").write_text(self.to_markdown(lang), encoding="utf-8")
         charts = draw_charts(self, root)
         if charts:
             logger.info("Wrote charts: %s", ", ".join(p.name for p in charts))

@@ -91,6 +91,9 @@ class InspectionPlan:
         The hash-chained draw record (全程留痕).
     redraws : pandas.DataFrame
         Re-draws made after the plan (R12), in order.
+    diagnosis_detail : dict
+        The diagnosis to show in English or Chinese (:meth:`diagnosis`); not
+        saved.
     extra_tables : mapping of str to pandas.DataFrame
         Tables the steps of the year add to the bundle after the plan (e.g.
         ``results.csv``, written by :mod:`creditsup.year`), as text columns;
@@ -119,9 +122,47 @@ class InspectionPlan:
             columns=["visit_id", "old_inspector_id", "new_inspector_id", "reason"]
         )
     )
+    diagnosis_detail: dict[str, list[dict[str, Any]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
     extra_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ views
+    def diagnosis(self, lang: str = "en") -> dict[str, list[dict[str, Any]]]:
+        """The diagnosis of unfilled visits as shown in ``lang``.
+
+        A plan just built carries :attr:`diagnosis_detail`: each visit named
+        once at the start of its reason, in English or in Chinese (departments
+        by name, months as 1月…12月), with the stable fields ``department``,
+        ``month`` and ``visit_id`` on each binding group. A plan read from its
+        bundle has the saved English records of ``diagnostics.json`` only.
+
+        Examples
+        --------
+        >>> from creditsup.datasets import synthetic_tables
+        >>> from creditsup.plan import build_plan
+        >>> from creditsup.schemas import validate_dataset
+        >>> ds = validate_dataset(synthetic_tables(300, 4, seed="d", year=2026))
+        >>> plan = build_plan(ds, year=2026, seed="s")
+        >>> u = plan.diagnosis("zh")["unfilled"][0]
+        >>> u["visit_id"] == plan.diagnostics["unfilled"][0]["visit_id"]
+        True
+        >>> u["reason"].startswith("检查" + u["visit_id"])
+        True
+        """
+        detail = self.diagnosis_detail
+        if not detail:
+            return {
+                k: list(self.diagnostics.get(k, [])) for k in ("unfilled", "binding")
+            }
+        reason, group = (
+            ("reason_zh", "group_zh") if lang == "zh" else ("reason", "group")
+        )
+        return {
+            "unfilled": [{**u, "reason": u[reason]} for u in detail["unfilled"]],
+            "binding": [{**b, "group": b[group]} for b in detail["binding"]],
+        }
+
     @property
     def is_feasible(self) -> bool:
         """True when every visit is staffed and the roster covers the draw.

@@ -147,8 +147,9 @@ def diagnostics_section(
 ) -> Section:
     """Unfilled visits, binding constraint groups and the draw's warnings."""
     sec = Section("diagnostics", t("sec_diagnostics", lang))
-    unfilled = pd.DataFrame(plan.diagnostics.get("unfilled", []) or [])
-    binding = pd.DataFrame(plan.diagnostics.get("binding", []) or [])
+    diagnosis = plan.diagnosis(lang)
+    unfilled = pd.DataFrame(diagnosis.get("unfilled", []) or [])
+    binding = pd.DataFrame(diagnosis.get("binding", []) or [])
     if not len(unfilled) and not len(binding):
         sec.notes.append(t("all_staffed", lang))
     if len(unfilled):
@@ -161,17 +162,21 @@ def diagnostics_section(
         if rec.get("step") == "warnings"
         for w in rec.get("warnings", [])
     ]
-    if warns:
-        w = pd.DataFrame(warns)
-        if "message" in w.columns:  # the codes are for machines; people read this
-            sec.tables.append(
-                blocks.table_block(
-                    w[["message"]],
-                    [t("draw_message", lang)],
-                    caption=t("draw_warnings", lang),
-                    lang=lang,
-                )
+    if warns:  # the codes are for machines; people read the text
+        from creditsup.i18n import draw_warning_text
+
+        names = blocks.department_labels(plan, lang)
+        w = pd.DataFrame(
+            {"message": [draw_warning_text(x, lang, names) for x in warns]}
+        )
+        sec.tables.append(
+            blocks.table_block(
+                w,
+                [t("draw_message", lang)],
+                caption=t("draw_warnings", lang),
+                lang=lang,
             )
+        )
     return sec
 
 

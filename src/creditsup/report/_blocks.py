@@ -10,7 +10,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from creditsup.labels import department_names, month_label, value_label
+from creditsup.labels import (
+    department_names,
+    item_department_names,
+    month_label,
+    value_label,
+)
 from creditsup.report._text import t
 
 if TYPE_CHECKING:
@@ -75,15 +80,8 @@ def department_labels(plan: InspectionPlan, lang: str) -> dict[str, str]:
         codes |= {c.strip() for c in lists.explode().dropna() if c.strip()}
     names = {c: value_label("department", c, lang) for c in sorted(codes)}
     items = plan.items
-    if lang == "zh" and {"department", "department_name"} <= set(items.columns):
-        known = items.dropna(subset=["department_name"])
-        names.update(
-            zip(
-                known["department"].astype(str),
-                known["department_name"].astype(str),
-                strict=True,
-            )
-        )
+    if lang == "zh":
+        names.update(item_department_names(items))
     names.update(department_names(plan.provenance))
     return names
 
