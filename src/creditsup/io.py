@@ -71,7 +71,42 @@ def _check_not_big5(path: Path) -> None:
     )
 
 
+def _read_csv_arrow(path: Path, header: list[str]) -> pd.DataFrame | None:
+    """A clean UTF-8 CSV read by pyarrow's reader, as Arrow-backed text columns.
+
+    Every column is text, only empty cells are missing (as with pandas and
+    ``keep_default_na=False``). ``None`` when the file needs pandas' own rules
+    (not UTF-8, a ragged row, a blank or repeated header, a single column), so
+    that such files are read, or refused, exactly as before.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    names = [str(h) for h in header]
+    if len(names) < 2 or len(set(names)) < len(names) or not all(names):
+        return None
+    try:
+        table = pacsv.read_csv(
+            path,
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+                null_values=[""],
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
+        return None
+    if table.column_names != names:
+        return None
+    return table.to_pandas(split_blocks=True, self_destruct=True)
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
+    fast = _read_csv_arrow(path, _raw_header(path, ".csv"))
+    if fast is not None:
+        return fast
     opts: dict[str, object] = {
         "dtype": str,
         "keep_default_na": False,

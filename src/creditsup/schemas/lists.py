@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def unavailable_bits(values: pd.Series) -> npt.NDArray[np.int64]:
@@ -71,27 +73,45 @@ def explode_list(series: pd.Series) -> pd.Series:
     return pd.Series(vals[keep], index=index, dtype=str, name=series.name)
 
 
+def _arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray | None:
+    """The Arrow array behind a text column (no copy), or ``None`` if not text."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return pa.array(s, from_pandas=True)
+    return None
+
+
 def _isin(s: pd.Series, values: object) -> npt.NDArray[np.bool_]:
     """Vectorised ``s.isin(values)`` for text (pyarrow's hash-based ``is_in``).
 
     pandas' ``isin`` on Arrow-backed strings loops in Python; this does not.
     Missing values are never in the set.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    arr = pa.array(
-        s.astype(object).where(s.notna(), None).to_numpy(),
-        type=pa.string(),
-        from_pandas=True,
-    )
+    Examples
+    --------
+    >>> _isin(pd.Series(["a", None, "c"], dtype="str"), {"a", "b"}).tolist()
+    [True, False, False]
+    """
+    arr = _arrow_text(s)
+    if arr is None:
+        arr = pa.array(
+            s.astype(object).where(s.notna(), None).to_numpy(),
+            type=pa.string(),
+            from_pandas=True,
+        )
     if isinstance(values, pd.Series):
-        raw_vals: list[str] = [str(v) for v in values.dropna().unique()]
+        vals = _arrow_text(values)
+        if vals is None:
+            vals = pa.array([str(v) for v in values.dropna().unique()], pa.string())
+        else:
+            vals = pc.unique(vals.drop_null())
     else:
-        raw_vals = sorted({str(v) for v in values})  # type: ignore[attr-defined]
-    vals = pa.array(raw_vals, type=pa.string())
-    out = pc.is_in(arr, value_set=vals).to_numpy(zero_copy_only=False)
-    return np.asarray(out, dtype=bool)
+        vals = pa.array(sorted({str(v) for v in values}), type=pa.string())  # type: ignore[attr-defined]
+    if vals.type != arr.type:
+        vals = vals.cast(arr.type)
+    out = pc.is_in(arr, value_set=vals, skip_nulls=True)
+    return np.asarray(
+        pc.fill_null(out, False).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def _blank(s: pd.Series) -> pd.Series:

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from creditsup import uscc as _uscc
 from creditsup.exceptions import FAILURE_COLUMNS, DataValidationError
@@ -30,6 +31,8 @@ from creditsup.schemas.tables import (
 from creditsup.schemas.vocab import ZH_ALIASES
 
 logger = logging.getLogger(__name__)
+
+_USCC_OK = _uscc.PROBLEMS.index(_uscc.UsccProblem.OK)
 
 
 class _Collector:
@@ -92,12 +95,25 @@ class _Cell:
     dates: DateWindow
 
 
+def _uscc_text(raw: pd.Series) -> pd.Series:
+    """Rule U1 for the typed column: spaces and hyphens removed, upper case.
+
+    On clean codes (ASCII, none of ``[ \\t\\n\\r\\f\\v-a-z]``) this is the
+    identity, found from one pass over the bytes; otherwise pandas' own
+    ``str.replace``/``str.upper`` run, so the result is always theirs.
+    """
+    text = raw if isinstance(raw.dtype, pd.StringDtype) else raw.astype("str")
+    if _uscc.needs_compacting(pa.array(text, from_pandas=True)):
+        text = text.str.replace(r"[\s\-]", "", regex=True).str.upper()
+    return text
+
+
 def _parse_uscc(c: _Cell, out: _Collector) -> pd.Series:
-    text = c.raw.astype("str").str.replace(r"[\s\-]", "", regex=True).str.upper()
-    problems = _uscc.check_array(text.where(c.present, ""))
-    bad = c.present & (problems != _uscc.UsccProblem.OK.value)
+    text = _uscc_text(c.raw)
+    problems = _uscc.check_codes(pa.array(text, from_pandas=True))
+    bad = c.present & (problems != _USCC_OK)
     if bad.any():
-        codes = problems[bad]
+        codes = np.array([p.value for p in _uscc.PROBLEMS], dtype=object)[problems[bad]]
         mangled = codes == _uscc.UsccProblem.EXCEL_MANGLED.value
         rule = np.where(mangled, "excel_mangled_uscc", "invalid_uscc")
         for r in ("invalid_uscc", "excel_mangled_uscc"):
