@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from creditsup.exceptions import DataReadError, MissingDependencyError
@@ -305,19 +306,72 @@ def inert_cells(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _arrow_column(s: pd.Series) -> object | None:
+    """A column pyarrow writes exactly as pandas does (text, or integers), else None."""
+    import pyarrow as pa
+
+    dtype = s.dtype
+    if isinstance(dtype, pd.StringDtype):
+        return pa.array(s, from_pandas=True)
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        return pa.array(s.to_numpy())
+    if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(
+        s, skipna=True
+    ) in ("string", "empty"):
+        return pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)
+    return None
+
+
+def _arrow_csv_body(df: pd.DataFrame) -> bytes | None:
+    """The rows of ``df`` as pandas would write them, by pyarrow's CSV writer.
+
+    Only when pyarrow writes the same bytes: two or more columns, each text or
+    integers, and no value that needs quoting (pyarrow refuses those; pandas
+    then writes the frame). ``None`` otherwise.
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if len(df) == 0 or df.shape[1] < 2 or not df.columns.is_unique:
+        return None
+    cols = []
+    for name in df.columns:
+        col = _arrow_column(df[name])
+        if col is None:
+            return None
+        cols.append(col)
+    table = pa.Table.from_arrays(cols, names=[f"c{i}" for i in range(len(cols))])
+    buf = io.BytesIO()
+    try:
+        pacsv.write_csv(
+            table,
+            buf,
+            pacsv.WriteOptions(include_header=False, quoting_style="none"),
+        )
+    except pa.ArrowInvalid:  # a delimiter, quote or line break: pandas quotes it
+        return None
+    return buf.getvalue()
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """The one CSV encoding of creditsup: UTF-8 with BOM, ``\\n`` line endings.
 
     Excel opens the BOM-marked file with the right encoding; identical frames
-    give identical bytes.
+    give identical bytes. The bytes are pandas' ``to_csv``; rows that pyarrow
+    writes identically (text and integer columns, nothing to quote) are
+    written by pyarrow's CSV writer, several times faster.
 
     Examples
     --------
     >>> csv_bytes(pd.DataFrame({"a": [1], "b": ["x"]}))
     b'\\xef\\xbb\\xbfa,b\\n1,x\\n'
     """
-    text = df.to_csv(index=False, lineterminator="\n")
-    return "\ufeff".encode() + text.encode("utf-8")
+    body = _arrow_csv_body(df)
+    if body is None:
+        text = df.to_csv(index=False, lineterminator="\n")
+        return "\ufeff".encode() + text.encode("utf-8")
+    head = df.iloc[:0].to_csv(index=False, lineterminator="\n")
+    return "\ufeff".encode() + head.encode("utf-8") + body
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> None:

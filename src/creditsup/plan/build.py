@@ -34,7 +34,7 @@ from creditsup.plan._ledger import (
     SeedSource,
     canonical,
     chain,
-    compute_commitment,
+    commitment_of,
     sha256,
 )
 from creditsup.plan.bundle import InspectionPlan, _frame_for
@@ -214,13 +214,14 @@ def build_plan(
     step = progress or (lambda _name: None)
     created = created_at or _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     as_of = policy.as_of or _default_as_of(year)
-    commitment = compute_commitment(dataset, policy, year=year, seed_source=seed_source)
+    hashes = dataset.table_hashes()  # once: the commitment and the ledger share them
+    commitment = commitment_of(hashes, policy, year=year, seed_source=seed_source)
     inputs: dict[str, Any] = {
         "algorithm": ALGORITHM_VERSION,
         "year": year,
         "seed": seed,
         "seed_commitment": commitment,
-        "tables": dataset.table_hashes(),
+        "tables": hashes,
         "policy_hash": config_hash(policy),
         "operator": operator,
         "created_at": created,
