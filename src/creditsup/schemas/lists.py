@@ -115,8 +115,23 @@ def _isin(s: pd.Series, values: object) -> npt.NDArray[np.bool_]:
 
 
 def _blank(s: pd.Series) -> pd.Series:
-    """Null or whitespace-only."""
-    return s.isna() | (s.astype(str).str.strip() == "")
+    """Null or whitespace-only.
+
+    On Arrow-backed text, one ``utf8_is_space`` pass (it stops at the first
+    other character) instead of stripping every value.
+
+    >>> _blank(pd.Series(["", " ", "\u3000", "a", " a ", None], dtype="str")).tolist()
+    [True, True, True, False, False, True]
+    """
+    arr = _arrow_text(s)
+    if arr is None:
+        return s.isna() | (s.astype(str).str.strip() == "")
+    blank = pc.fill_null(
+        pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr)), True
+    )
+    return pd.Series(
+        np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool), index=s.index
+    )
 
 
 def _text(s: pd.Series) -> pd.Series:

@@ -345,7 +345,12 @@ def _has_control_byte(text: pd.Series) -> bool:
     if arr is None:
         return True
     chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
-    return any(_CONTROL_BYTE[_uscc._value_bytes(c)].any() for c in chunks)
+    for chunk in chunks:
+        data = _uscc._value_bytes(chunk)
+        low = data < 0x20  # rare: only then look for which
+        if low.any() and _CONTROL_BYTE[data[low]].any():
+            return True
+    return False
 
 
 def _check_control(table: str, raw: pd.DataFrame, out: _Collector) -> None:
