@@ -2,14 +2,14 @@
 
 Run in a fresh interpreter for each measurement, so that its peak RSS is the
 plan's own (``ru_maxrss`` is a high-water mark of the whole process). It uses
-only the public API that every release since 0.2.0 has (``read_dataset``,
-``validate_dataset``, ``build_plan(progress=...)``, ``InspectionPlan.save``),
+only the public API that every release since 0.2.0 has (``load_dataset``,
+``build_plan(progress=...)``, ``InspectionPlan.save``),
 so the same file measures an older source tree (``run.py --before``) too.
 
 Stages, in the order ``creditsup plan`` runs them:
 
-``read``        the CSV files into frames (:func:`creditsup.io.read_dataset`)
-``validate``    the contract checks and typing (:func:`creditsup.schemas.validate_dataset`)
+``load``        the CSV files read, checked and typed (:func:`creditsup.schemas.load_dataset`,
+                what ``creditsup plan`` calls)
 ``hashing``     table hashes and the commitment (``build_plan`` up to ``tiers``)
 ``scoring``     scores, tiers and the scores hash (``tiers`` stage)
 ``draw``        the coordinated draw (``draw`` stage)
@@ -34,8 +34,7 @@ from pathlib import Path
 from typing import Any
 
 STAGES = (
-    "read",
-    "validate",
+    "load",
     "hashing",
     "scoring",
     "draw",
@@ -86,18 +85,14 @@ def _bundle_digest(folder: Path) -> str:
 
 def measure(data: Path, *, year: int = 2026, seed: str = "bench") -> dict[str, Any]:
     """Run the plan on ``data`` and return the figures of each stage."""
-    from creditsup.io import read_dataset
     from creditsup.plan import build_plan
-    from creditsup.schemas import validate_dataset
+    from creditsup.schemas import load_dataset
 
     clock = _Clock()
     rss0 = _peak_mib()
     t0 = time.perf_counter()
-    clock.start("read")
-    raw = read_dataset(data)
-    clock.start("validate")
-    ds = validate_dataset(raw)
-    del raw
+    clock.start("load")
+    ds = load_dataset(data)
     clock.start("hashing")
 
     def progress(name: str) -> None:

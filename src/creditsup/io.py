@@ -26,6 +26,7 @@ __all__ = [
     "TABLE_NAMES",
     "csv_bytes",
     "dataset_files",
+    "dataset_paths",
     "inert_cells",
     "read_dataset",
     "read_table",
@@ -91,7 +92,7 @@ def _read_csv_arrow(path: Path, header: list[str]) -> pd.DataFrame | None:
             path,
             parse_options=pacsv.ParseOptions(newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
+                column_types={n: pa.large_string() for n in names},
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
                 null_values=[""],
@@ -101,7 +102,8 @@ def _read_csv_arrow(path: Path, header: list[str]) -> pd.DataFrame | None:
         return None
     if table.column_names != names:
         return None
-    return table.to_pandas(split_blocks=True, self_destruct=True)
+    frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
+    return frame
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -242,6 +244,21 @@ def _find(folder: Path, table: str) -> Path | None:
     return found[0] if found else None
 
 
+def dataset_paths(folder: str | Path) -> dict[str, Path]:
+    """The table files of a dataset folder, by table name (nothing read yet).
+
+    Raises
+    ------
+    DataReadError
+        The folder does not exist or holds a table more than once.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise DataReadError(f"The dataset folder {str(root)!r} does not exist.")
+    found = {table: _find(root, table) for table in TABLE_NAMES}
+    return {table: path for table, path in found.items() if path is not None}
+
+
 def read_dataset(folder: str | Path) -> dict[str, pd.DataFrame]:
     """Read every table file of a dataset folder.
 
@@ -253,15 +270,7 @@ def read_dataset(folder: str | Path) -> dict[str, pd.DataFrame]:
     DataReadError
         The folder does not exist or a file cannot be read.
     """
-    root = Path(folder)
-    if not root.is_dir():
-        raise DataReadError(f"The dataset folder {str(root)!r} does not exist.")
-    tables: dict[str, pd.DataFrame] = {}
-    for table in TABLE_NAMES:
-        path = _find(root, table)
-        if path is not None:
-            tables[table] = read_table(path)
-    return tables
+    return {table: read_table(path) for table, path in dataset_paths(folder).items()}
 
 
 def _to_text_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -311,15 +320,16 @@ def _arrow_column(s: pd.Series) -> object | None:
     import pyarrow as pa
 
     dtype = s.dtype
+    col: object | None = None
     if isinstance(dtype, pd.StringDtype):
-        return pa.array(s, from_pandas=True)
-    if isinstance(dtype, np.dtype) and dtype.kind in "iu":
-        return pa.array(s.to_numpy())
+        col = pa.array(s, from_pandas=True)
+    elif isinstance(dtype, np.dtype) and dtype.kind in "iu":
+        col = pa.array(s.to_numpy())
     if pd.api.types.is_object_dtype(dtype) and pd.api.types.infer_dtype(
         s, skipna=True
     ) in ("string", "empty"):
-        return pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)
-    return None
+        col = pa.array(s.to_numpy(), type=pa.string(), from_pandas=True)
+    return col
 
 
 def _arrow_csv_body(df: pd.DataFrame) -> bytes | None:

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from creditsup import uscc as _uscc
 from creditsup.exceptions import FAILURE_COLUMNS, DataValidationError
-from creditsup.io import read_dataset
+from creditsup.io import dataset_paths, read_table
 from creditsup.labels import codes_from_labels, column_from_header
 from creditsup.schemas.dataset import Dataset
 from creditsup.schemas.lists import _arrow_text, _blank, _isin, _text, explode_list
@@ -545,18 +545,19 @@ def validate_dataset(
     DataValidationError
         With ``failure_cases`` listing every failure.
     """
-    return _validate_owned(dict(tables), dates=dates)
+    owned: dict[str, pd.DataFrame | Path] = dict(tables)
+    return _validate_owned(owned, dates=dates)
 
 
 def _validate_owned(
-    tables: dict[str, pd.DataFrame], *, dates: DateWindow | None
+    tables: dict[str, pd.DataFrame | Path], *, dates: DateWindow | None
 ) -> Dataset:
     """:func:`validate_dataset` on a mapping it may empty as it goes.
 
     Each raw table is dropped from ``tables`` once typed and each typed table
-    replaced by its sorted form, so that no table is held three times; when
-    the caller keeps no other reference (``load_dataset``), the raw text is
-    freed table by table.
+    replaced by its sorted form, so that no table is held three times. A
+    table given as a file path is read only when its turn comes
+    (``load_dataset``): one raw table at a time is in memory.
     """
     unknown = sorted(set(tables) - set(SCHEMAS))
     out = _Collector()
@@ -584,7 +585,11 @@ def _validate_owned(
                 failures=_Collector(),
             )
             continue
-        typed[name] = validate_table(tables.pop(name), name, failures=out, dates=dates)
+        raw = tables.pop(name)
+        if isinstance(raw, Path):
+            raw = read_table(raw)
+        typed[name] = validate_table(raw, name, failures=out, dates=dates)
+        del raw
     if unknown:
         logger.warning("Ignoring unknown tables: %s", ", ".join(unknown))
     _check_refs(typed, {k: v.index for k, v in typed.items()}, out)
@@ -607,4 +612,4 @@ def load_dataset(folder: str | Path, *, dates: DateWindow | None = None) -> Data
     DataValidationError
         Some rows break the contract; ``failure_cases`` lists all of them.
     """
-    return _validate_owned(read_dataset(folder), dates=dates)
+    return _validate_owned(dict(dataset_paths(folder)), dates=dates)
