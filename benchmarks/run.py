@@ -2,8 +2,8 @@
 
 For each scenario it synthesises the district once (cached), then runs the
 plan in a **fresh interpreter per repeat** (``_stages.py``), so that the peak
-RSS is that run's own, and records per stage (read, validate, hashing,
-scoring, draw, assignment, ledger, bundle) the wall time, the CPU time and the
+RSS is that run's own, and records per stage (load, hashing, scoring, draw,
+assignment, ledger, bundle) the wall time, the CPU time and the
 RSS high-water mark after the stage. It reports medians over the repeats,
 the growth exponent of each stage across the scenarios in the results file
 (time ∝ entities^b), and, in the same run, the baselines of ``_baselines.py``
