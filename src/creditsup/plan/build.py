@@ -101,7 +101,8 @@ def _tier_stage(
     rated = rate_entities(
         dataset, as_of=as_of, scorecard=policy.scorecard, tier_policy=policy.tiers
     )
-    scores = rated.table[["uscc", "score", "tier", "tier_reason", "reasons"]].copy()
+    # pandas copy-on-write: a selection shares the data until either side changes
+    scores = rated.table[["uscc", "score", "tier", "tier_reason", "reasons"]]
     records.append(
         {
             "stage": "tiers",
@@ -151,8 +152,8 @@ def _assemble(
         },
         provenance=provenance,
         ledger=ledger,
-        items=dataset.items.copy(),
-        entity_names=dataset.entities[["uscc", "name"]].copy(),
+        items=dataset.items.copy(deep=False),  # copy-on-write: no data copied
+        entity_names=dataset.entities[["uscc", "name"]],
         capacity=draw.months.reset_index(drop=True),
         strata=draw.strata.reset_index(drop=True),
         cap_removals=draw.cap_removals.reset_index(drop=True),

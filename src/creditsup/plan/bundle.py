@@ -40,7 +40,7 @@ BUNDLE_FILES: dict[str, tuple[str, ...]] = {
 
 def _frame_for(name: str, df: pd.DataFrame) -> pd.DataFrame:
     cols = BUNDLE_FILES[name]
-    out = df.copy()
+    out = df.copy(deep=False)  # copy-on-write: the caller's frame never changes
     for c in cols:
         if c not in out.columns:
             out[c] = "" if c != "joint" else False
