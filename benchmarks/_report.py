@@ -154,18 +154,28 @@ def markdown(doc: dict[str, Any]) -> str:
 
 
 def readme_table(doc: dict[str, Any]) -> str:
-    """The README's speed table: end to end and peak RSS per scenario."""
+    """The README's speed table: end to end (wall and CPU) and peak RSS per scenario."""
     lines = [
-        "| scenario | entities | inspectors | `creditsup plan` end to end | peak RSS | before (0.2.0) | speed-up |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| scenario | entities | inspectors | end to end: wall | CPU | peak RSS "
+        "| 0.2.0: wall | CPU | peak RSS | speed-up, wall | CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, sc in doc["scenarios"].items():
         a, b = sc["after"], sc.get("before")
-        before = f"{_s(b['end_to_end_s'])}, {_mib(b['peak_rss_mib'])}" if b else "–"
-        speed = f"{sc['speedup']['end_to_end']:.1f}×" if b else "–"
+        before = (
+            f"{_s(b['end_to_end_s'])} | {_s(b['cpu_s'])} | {_mib(b['peak_rss_mib'])}"
+            if b
+            else "– | – | –"
+        )
+        speed = (
+            f"{sc['speedup']['end_to_end']:.1f}× | {b['cpu_s'] / a['cpu_s']:.1f}×"
+            if b
+            else "– | –"
+        )
         lines.append(
             f"| {name} | {sc['entities']:,} | {sc['inspectors']:,} | "
-            f"{_s(a['end_to_end_s'])} | {_mib(a['peak_rss_mib'])} | {before} | {speed} |"
+            f"{_s(a['end_to_end_s'])} | {_s(a['cpu_s'])} | {_mib(a['peak_rss_mib'])} | "
+            f"{before} | {speed} |"
         )
     return "\n".join(lines)
 
