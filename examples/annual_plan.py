@@ -65,7 +65,7 @@ def _arguments() -> argparse.Namespace:
     ap.add_argument("--out", type=Path, help="output folder (default: a temp folder)")
     ap.add_argument("--operator", default="planning office")
     ap.add_argument("--entities", type=int, default=2_000, help="synthetic size")
-    ap.add_argument("--inspectors", type=int, default=40, help="synthetic size")
+    ap.add_argument("--inspectors", type=int, default=60, help="synthetic size")
     return ap.parse_args()
 
 

@@ -8,6 +8,8 @@ invariant is tested on the same kinds of data:
 - :func:`build_tables` / :func:`build`: a small district of raw tables
   (5 departments, 6 items, 2 joint groups) and random tiers;
 - :func:`sampling_scenarios`: a district, tiers and a random sampling policy;
+- :func:`eight_departments`: the synthetic district cut to 8 departments and
+  21 items (the independent dataset of issue #12);
 - :func:`record_districts`: credit records around a scoring date.
 """
 
@@ -18,8 +20,9 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from creditsup import uscc
+from creditsup.datasets import synthetic_tables
 from creditsup.sampling import SamplingPolicy
-from creditsup.schemas import Dataset, validate_dataset
+from creditsup.schemas import Dataset, DateWindow, validate_dataset
 from creditsup.scoring import default_scorecard
 from creditsup.uscc import generate
 
@@ -106,6 +109,7 @@ def build_tables(
             "industries": ["*", "*", "F52;H62", "F5211", "C", "*"],
             "expertise": ["", "", "food", "drug", "", ""],
             "joint_group": ["G1", "", "G1", "G2", "G2", ""],
+            "publicity": ["true", "false", "false", "false", "false", "false"],
         }
     )
     inspectors = pd.DataFrame(
@@ -157,6 +161,33 @@ def build(n: int = 200, *, seed: int = 0, **kw: float) -> tuple[Dataset, pd.Data
     return ds, tiers
 
 
+EIGHT = {"market": 4, "food": 3, "drug": 3, "quality": 3, "price": 2, "ads": 2}
+EIGHT |= {"fire": 2, "env": 2}
+
+
+def eight_departments(
+    n: int = 6000, n_inspectors: int = 400, *, seed: str = "eight", year: int = 2026
+) -> Dataset:
+    """The synthetic district cut to 8 departments and their first 21 items.
+
+    The inspectors of the other departments, their conflicts and their past
+    visits go too; ``n_inspectors`` counts the pool before the cut.
+    """
+    t = synthetic_tables(n, n_inspectors, seed=seed, year=year)
+    items = t["items"].sort_values("item_id", kind="stable")
+    rank = items.groupby("department").cumcount()
+    take = items["department"].map(EIGHT).fillna(0)
+    t["items"] = items[rank < take].reset_index(drop=True)
+    ins = t["inspectors"]
+    t["inspectors"] = ins[ins["department"].isin(list(EIGHT))].reset_index(drop=True)
+    keep = set(t["inspectors"]["inspector_id"])
+    t["conflicts"] = t["conflicts"][t["conflicts"]["inspector_id"].isin(keep)]
+    hist = t["history"]
+    t["history"] = hist[hist["department"].isin(list(EIGHT))].assign(inspector_ids="")
+    latest = pd.Timestamp(year=year, month=12, day=31).date()
+    return validate_dataset(t, dates=DateWindow(latest=latest))
+
+
 @st.composite
 def sampling_scenarios(draw: st.DrawFn) -> tuple[Dataset, pd.DataFrame, SamplingPolicy]:
     n = draw(st.integers(20, 90))
@@ -175,7 +206,6 @@ def sampling_scenarios(draw: st.DrawFn) -> tuple[Dataset, pd.DataFrame, Sampling
     )
     cap = draw(st.integers(1, 3))
     policy = SamplingPolicy(
-        max_visit_share=None,
         ratios={t: draw(st.sampled_from([0.05, 0.3, 0.9])) for t in "ABCDE"},
         caps={t: cap for t in "ABCDE"},
         coordination=draw(st.sampled_from(["mix", "negative", "independent"])),

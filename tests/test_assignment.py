@@ -406,12 +406,36 @@ def test_team_grows_to_cover_expertise_up_to_max_team() -> None:
     )
     [u] = small.diagnostics["unfilled"]
     assert (
-        "needs 3 inspectors to cover expertise (market: a, b, c), more than max_team (2)"
-        in u["reason"]
+        "department market needs 3 inspectors to cover its expertise (a, b, c), "
+        "more than max_team (2) per department" in u["reason"]
     )
     assert small.diagnostics["binding"] == [
-        {"group": "visit V1: team size", "needed": 3, "available": 2}
+        {
+            "group": "visit V1: team size of market",
+            "department": "market",
+            "needed": 3,
+            "available": 2,
+        }
     ]
+
+
+def test_max_team_holds_per_department_so_a_joint_visit_is_staffable() -> None:
+    """R14: each department sends its own team; 4 departments x 2 areas = 8 > 6."""
+    depts = ["market", "food", "price", "ip"]
+    ins = [
+        insp(f"{d[0].upper()}{k}", dept=d, exp=e)
+        for d in depts
+        for k, e in enumerate(["a", "b", "a", "b"])
+    ]
+    items = [item(f"{d}-{e}", dept=d, exp=e) for d in depts for e in ("a", "b")]
+    ds = make_dataset(ins, items)
+    visits = make_visits(
+        [("V1", 0, 6, ";".join(depts), ";".join(i["item_id"] for i in items))]
+    )
+    res = assign_inspectors(visits, ds, year=YEAR, seed="s")
+    assert res.diagnostics["unfilled"] == []
+    assert len(team(res, "V1")) == 8 > AssignmentPolicy().max_team
+    assert audit_assignment(res.assignments, res.visits, ds).empty
 
 
 def test_missing_expertise_is_named() -> None:
@@ -857,7 +881,9 @@ def test_hard_rules_hold_on_random_instances(
     assert audit.empty, audit.to_dict(orient="records")
     assert oracle(res, ds, policy) == []
     sizes = res.assignments.groupby("visit_id").size()
-    assert (sizes >= policy.min_team).all() and (sizes <= policy.max_team).all()
+    assert (sizes >= policy.min_team).all()  # R11, per visit
+    per_dept = res.assignments.groupby(["visit_id", "department"]).size()
+    assert (per_dept <= policy.max_team).all()  # R14: each department's own team
     if unfilled:
         assert res.diagnostics["binding"] or any(
             "unknown" in u["reason"] or "not among" in u["reason"]

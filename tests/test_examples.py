@@ -24,7 +24,7 @@ NOTEBOOKS = sorted(p.name for p in EXAMPLES.glob("*.ipynb"))
 
 #: Small sizes for the scripts that take them (``{out}``: a fresh folder).
 SMALL: dict[str, list[str]] = {
-    "annual_plan.py": ["--entities", "600", "--inspectors", "40", "--out", "{out}"],
+    "annual_plan.py": ["--entities", "600", "--inspectors", "60", "--out", "{out}"],
     "chicago_backtest.py": ["--seeds", "20", "--out", "{out}"],
     "score_tiers_outcomes.py": ["--entities", "3000", "--out", "{out}"],
 }

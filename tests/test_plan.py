@@ -89,7 +89,14 @@ def test_bundle_files_and_invariants(
     ):
         assert key in prov
     diag = json.loads((path / "diagnostics.json").read_text("utf-8"))
-    assert set(diag) == {"unfilled", "binding"}
+    assert set(diag) == {
+        "unfilled",
+        "binding",
+        "capacity",
+        "budget",
+        "floors",
+        "waivers",
+    }
 
 
 def test_loaded_plan_round_trips(bundle: tuple[InspectionPlan, Path]) -> None:

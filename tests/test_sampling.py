@@ -239,7 +239,8 @@ def test_visits_match_the_contract(district: tuple[Dataset, pd.DataFrame]) -> No
     ds, tiers = district
     res = draw_visits(ds, tiers, year=YEAR, seed="contract")
     v = res.visits
-    assert list(v.columns) == VISIT_COLUMNS
+    assert list(v.columns) == [*VISIT_COLUMNS, "id_kind"]
+    assert set(v["id_kind"]) == {"uscc"}
     assert len(v) > 20
     assert v["visit_id"].is_unique and v["visit_id"].is_monotonic_increasing
     assert v["visit_id"].str.fullmatch(r"V2027-\d{6}").all()
@@ -250,9 +251,10 @@ def test_visits_match_the_contract(district: tuple[Dataset, pd.DataFrame]) -> No
     for col in ("departments", "items"):
         parts = v[col].str.split(";")
         assert parts.map(lambda p: p == sorted(set(p))).all()
-    # visit ids follow (uscc, group) order
+    # visit ids follow (uscc, group) order; one door per entity (R14)
     assert v["uscc"].is_monotonic_increasing
-    # items belong to the listed departments; a visit is one joint group
+    assert v["uscc"].is_unique
+    # items belong to the listed departments
     item_dept = dict(zip(ds.items["item_id"], ds.items["department"], strict=True))
     for items, depts in zip(v["items"], v["departments"], strict=True):
         assert {item_dept[i] for i in items.split(";")} == set(depts.split(";"))
@@ -260,7 +262,8 @@ def test_visits_match_the_contract(district: tuple[Dataset, pd.DataFrame]) -> No
     c = res.checks
     agg = c.groupby("visit_id")["item_id"].agg(lambda s: ";".join(sorted(s)))
     assert (agg.reindex(v["visit_id"]).to_numpy() == v["items"].to_numpy()).all()
-    assert c.groupby("visit_id")["group"].nunique().max() == 1
+    assert c.groupby("visit_id")["uscc"].nunique().max() == 1
+    assert c.groupby("visit_id")["group"].nunique().max() > 1  # across joint groups
     # key trigger when a key item or a key-supervision entity is involved
     key_items = set(ds.items.loc[ds.items["kind"] == "key", "item_id"])
     ks = set(ds.entities.loc[ds.entities["key_supervision"], "uscc"])
@@ -270,8 +273,11 @@ def test_visits_match_the_contract(district: tuple[Dataset, pd.DataFrame]) -> No
 
 
 def test_joint_group_merges_departments(district: tuple[Dataset, pd.DataFrame]) -> None:
+    """merge = "joint_group" (before creditsup-prn-v2): one visit per joint group."""
     ds, tiers = district
-    res = draw_visits(ds, tiers, year=YEAR, seed="merge")
+    policy = SamplingPolicy(coordination="mix", merge="joint_group")
+    res = draw_visits(ds, tiers, policy, year=YEAR, seed="merge")
+    assert res.checks.groupby("visit_id")["group"].nunique().max() == 1
     joint = res.visits[res.visits["joint"]]
     assert len(joint) > 0
     assert set(joint["departments"]) <= {"food;market", "drug;quality"}
@@ -301,7 +307,7 @@ def test_accounting_adds_up(district: tuple[Dataset, pd.DataFrame]) -> None:
     assert acc["n_input"].sum() == len(ds.entities)
     assert acc["n_visits"].sum() == len(res.visits)
     exc = res.exclusions
-    assert list(exc.columns) == ["uscc", "reason_code", "detail"]
+    assert list(exc.columns) == ["uscc", "reason_code", "detail", "id_kind"]
     elig_rows = exc
     assert elig_rows["uscc"].is_unique
     assert set(exc["reason_code"]) <= set(EXCLUSION_REASONS)
@@ -327,9 +333,9 @@ def test_ledger_is_jsonable_and_complete(
     res = draw_visits(ds, tiers, year=YEAR, seed="ledger")
     text = json.dumps(res.ledger, sort_keys=True)
     steps = [r["step"] for r in res.ledger]
-    assert steps[:3] == ["policy", "pool", "starts"]
+    assert steps[:4] == ["policy", "floors", "pool", "starts"]
     assert steps.count("task") == len(ds.items)
-    for s in ("merge", "cap", "months", "result"):
+    for s in ("merge", "cap", "months", "capacity", "result"):
         assert s in steps
     assert all("stage" not in r for r in res.ledger)  # the plan adds "stage"
     again = draw_visits(ds, tiers, year=YEAR, seed="ledger")
@@ -339,7 +345,9 @@ def test_ledger_is_jsonable_and_complete(
 def test_draw_is_verifiable_from_keyed_uniform() -> None:
     """Anyone can recompute a Poisson-PRN task from the seed and the ledger."""
     ds, tiers = build(400, seed=5, history_per_entity=0.0, dereg=0.0)
-    policy = SamplingPolicy(max_visit_share=None, caps={t: None for t in "ABCDE"})
+    policy = SamplingPolicy(
+        coordination="mix", merge="joint_group", caps={t: None for t in "ABCDE"}
+    )
     res = draw_visits(ds, tiers, policy, year=YEAR, seed="lottery 2026-12-31")
     start = int(
         next(r for r in res.ledger if r["step"] == "starts")["starts"]["G2"], 16
@@ -443,9 +451,8 @@ def test_every_exclusion_reason() -> None:
     tiers = pd.DataFrame({"uscc": u, "tier": ["B"] * 60})
     tiers.loc[[3, 4, 6], "tier"] = "A"
     tiers.loc[8, "tier"] = "C"
-    tiers = tiers.drop(index=2)  # no tier
+    tiers = tiers.drop(index=2)  # no tier: the policy's tier for new entities
     policy = SamplingPolicy(
-        max_visit_share=None,
         observation_days=365,
         recent_check_days=90,
         trigger_only_tiers=("C",),
@@ -461,7 +468,10 @@ def test_every_exclusion_reason() -> None:
     )
     assert reason[u[0]] == "deregistered"
     assert reason[u[1]] == "revoked"
-    assert reason[u[2]] == "no_tier"
+    assert u[2] not in reason  # never excluded for want of a tier
+    assumed = res.assumed_tiers.set_index("uscc")
+    assert assumed.loc[u[2], "tier"] == "B"
+    assert assumed.loc[u[2], "reason_code"] == "untiered"
     assert reason[u[3]] == "observation_period"
     assert reason[u[4]] == "cap_reached"
     assert reason[u[5]] == "out_of_scope"
@@ -469,7 +479,8 @@ def test_every_exclusion_reason() -> None:
     assert reason[u[7]] == "recently_checked"
     assert reason[u[8]] == "trigger_only"
     acc = res.accounting.set_index("tier")
-    assert acc.loc["none", "excluded_no_tier"] == 1
+    assert "none" not in acc.index and acc["excluded_no_tier"].sum() == 0
+    assert acc.loc["B", "n_assumed_tier"] == 1
     assert acc.loc["A", "excluded_cap_reached"] == 1
     assert (acc["n_input"] == acc["n_eligible"] + acc["n_excluded"]).all()
 
@@ -491,7 +502,7 @@ def test_caps_hold_and_excess_is_removed_by_second_prn() -> None:
     ds, tiers = build(300, seed=21, history_per_entity=0.0)
     tiers = tiers.assign(tier="D")
     policy = SamplingPolicy(
-        max_visit_share=None, ratios={"D": 1.0}, caps={"D": 2}, coordination="negative"
+        ratios={"D": 1.0}, caps={"D": 2}, coordination="negative", merge="joint_group"
     )
     res = draw_visits(ds, tiers, policy, year=YEAR, seed="cap")
     per = planned_per_entity(res)
@@ -537,7 +548,7 @@ def test_history_in_year_counts_toward_cap() -> None:
     )
     ds = validate_dataset(raw)
     tiers = pd.DataFrame({"uscc": u, "tier": "D"})
-    policy = SamplingPolicy(max_visit_share=None, ratios={"D": 1.0}, caps={"D": 2})
+    policy = SamplingPolicy(ratios={"D": 1.0}, caps={"D": 2}, merge="joint_group")
     res = draw_visits(ds, tiers, policy, year=YEAR, seed="hist")
     per = planned_per_entity(res)
     first = per.reindex(u[:40]).fillna(0)
@@ -550,11 +561,12 @@ def test_history_in_year_counts_toward_cap() -> None:
 def test_minimum_coverage_of_tier_d_and_key_supervision() -> None:
     ds, tiers = build(300, seed=31, history_per_entity=0.0)
     policy = SamplingPolicy(
-        max_visit_share=None,
         ratios={"D": 0.05},
         key_ratios={"D": 0.05},
         coverage_tiers=("D",),
         cover_key_supervision=True,
+        waive=("key_d",),
+        waive_reason="test: coverage, not the key ratio, reaches D",
     )
     res = draw_visits(ds, tiers, policy, year=YEAR, seed="cov")
     eligible = set(ds.entities["uscc"]) - set(res.exclusions["uscc"])
@@ -577,7 +589,7 @@ def test_unmet_coverage_is_reported_or_raised() -> None:
     )
     ds = validate_dataset(raw)
     tiers = pd.DataFrame({"uscc": ds.entities["uscc"], "tier": "D"})
-    policy = SamplingPolicy(max_visit_share=None, coverage_tiers=("D",))
+    policy = SamplingPolicy(coverage_tiers=("D",))
     res = draw_visits(ds, tiers, policy, year=YEAR, seed="unmet")
     n_other = int((ds.entities["entity_type"] == "other").sum())
     assert n_other >= 10
@@ -598,7 +610,7 @@ def test_unmet_coverage_is_reported_or_raised() -> None:
 # --------------------------------------------------------------------- months
 def test_quiet_periods_and_capacity_balance() -> None:
     ds, tiers = build(300, seed=41, capacity=40)
-    policy = SamplingPolicy(max_visit_share=None, months=(6, 9))
+    policy = SamplingPolicy(months=(6, 9))
     res = draw_visits(ds, tiers, policy, year=YEAR, seed="months")
     assert set(res.visits["month"]) <= {6, 9}
     m = res.months
@@ -645,7 +657,7 @@ def test_months_follow_capacity_and_report_overload() -> None:
                 {**raw, "inspectors": raw["inspectors"].assign(monthly_capacity=1)}
             ),
             tiers,
-            SamplingPolicy(max_visit_share=None, on_conflict="raise"),
+            SamplingPolicy(on_conflict="raise"),
             year=YEAR,
             seed="cap-months",
         )
@@ -680,7 +692,6 @@ def test_fixed_mode_draws_ceil_ratio_times_pool_r07() -> None:
 def test_fixed_counts_per_item() -> None:
     ds, tiers = build(400, seed=52, history_per_entity=0.0)
     policy = SamplingPolicy(
-        max_visit_share=None,
         fixed_counts={"P01": 17, "M02": 10_000},
         caps={t: None for t in "ABCDE"},
     )
@@ -701,7 +712,6 @@ def test_ratio_ceiling_spares_key_items_and_key_entities() -> None:
     ds, tiers = build(400, seed=53, history_per_entity=0.0)
     tiers = tiers.assign(tier="D")
     policy = SamplingPolicy(
-        max_visit_share=None,
         ratio_ceiling={"D": 0.1},
         key_supervision_ratio=1.0,
         caps={t: None for t in "ABCDE"},
@@ -777,7 +787,7 @@ def test_empty_items_and_empty_history() -> None:
     ds = validate_dataset(raw)
     tiers = pd.DataFrame({"uscc": ds.entities["uscc"], "tier": "B"})
     res = draw_visits(ds, tiers, year=YEAR, seed="e")
-    assert list(res.visits.columns) == VISIT_COLUMNS
+    assert list(res.visits.columns) == [*VISIT_COLUMNS, "id_kind"]
     ds0 = dataclasses.replace(ds, items=ds.items.iloc[:0])
     res0 = draw_visits(ds0, tiers, year=YEAR, seed="e")
     assert len(res0.visits) == 0
@@ -786,7 +796,7 @@ def test_empty_items_and_empty_history() -> None:
         "deregistered",
         "revoked",
     }
-    assert list(res0.visits.columns) == VISIT_COLUMNS
+    assert list(res0.visits.columns) == [*VISIT_COLUMNS, "id_kind"]
 
 
 # ------------------------------------------------------------------ properties
@@ -842,7 +852,7 @@ def test_different_key_gives_different_draw(k: int, seed: str) -> None:
 def test_budget_scales_general_ratios_to_the_share() -> None:
     """max_visit_share: expected visits meet the budget; relative weights stay."""
     ds, tiers = build(800, seed=5, history_per_entity=0.0)
-    literal = SamplingPolicy(max_visit_share=None, caps={t: None for t in "ABCDE"})
+    literal = SamplingPolicy(caps={t: None for t in "ABCDE"})
     lit = draw_visits(ds, tiers, literal, year=YEAR, seed="b0")
     n_elig = int(lit.accounting["n_eligible"].sum())
     share = round(0.6 * len(lit.visits) / n_elig, 3)  # the literal ratios ask for more

@@ -19,6 +19,7 @@ from creditsup.sampling.context import build_context
 from creditsup.sampling.eligibility import eligible_pools
 from creditsup.sampling.estimate import estimate
 from creditsup.sampling.pipeline import draw_once, prepare
+from creditsup.sampling.policy import SeparateVisit, TargetedDraw
 from creditsup.sampling.select import draw_streams, select_candidates
 from creditsup.schemas import Dataset
 from strategies import YEAR, build
@@ -26,10 +27,14 @@ from strategies import YEAR, build
 POLICIES = {
     "default": SamplingPolicy(),
     "budget_scaled_capped": SamplingPolicy(
-        max_visit_share=0.2, key_ratios={"D": 0.9}, caps={"D": 1}
+        max_visit_share=0.2,
+        key_ratios={"D": 0.9},
+        caps={"D": 1},
+        merge="joint_group",
+        waive=("key_d",),
+        waive_reason="test",
     ),
     "fixed_cover_negative": SamplingPolicy(
-        max_visit_share=None,
         ratio_mode="fixed",
         coverage_tiers=("D",),
         cover_key_supervision=True,
@@ -50,6 +55,24 @@ POLICIES = {
         months=(3, 9),
         coverage_tiers=("C",),
     ),
+    "separate_targeted_capacity": SamplingPolicy(
+        separate={"autumn": SeparateVisit(items=("Q01",), months=(10, 11))},
+        targeted=(
+            TargetedDraw(
+                name="retail_individuals",
+                ratio=0.5,
+                items=("M01", "P01"),
+                entity_types=("individual",),
+                industries=("F52",),
+            ),
+            TargetedDraw(
+                name="crowded", ratio=0.3, items=("@all",), min_firms_at_address=3
+            ),
+        ),
+        new_entity_tier="C",
+        budget="capacity",
+        months=(3, 6, 9, 10, 11),
+    ),
 }
 FRAMES = (
     "visits",
@@ -60,6 +83,10 @@ FRAMES = (
     "strata",
     "cap_removals",
     "months",
+    "capacity_needs",
+    "floors",
+    "assumed_tiers",
+    "targeted",
 )
 
 
@@ -78,6 +105,7 @@ def assert_same_draw(a: DrawResult, b: DrawResult) -> None:
         pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
     assert json.dumps(a.ledger) == json.dumps(b.ledger)
     assert a.warnings == b.warnings
+    assert a.budget == b.budget and a.waivers == b.waivers
 
 
 @pytest.mark.parametrize("policy", list(POLICIES))
@@ -86,11 +114,21 @@ def test_slices_give_the_whole_draw(
     district: tuple[Dataset, pd.DataFrame], policy: str, shuffle: bool
 ) -> None:
     ds, tiers = district
+    if policy == "separate_targeted_capacity":
+        tiers = tiers.iloc[20:]  # 20 entities without a tier: the policy's tier
     whole = draw_visits(ds, tiers, POLICIES[policy], year=YEAR, seed="slices")
     assert len(whole.visits) > 10
     if policy == "budget_scaled_capped":
         assert any(w["code"] == "ratios_scaled" for w in whole.warnings)
         assert len(whole.cap_removals) > 0
+        assert [w["floor"] for w in whole.waivers] == ["key_d"]
+    if policy == "separate_targeted_capacity":
+        assert whole.budget["scale"] < 1.0  # the roster binds: scaled to fit
+        assert (whole.capacity_needs["shortfall"] == 0).all()
+        assert (whole.checks["source"] == "targeted").any()
+        assert whole.visits["uscc"].duplicated().any()  # the autumn visits
+        autumn = whole.visits["items"] == "Q01"
+        assert set(whole.visits.loc[autumn, "month"]) <= {10, 11}
     for k in (1, 2, 3, 7):
         part = draw_partitioned(
             ds,

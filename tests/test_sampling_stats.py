@@ -143,9 +143,7 @@ def test_poisson_prn_inclusion_matches_target(
     district: tuple[Dataset, pd.DataFrame],
 ) -> None:
     ds, tiers = district
-    inc = entity_counts(
-        ds, tiers, SamplingPolicy(max_visit_share=None, caps=NO_CAPS), "poisson"
-    )
+    inc = entity_counts(ds, tiers, SamplingPolicy(caps=NO_CAPS), "poisson")
     v = inclusion_test(inc["x_final"], inc["target_pi"], R, inc["item_id"])
     assert v.n_units > 300
     assert not v.rejected, v
@@ -155,7 +153,7 @@ def test_srswor_prn_inclusion_matches_n_over_N(
     district: tuple[Dataset, pd.DataFrame],
 ) -> None:
     ds, tiers = district
-    policy = SamplingPolicy(max_visit_share=None, ratio_mode="fixed", caps=NO_CAPS)
+    policy = SamplingPolicy(ratio_mode="fixed", caps=NO_CAPS)
     inc = entity_counts(ds, tiers, policy, "srswor")
     # n_h / N_h with n_h = ceil(ratio x N_h) (R07)
     v = inclusion_test(inc["x_final"], inc["target_pi"], R, inc["item_id"])
@@ -175,10 +173,10 @@ def test_capped_inclusion_matches_monte_carlo(
     """With binding caps, frequencies match MC probabilities from other keys."""
     ds, tiers = district
     policy = SamplingPolicy(
-        max_visit_share=None,
         caps={t: 1 for t in "ABCD"},
         coverage_tiers=("D",),
         coordination="negative",
+        merge="joint_group",
     )
     a = entity_counts(ds, tiers, policy, "set-one")
     b = entity_counts(ds, tiers, policy, "set-two")
@@ -204,7 +202,7 @@ def test_power_biased_samplers_are_rejected(
     """The same test rejects a sampler with a skewed PRN or a row-order bias."""
     ds, tiers = district
     ids = ds.entities["uscc"].to_numpy(dtype=object)
-    pi = tiers["tier"].map(SamplingPolicy(max_visit_share=None).ratios).to_numpy()
+    pi = tiers["tier"].map(SamplingPolicy().ratios).to_numpy()
     skewed = np.zeros(len(ids))
     row_biased = np.zeros(len(ids))
     control = np.zeros(len(ids))
@@ -232,7 +230,7 @@ def test_start_points_coordinate_overlap(
 ) -> None:
     """Same start: overlap = sum min(pi1, pi2); spread starts: the minimum."""
     ds, tiers = district
-    policy = SamplingPolicy(max_visit_share=None, caps=NO_CAPS)
+    policy = SamplingPolicy(caps=NO_CAPS, coordination="mix", merge="joint_group")
     design = prepare(ds, tiers, policy, YEAR)
     item = {str(x): i for i, x in enumerate(design.ctx.item_ids)}
     n_keys = 400
@@ -263,7 +261,7 @@ def test_start_points_coordinate_overlap(
     assert exp_same > sum(pi * m1[e] for e, pi in f1.items() if e in m1)
 
 
-def test_coordination_cuts_visits_against_uncoordinated_draw(
+def test_coordination_cuts_visits_against_uncoordinated_draw(  # joint groups
     district: tuple[Dataset, pd.DataFrame],
 ) -> None:
     """Merging (same start within a joint group) measurably cuts visits."""
@@ -274,7 +272,7 @@ def test_coordination_cuts_visits_against_uncoordinated_draw(
         design = prepare(
             ds,
             tiers,
-            SamplingPolicy(max_visit_share=None, caps=NO_CAPS, coordination=mode),
+            SamplingPolicy(caps=NO_CAPS, coordination=mode, merge="joint_group"),
             YEAR,
         )
         visits = np.array(
@@ -289,7 +287,10 @@ def test_coordination_cuts_visits_against_uncoordinated_draw(
     # expected visits: per entity and group, P(any item of the group draws it):
     # nested samples under a shared start (max pi), independent otherwise
     design = prepare(
-        ds, tiers, SamplingPolicy(max_visit_share=None, caps=NO_CAPS), YEAR
+        ds,
+        tiers,
+        SamplingPolicy(caps=NO_CAPS, coordination="mix", merge="joint_group"),
+        YEAR,
     )
     pools, ctx = design.pools, design.ctx
     pi = np.zeros((len(pools.uscc), len(ctx.items)))
@@ -305,3 +306,77 @@ def test_coordination_cuts_visits_against_uncoordinated_draw(
     # the same checks are drawn in expectation (only their grouping differs)
     se_c = np.sqrt(c_mix.var(ddof=1) / n_keys + c_ind.var(ddof=1) / n_keys)
     assert abs(c_mix.mean() - c_ind.mean()) < 4 * se_c
+
+
+# ------------------------------------------- entity level: the tier ratio (#12)
+def entity_level(
+    ds: Dataset, tiers: pd.DataFrame, policy: SamplingPolicy, seed: str
+) -> pd.DataFrame:
+    """Per eligible entity: visits over R keys and the planned probability R_k."""
+    inc = estimate_inclusion(
+        ds, tiers, policy, year=YEAR, n_keys=R, seed=seed, by="entity"
+    )
+    out = inc[inc["item_id"] == "(any)"].reset_index(drop=True)
+    out["x"] = np.rint(out["pi_final"] * R).astype(int)
+    return out
+
+
+def tier_verdicts(ent: pd.DataFrame, ratio: dict[str, float]) -> dict[str, float]:
+    """Per tier, z of the visited share against the tier ratio (binomial SE)."""
+    z = {}
+    for t, g in ent.groupby("tier"):
+        r, n = ratio[str(t)], len(g) * R
+        z[str(t)] = float((g["x"].sum() / n - r) / np.sqrt(r * (1 - r) / n))
+    return z
+
+
+def test_entity_inclusion_follows_the_tier_ratio(
+    district: tuple[Dataset, pd.DataFrame],
+) -> None:
+    """One PRN per entity: P(visited) = R_k = the tier ratio (A-C), per entity
+    and per tier, within binomial error over 2,000 keys; and one visit each."""
+    ds, tiers = district
+    policy = SamplingPolicy()
+    ent = entity_level(ds, tiers, policy, "entity-level")
+    assert len(ent) == 240
+    # A-C: every entity's largest item ratio is the tier ratio (R08 profiles)
+    abc = ent[ent["tier"].isin(["A", "B", "C"])]
+    assert np.allclose(abc["target_pi"], abc["tier"].map(policy.ratios))
+    v = inclusion_test(ent["x"], ent["target_pi"], R)
+    assert v.n_units > 150
+    assert not v.rejected, v
+    z = tier_verdicts(abc, policy.ratios)
+    assert max(abs(x) for x in z.values()) < 4.0, z
+    # D: the key item F1 lifts its scope to 100 % (R23), the rest at 0.7
+    d = ent[ent["tier"] == "D"]
+    assert set(d["target_pi"].round(6)) == {0.7, 1.0}
+    assert (d.loc[d["target_pi"] == 1.0, "x"] == R).all()
+    # one door: a drawn entity gets one visit, whatever its items
+    design = prepare(ds, tiers, policy, YEAR)
+    for k in range(20):
+        visits = draw_once(design, f"door#{k}").visits
+        assert len(np.unique(visits.ent)) == len(visits.ent)
+
+
+def test_power_entity_level_rejects_biased_samplers(
+    district: tuple[Dataset, pd.DataFrame],
+) -> None:
+    """The same tests reject the per-item draw of creditsup-prn-v1 (items on
+    independent PRNs: an entity's chance exceeds its tier ratio) and ratios
+    10 % too low."""
+    ds, tiers = district
+    policy = SamplingPolicy()
+    target = entity_level(ds, tiers, policy, "power-target")["target_pi"]
+    per_item = entity_level(
+        ds, tiers, SamplingPolicy(coordination="independent"), "power-items"
+    )
+    assert inclusion_test(per_item["x"], target, R).rejected
+    low = SamplingPolicy(
+        ratios={t: 0.9 * r for t, r in policy.ratios.items()},
+        key_ratios={t: 0.9 * r for t, r in policy.key_ratios.items() if t in "ABC"},
+    )
+    scaled = entity_level(ds, tiers, low, "power-low")
+    abc = scaled["tier"].isin(["A", "B", "C"])
+    assert inclusion_test(scaled["x"], target, R).rejected
+    z = tier_verdicts(scaled[abc], policy.ratios)
+    assert min(z.values()) < -4.0, z

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import dataclasses
+
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -8,6 +11,7 @@ from hypothesis import strategies as st
 from _tiny import U1, U2, tiny_tables
 from creditsup.exceptions import DataValidationError
 from creditsup.schemas import explode_list, table_hash, validate_dataset
+from creditsup.uscc import generate
 
 
 def test_tiny_dataset_is_valid_and_typed() -> None:
@@ -143,3 +147,45 @@ def test_table_hash_sees_a_changed_cell() -> None:
 
 def test_explode_list_strips() -> None:
     assert explode_list(pd.Series([" a ; b", None])).tolist() == ["a", "b"]
+
+
+def test_legacy_regno_accepted_as_entity_id_and_flagged() -> None:
+    """U6: an entity without a USCC yet is known by its 15-digit 注册号."""
+    from creditsup.sampling import SamplingPolicy, draw_visits
+    from strategies import YEAR, build_tables
+
+    raw = build_tables(60, seed=4, history_per_entity=0.0, dereg=0.0)
+    ent = raw["entities"]
+    ent.loc[:4, "uscc"] = ["440301103097413", "440301103448669", "330100400015575",
+                           "110000410302346", "4403-0110-3448669"]  # fmt: skip
+    with pytest.raises(DataValidationError) as err:  # the duplicate after compaction
+        validate_dataset(raw)
+    assert set(err.value.failure_cases["rule"]) == {"duplicate_key"}
+    ent.loc[4, "uscc"] = "44030110344866X"  # a wrong check digit
+    with pytest.raises(DataValidationError) as err:
+        validate_dataset(raw)
+    fc = err.value.failure_cases
+    assert fc["rule"].tolist() == ["invalid_uscc"] and "MOD 11,10" in fc["message"][0]
+    ent.loc[4, "uscc"] = generate(1, rng=np.random.default_rng(0))[0]
+    ds = validate_dataset(raw)
+    tiers = pd.DataFrame({"uscc": ds.entities["uscc"], "tier": "D"})
+    res = draw_visits(ds, tiers, SamplingPolicy(), year=YEAR, seed="regno")
+    kinds = res.visits.set_index("uscc")["id_kind"]
+    legacy = {
+        "440301103097413",
+        "440301103448669",
+        "330100400015575",
+        "110000410302346",
+    }
+    assert set(kinds[kinds == "regno"].index) == legacy & set(kinds.index)
+    assert set(kinds[kinds == "uscc"].index).isdisjoint(legacy)
+    assert int(res.accounting["n_legacy_id"].sum()) == 4
+    # the hash keys are the identifiers themselves: stable under row order
+    again = draw_visits(
+        dataclasses.replace(ds, entities=ds.entities.iloc[::-1]),
+        tiers.iloc[::-1],
+        SamplingPolicy(),
+        year=YEAR,
+        seed="regno",
+    )
+    pd.testing.assert_frame_equal(res.visits, again.visits)

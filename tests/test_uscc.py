@@ -99,3 +99,58 @@ def test_any_single_change_is_caught(seed: int, pos: int, repl: str) -> None:
         return
     changed = code[:pos] + repl + code[pos + 1 :]
     assert not uscc.is_valid(changed)
+
+
+# ------------------------------------------- legacy registration numbers (U6)
+#: Public 15-digit registration numbers (注册号) of well-known companies, as
+#: shown on their old business licences; each passes ISO 7064 MOD 11,10.
+REGNOS = ["440301103097413", "440301103448669", "330100400015575", "110000410302346"]
+
+
+def _mod11_10_reference(code: str) -> bool:
+    """ISO 7064 MOD 11,10 written as the standard states it (independent of
+    the vectorised implementation)."""
+    p = 10
+    for ch in code[:14]:
+        s = (int(ch) + p) % 10 or 10
+        p = (2 * s) % 11
+    return (p + int(code[14])) % 10 == 1
+
+
+@pytest.mark.parametrize("code", REGNOS)
+def test_legacy_regno_vectors(code: str) -> None:
+    assert _mod11_10_reference(code)
+    assert uscc.is_valid_regno(code)
+    assert uscc.regno_check_digit(code[:14]) == code[14]
+    assert not uscc.is_valid(code)  # not a USCC
+    assert uscc.check_array([code])[0] == "length"
+    assert uscc.check_array([code], allow_legacy=True)[0] == "ok"
+    assert uscc.id_kinds([code]).tolist() == ["regno"]
+
+
+@given(st.integers(0, 10**14 - 1), st.integers(0, 13), st.integers(1, 9))
+def test_regno_check_catches_every_single_digit_error(
+    body: int, pos: int, delta: int
+) -> None:
+    code = f"{body:014d}"
+    code += uscc.regno_check_digit(code)
+    assert uscc.is_valid_regno(code) and _mod11_10_reference(code)
+    wrong = code[:pos] + str((int(code[pos]) + delta) % 10) + code[pos + 1 :]
+    assert not uscc.is_valid_regno(wrong)
+    assert uscc.check_array([wrong], allow_legacy=True)[0] == "regno_check"
+
+
+def test_regno_array_check_and_generation() -> None:
+    codes = uscc.generate_regno(500, rng=np.random.default_rng(1), kind="6")
+    assert all(_mod11_10_reference(c) and c[6] == "6" for c in codes)
+    mixed = [
+        *codes[:3],
+        "44030110309741X",
+        "９１３５0100M000100Y43",
+        " 4403-0110 3097413",
+    ]
+    got = uscc.check_array(mixed, allow_legacy=True).tolist()
+    assert got == ["ok", "ok", "ok", "regno_check", "ok", "ok"]
+    assert (uscc.check_array(codes, allow_legacy=True) == "ok").all()
+    with pytest.raises(ValueError, match="14 digits"):
+        uscc.regno_check_digit("12345")

@@ -61,6 +61,42 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "internal error ({what}). Please report it; set CREDITSUP_DEBUG=1 to see "
         "the traceback.",
     ),
+    # what the plan cannot do of what the policy asks (issue #12)
+    "capacity_short": (
+        "检查力量不足：{n} 个（部门、月份）共缺 {slots} 人次",
+        "capacity shortfall: {slots} inspector-slot(s) missing in {n} "
+        "(department, month) group(s)",
+    ),
+    "capacity_line": (
+        "  {department}，{month} 月：需要 {needed} 人次，可用 {available} 人次，"
+        "需增加 {extra} 名检查人员",
+        "  department {department}, month {month}: needs {needed} inspector-slots, "
+        "has {available}; {extra} more inspector(s) needed",
+    ),
+    "capacity_fit": (
+        '  或按比例缩减非法定部分：budget = "capacity" 将各自由裁量比例乘以 {scale}'
+        "（法定底线不变）",
+        '  or scale the discretionary ratios down: budget = "capacity" multiplies '
+        "them by {scale} (the legal floors hold)",
+    ),
+    "capacity_floors": (
+        "  即使只抽到法定底线也缺 {slots} 人次：须增加检查人员",
+        "  even the legal floors miss {slots} inspector-slot(s): add inspectors",
+    ),
+    "budget_scaled": (
+        '检查力量有限：自由裁量抽查比例已乘以 {scale}（budget = "capacity"），'
+        "法定底线不变",
+        "capacity budget: the discretionary ratios were multiplied by {scale} "
+        '(budget = "capacity"); the legal floors hold',
+    ),
+    "floor_waived": (
+        "已豁免法定底线 {floor}（要求 {required}，计划 {planned}）：{reason}",
+        "floor {floor} waived (required {required}, planned {planned}): {reason}",
+    ),
+    "floor_missed": (
+        "法定底线 {floor}：要求 {required}，实际 {realized}",
+        "legal floor {floor}: required {required}, realised {realized}",
+    ),
 }
 
 #: What each validation rule code means: ``rule -> (Chinese, English)``; the

@@ -124,6 +124,11 @@ group | 约束组 | Group
 needed | 需要 | Needed
 available | 可用 | Available
 shortfall | 缺口 | Shortfall
+extra_inspectors | 需增加人员 | Inspectors to add
+floor | 法定底线 | Legal floor
+required | 要求 | Required
+realized | 实际 | Realised
+detail | 说明 | Detail
 departments | 部门 | Departments
 check_ends | 检查结束日（当月最后一个工作日） | Check ends (last working day of the month)
 publish_by | 最迟公示日期 | Publish by
@@ -225,6 +230,21 @@ reason_code.out_of_scope | 不属任何事项范围 | outside every item's scope
 reason_code.recently_checked | 近期已检查 | recently checked
 reason_code.zero_ratio | 抽查比例为零 | zero ratio
 reason_code.not_drawn | 未抽中 | not drawn
+# -- codes: why an entity got the policy's tier for new entities (sampling) --
+reason_code.new_entity | 评分日后新设，按新设主体分类 | registered after the scoring date
+reason_code.untiered | 无风险分类，按新设主体分类 | no tier: the tier for new entities
+# -- codes: legal floors of the draw (R08, R23), check sources, id kinds ----
+floor.overall | 抽查比例下限（5%） | overall floor (5 %)
+floor.publicity | 公示信息抽查比例下限（3%） | publicity-check floor (3 %)
+floor.key_d | D类重点事项全覆盖 | key items for tier D (100 %)
+floor_status.ok | 满足 | met
+floor_status.waived | 已豁免 | waived
+floor_status.unchecked | 未检查 | not checked
+source.random | 双随机抽查 | random draw
+source.targeted | 定向抽查 | targeted draw
+source.coverage | 最低覆盖 | minimum coverage
+id_kind.uscc | 统一社会信用代码 | USCC
+id_kind.regno | 注册号（旧） | registration number (legacy)
 # -- codes: entity types, task types, item kinds, joint (yes/no) ------------
 entity_type.enterprise | 企业 | enterprise
 entity_type.individual | 个体工商户 | individual business

@@ -373,7 +373,10 @@ def assign_tiers(
     Returns
     -------
     TierResult
-        ``table`` with ``uscc, score, tier, tier_reason, reasons, score_tier``.
+        ``table`` with ``uscc, score, tier, tier_reason, reasons, score_tier``;
+        ``table.attrs["as_of"]`` holds the scoring date. Entities established
+        after it are not scored: the draw gives them the sampling policy's
+        ``new_entity_tier`` (reason ``new_entity``).
 
     Raises
     ------
@@ -412,6 +415,9 @@ def assign_tiers(
             "score_tier": labels_from_codes(score_idx, pol.tiers),
         }
     )
+    # The scoring date travels with the frame: the draw tells an entity
+    # registered after it (a new entity, C5) from one missing from the frame.
+    table.attrs["as_of"] = str(scores.as_of.date())
     logger.info(
         "Tiers as of %s: %s",
         scores.as_of.date(),

@@ -16,12 +16,27 @@ codes whose authority is ``A``, ``N`` or ``Y`` are accepted.
 Scalar functions (:func:`is_valid`, :func:`validate`, :func:`parse`) serve
 interactive use; :func:`check_array` validates a million codes at once with
 numpy and returns a reason code per value.
+
+Legacy registration numbers (注册号, GS 15-2006)
+----------------------------------------------
+Entities registered before the USCC reform may still be known by their
+15-digit registration number (rule U6 of ``domain.md`` §d): positions 1-6 the
+registering authority (a GB/T 2260 division code, ``100000`` for the national
+administration), 7-14 a sequence number whose first digit gives the kind
+(0-3 domestic enterprise, 4-5 foreign-invested enterprise, 6-9 individual
+business), and position 15 a check digit computed by ISO 7064 MOD 11,10
+(:func:`regno_check_digit`). :func:`check_array` accepts them with
+``allow_legacy=True`` (as the dataset validator does) and :func:`id_kinds`
+tells the two kinds of identifier apart. They are a separate kind of ID, never
+converted into a USCC: the draw hashes the string as it is, so its keys stay
+stable when the entity later gets its USCC under a new row.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -32,6 +47,7 @@ import pyarrow.compute as pc
 __all__ = [
     "ALPHABET",
     "AUTHORITIES",
+    "ID_KINDS",
     "PROBLEMS",
     "USCCInfo",
     "UsccProblem",
@@ -40,10 +56,14 @@ __all__ = [
     "check_codes",
     "compact",
     "generate",
+    "generate_regno",
+    "id_kinds",
     "is_valid",
+    "is_valid_regno",
     "needs_compacting",
     "org_code_check_character",
     "parse",
+    "regno_check_digit",
     "validate",
 ]
 
@@ -105,6 +125,7 @@ class UsccProblem(StrEnum):
     REGION = "region"
     AUTHORITY = "authority"
     CHECK = "check"
+    REGNO_CHECK = "regno_check"
 
 
 @dataclass(frozen=True)
@@ -220,6 +241,10 @@ _MESSAGES = {
     UsccProblem.REGION: "positions 3-8 (the division code) must be digits",
     UsccProblem.AUTHORITY: "unknown registration authority / type pair (positions 1-2)",
     UsccProblem.CHECK: "the check character (position 18) does not match",
+    UsccProblem.REGNO_CHECK: (
+        "a 15-digit registration number (注册号, GS 15-2006) whose check digit "
+        "(ISO 7064 MOD 11,10) does not match"
+    ),
 }
 
 
@@ -274,17 +299,22 @@ def _as_arrow(codes: pd.Series | npt.ArrayLike) -> pa.Array:
     return text
 
 
-def _fixed_bytes(text: pa.Array, fixed: npt.NDArray[np.bool_]) -> npt.NDArray[np.uint8]:
-    """The codes of 18 bytes as an ``[m, 18]`` byte matrix (no copy of the strings)."""
-    sub = pc.filter(text, pa.array(fixed))
+def _fixed_bytes(
+    text: pa.Array, mask: npt.NDArray[np.bool_], width: int
+) -> npt.NDArray[np.uint8]:
+    """The codes selected by ``mask``, all ``width`` bytes long, as a
+    ``(mask.sum(), width)`` byte matrix (one copy of their bytes)."""
+    sub = pc.filter(text, pa.array(mask))
     if len(sub) == 0:
-        return np.zeros((0, 18), dtype=np.uint8)
-    width = np.int64 if pa.types.is_large_string(sub.type) else np.int32
-    offsets = np.frombuffer(sub.buffers()[1], dtype=width)[
+        return np.zeros((0, width), dtype=np.uint8)
+    if isinstance(sub, pa.ChunkedArray):
+        sub = sub.combine_chunks()
+    offset_type = np.int64 if pa.types.is_large_string(sub.type) else np.int32
+    offsets = np.frombuffer(sub.buffers()[1], dtype=offset_type)[
         sub.offset : sub.offset + len(sub) + 1
     ]
     data = np.frombuffer(sub.buffers()[2], dtype=np.uint8)
-    return data[offsets[0] : offsets[-1]].reshape(-1, 18)
+    return data[offsets[0] : offsets[-1]].reshape(-1, width)
 
 
 def _fixed_problems(arr: npt.NDArray[np.uint8]) -> npt.NDArray[np.int8]:
@@ -339,12 +369,15 @@ def _compact_arrow(text: pa.Array) -> pa.Array:
     return text
 
 
-def check_codes(codes: pd.Series | npt.ArrayLike | pa.Array) -> npt.NDArray[np.int8]:
+def check_codes(
+    codes: pd.Series | npt.ArrayLike | pa.Array, *, allow_legacy: bool = False
+) -> npt.NDArray[np.int8]:
     """Validate many codes at once; an integer code per value (see :data:`PROBLEMS`).
 
     The codes are compacted (U1) and read as fixed-width bytes: each rule is
     one numpy operation over an ``[n, 18]`` byte matrix, with no Python
-    object per code. :func:`check_array` gives the same answer as text.
+    object per code. :func:`check_array` gives the same answer as text;
+    ``allow_legacy`` as there.
 
     Examples
     --------
@@ -355,10 +388,11 @@ def check_codes(codes: pd.Series | npt.ArrayLike | pa.Array) -> npt.NDArray[np.i
     length = np.asarray(pc.binary_length(text).to_numpy(zero_copy_only=False))
     fixed = length == 18
     out = np.full(len(text), _CODE[UsccProblem.LENGTH], dtype=np.int8)
-    out[fixed] = _fixed_problems(_fixed_bytes(text, fixed))
+    out[fixed] = _fixed_problems(_fixed_bytes(text, fixed, 18))
     # Excel keeps 15 significant digits: an all-digit code ending in 000 whose check
     # fails was almost surely truncated, as is anything in scientific notation.
     odd = np.flatnonzero(out != _CODE[UsccProblem.OK])
+    mangled = odd[:0]
     if len(odd):
         sub = text.take(pa.array(odd))
         sci = pc.match_substring_regex(sub, r"^\d+(?:\.\d+)?E\+?\d+$")
@@ -366,29 +400,121 @@ def check_codes(codes: pd.Series | npt.ArrayLike | pa.Array) -> npt.NDArray[np.i
             pc.match_substring_regex(sub, r"^[0-9]{15}000$"),
             pc.equal(pc.binary_length(sub), 18),
         )
-        mangled = np.asarray(
-            pc.or_(sci, digits18).to_numpy(zero_copy_only=False), dtype=bool
-        )
-        out[odd[mangled]] = _CODE[UsccProblem.EXCEL_MANGLED]
+        hit = pc.or_(sci, digits18).to_numpy(zero_copy_only=False)
+        mangled = odd[np.asarray(hit, dtype=bool)]
+    if allow_legacy:
+        legacy = length == 15
+        bad_regno = _regno_problems(text, legacy)
+        out[legacy & ~bad_regno] = _CODE[UsccProblem.OK]
+        out[bad_regno] = _CODE[UsccProblem.REGNO_CHECK]
+    out[mangled] = _CODE[UsccProblem.EXCEL_MANGLED]
     out[length == 0] = _CODE[UsccProblem.MISSING]
     return out
 
 
-def check_array(codes: pd.Series | npt.ArrayLike) -> npt.NDArray[np.object_]:
+def check_array(
+    codes: pd.Series | npt.ArrayLike, *, allow_legacy: bool = False
+) -> npt.NDArray[np.object_]:
     """Validate many codes at once; return a :class:`UsccProblem` value for each.
 
     Codes are compacted (U1) before the checks. The checks are vectorised
-    (:func:`check_codes`): a million codes take a fraction of a second.
+    (:func:`check_codes`): a million codes take a fraction of a second. With
+    ``allow_legacy=True`` a 15-digit registration number (注册号, GS 15-2006)
+    with a valid ISO 7064 MOD 11,10 check digit is accepted too (``"ok"``;
+    rule U6); a 15-character code that fails that check gets ``"regno_check"``.
 
     Examples
     --------
     >>> check_array(["91350100M000100Y43", "9.16201055811843E+17",
     ...              "916201055811843000", "", "91350100M000100Y44"]).tolist()
     ['ok', 'excel_mangled', 'excel_mangled', 'missing', 'check']
+    >>> check_array(["440301103097413", "440301103097414"], allow_legacy=True).tolist()
+    ['ok', 'regno_check']
     """
     names = np.array([p.value for p in PROBLEMS], dtype=object)
-    result: npt.NDArray[np.object_] = names[check_codes(codes)]
+    result: npt.NDArray[np.object_] = names[
+        check_codes(codes, allow_legacy=allow_legacy)
+    ]
     return result
+
+
+#: The kinds of entity identifier: a USCC, or a legacy registration number.
+ID_KINDS = ("uscc", "regno")
+
+
+def _mod11_10(digits: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    """ISO 7064 MOD 11,10 running value after the columns of ``digits``."""
+    p = np.full(len(digits), 10, dtype=np.int64)
+    for j in range(digits.shape[1]):
+        s = (digits[:, j] + p) % 10
+        p = (np.where(s == 0, 10, s) * 2) % 11
+    return p
+
+
+def regno_check_digit(body: str) -> str:
+    """The 15th digit of a registration number for its first 14 digits.
+
+    ISO 7064 MOD 11,10 (GS 15-2006): ``p = 10``; for each digit ``d``,
+    ``s = (d + p) mod 10`` (0 counts as 10) and ``p = 2s mod 11``; the check
+    digit makes ``(p + c) mod 10 == 1``.
+
+    Examples
+    --------
+    >>> regno_check_digit("44030110309741")
+    '3'
+    >>> is_valid_regno("440301103097413"), is_valid_regno("440301103097414")
+    (True, False)
+    """
+    if len(body) != 14 or not body.isascii() or not body.isdigit():
+        raise ValueError(
+            f"The registration-number body must be 14 digits. Got {body!r} instead."
+        )
+    p = int(_mod11_10(np.array([[int(c) for c in body]], dtype=np.int64))[0])
+    return str((11 - p) % 10)
+
+
+def is_valid_regno(code: str) -> bool:
+    """Whether ``code`` is a valid 15-digit registration number (after :func:`compact`).
+
+    >>> is_valid_regno(" 440301-103097413 "), is_valid_regno("91350100M000100Y43")
+    (True, False)
+    """
+    c = compact(code)
+    return (
+        len(c) == 15
+        and c.isascii()
+        and c.isdigit()
+        and (regno_check_digit(c[:14]) == c[14])
+    )
+
+
+def id_kinds(codes: pd.Series | npt.ArrayLike) -> npt.NDArray[np.object_]:
+    """``"regno"`` for a 15-character identifier, else ``"uscc"`` (vectorised).
+
+    Meant for identifiers that passed validation (``check_array(...,
+    allow_legacy=True)``): the length tells the two kinds apart.
+
+    Examples
+    --------
+    >>> id_kinds(["91350100M000100Y43", "440301103097413"]).tolist()
+    ['uscc', 'regno']
+    """
+    s = pd.Series(np.asarray(codes, dtype=object), dtype=object)
+    legacy = s.astype("str").str.len().to_numpy() == 15
+    return np.where(legacy, ID_KINDS[1], ID_KINDS[0]).astype(object)
+
+
+def _regno_problems(text: Any, legacy: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Which of the 15-byte codes of ``text`` (pyarrow) fail the regno check."""
+    bad = np.zeros(len(legacy), dtype=bool)
+    if not legacy.any():
+        return bad
+    digits = _fixed_bytes(text, legacy, 15).astype(np.int64) - ord("0")
+    ok = np.asarray(((digits >= 0) & (digits <= 9)).all(axis=1), dtype=bool)
+    p = _mod11_10(np.where(ok[:, None], digits[:, :14], 0))
+    ok &= (p + digits[:, 14]) % 10 == 1
+    bad[legacy] = ~ok
+    return bad
 
 
 def generate(
@@ -443,3 +569,30 @@ def generate(
     buf[:, 17] = alpha_bytes[(31 - (vals * _WEIGHTS).sum(axis=1) % 31) % 31]
     result: npt.NDArray[np.object_] = buf.view("S18").ravel().astype(str).astype(object)
     return result
+
+
+def generate_regno(
+    n: int, *, rng: np.random.Generator, region: str = "140902", kind: str = "0"
+) -> npt.NDArray[np.object_]:
+    """Generate ``n`` valid 15-digit registration numbers (GS 15-2006).
+
+    ``kind`` is the first digit of the sequence number (``"0"``-``"3"``
+    domestic enterprise, ``"4"``/``"5"`` foreign-invested, ``"6"``-``"9"``
+    individual business).
+
+    Examples
+    --------
+    >>> codes = generate_regno(3, rng=np.random.default_rng(0), kind="6")
+    >>> all(is_valid_regno(c) and c[6] == "6" for c in codes)
+    True
+    """
+    if len(region) != 6 or not region.isdigit() or len(kind) != 1 or not kind.isdigit():
+        raise ValueError("region must be 6 digits and kind one digit.")
+    digits = np.zeros((n, 15), dtype=np.int64)
+    digits[:, :6] = [int(c) for c in region]
+    digits[:, 6] = int(kind)
+    digits[:, 7:14] = rng.integers(0, 10, size=(n, 7))
+    digits[:, 14] = (11 - _mod11_10(digits[:, :14])) % 10
+    text = (digits + ord("0")).astype(np.uint8)
+    out: npt.NDArray[np.object_] = text.view("S15").ravel().astype(str).astype(object)
+    return out

@@ -40,7 +40,7 @@ logger = logging.getLogger(__name__)
 def synth(
     out_dir: Annotated[Path, typer.Option("--out", help="Folder to write.")],
     entities: Annotated[int, typer.Option(min=1, help="Number of entities.")] = 50_000,
-    inspectors: Annotated[int, typer.Option(min=1, help="Number of inspectors.")] = 100,
+    inspectors: Annotated[int, typer.Option(min=1, help="Number of inspectors.")] = 600,
     seed: Annotated[str, typer.Option(help="Seed (any string).")] = "0",
     year: Year = 2026,
     fmt: Annotated[str, typer.Option("--format", help="csv, parquet or xlsx")] = "csv",

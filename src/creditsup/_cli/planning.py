@@ -27,6 +27,7 @@ from creditsup._cli._common import (
     _doc_lang,
     _fail,
     _json_out,
+    _lang,
     _load,
     _policy,
     _say,
@@ -40,8 +41,96 @@ from creditsup._cli._common import (
 logger = logging.getLogger(__name__)
 
 
+def _pct(v: Any) -> str:
+    return "-" if v is None else f"{float(v):.1%}"
+
+
+def _say_policy(result: Any) -> None:
+    """Waivers, a scaled budget and missed floors: said, never silent (R08)."""
+    from creditsup.labels import label
+
+    lang, d = _lang(), result.diagnostics
+    for w in d.get("waivers", []):
+        floor = label(f"floor.{w.get('floor')}", lang)
+        err.print(
+            escape(
+                _say(
+                    "floor_waived",
+                    floor=floor,
+                    required=_pct(w.get("required")),
+                    planned=_pct(w.get("planned")),
+                    reason=w.get("reason", ""),
+                )
+            )
+        )
+    scale = (d.get("budget") or {}).get("scale")
+    if scale is not None and float(scale) < 1:
+        err.print(escape(_say("budget_scaled", scale=f"{float(scale):.3f}")))
+    for f in d.get("floors", []):
+        real, req = f.get("realized"), f.get("required")
+        if f.get("status") == "ok" and real is not None and req is not None:
+            if float(real) < float(req) - 1e-12:
+                err.print(
+                    escape(
+                        _say(
+                            "floor_missed",
+                            floor=label(f"floor.{f.get('floor')}", lang),
+                            required=_pct(req),
+                            realized=_pct(real),
+                        )
+                    )
+                )
+
+
+def _say_capacity(result: Any) -> None:
+    """The capacity check: each short (department, month) and what would fit."""
+    from creditsup.labels import department_names
+
+    short = result.diagnostics.get("capacity", [])
+    if not short:
+        return
+    names = department_names(result.provenance)
+    items = result.items
+    if {"department", "department_name"} <= set(items.columns):
+        for dep, name in zip(
+            items["department"], items["department_name"], strict=True
+        ):
+            names.setdefault(str(dep), str(name))
+    slots = sum(int(c.get("shortfall", 0)) for c in short)
+    err.print(
+        f"[bold red]{_say('infeasible')}[/]"
+        + escape(_say("capacity_short", n=len(short), slots=slots))
+    )
+    worst = sorted(short, key=lambda c: -int(c.get("shortfall", 0)))[:10]
+    for c in sorted(worst, key=lambda c: (str(c["department"]), int(c["month"]))):
+        dep = str(c.get("department"))
+        err.print(
+            escape(
+                _say(
+                    "capacity_line",
+                    department=names.get(dep, dep) if _lang() == "zh" else dep,
+                    month=c.get("month"),
+                    needed=c.get("needed"),
+                    available=c.get("available"),
+                    extra=c.get("extra_inspectors", "?"),
+                )
+            )
+        )
+    budget = result.diagnostics.get("budget") or {}
+    if budget.get("fit_scale") is not None:
+        err.print(
+            escape(_say("capacity_fit", scale=f"{float(budget['fit_scale']):.3f}"))
+        )
+    if budget.get("shortfall_at_floors"):
+        err.print(escape(_say("capacity_floors", slots=budget["shortfall_at_floors"])))
+
+
 def _say_infeasible(result: Any, where: Path) -> None:
+    _say_capacity(result)
     unfilled = result.diagnostics["unfilled"]
+    if not unfilled:
+        err.print("  " + _say("see", path=where / "diagnostics.json"))
+        return
     err.print(f"[bold red]{_say('infeasible')}[/]{_say('unfilled', n=len(unfilled))}")
     for b in result.diagnostics.get("binding", [])[:10]:
         line = f"  {b.get('group')}: needs {b.get('needed')}, has {b.get('available')}"
@@ -126,6 +215,8 @@ def plan(
     elif not quiet:
         out.print(escape(result.summary().to_string(index=False)))
         out.print(f"plan bundle: {out_dir}")
+    if not as_json:
+        _say_policy(result)
     if not result.is_feasible:
         if not as_json:
             _say_infeasible(result, out_dir)
@@ -275,9 +366,9 @@ def demo(
         int,
         typer.Option(
             min=1,
-            help="Number of inspectors (120 staff every visit of the default plan).",
+            help="Number of inspectors (600 staff every visit of the default plan).",
         ),
-    ] = 120,
+    ] = 600,
     seed: Annotated[str, typer.Option(help="Seed string.")] = "demo-2026",
     year: Year = 2026,
     quiet: Quiet = False,
@@ -318,6 +409,7 @@ def demo(
         out.print(f"report:   {html_path}")
         out.print(f"verify:   creditsup verify {plan_dir} --data {data_dir}")
         out.print(f"done in {time.perf_counter() - t0:.1f} s")
+    _say_policy(result)
     if not result.is_feasible:
         _say_infeasible(result, plan_dir)
         raise typer.Exit(3)

@@ -77,9 +77,10 @@ class AssignmentPolicy(FrozenModel):
         6,
         ge=2,
         le=20,
-        description="Largest team: a visit whose items need more expertise areas "
-        "than min_team grows up to this size (at most 20); beyond it, it is "
-        "reported unfilled.",
+        description="Largest team of one department on a visit (R14: each "
+        "department sends its own inspectors to a joint visit): a department whose "
+        "items need more expertise areas grows its team up to this size (at most "
+        "20); beyond it, the visit is reported unfilled.",
     )
     rotation: bool = Field(
         True,

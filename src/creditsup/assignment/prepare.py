@@ -6,7 +6,7 @@ one task per department with its required expertise and team size, lets
 every hard rule in force prepare its data (:mod:`.rules`), ranks the visits
 by priority and orders the inspectors for candidate pruning. A visit that
 cannot be staffed whatever the inspectors (unknown item, no department, a
-team larger than ``max_team``) is recorded in ``v_prefail``.
+department's team larger than ``max_team``) is recorded in ``v_prefail``.
 """
 
 from __future__ import annotations
@@ -280,25 +280,28 @@ def _prefail_big_teams(
     max_team: int,
     prefail: dict[int, Prefail],
 ) -> None:
-    """Visits whose expertise needs a team larger than ``max_team``."""
+    """Visits with a department whose expertise needs more than ``max_team``.
+
+    The limit holds per department (R14: each department sends its own
+    inspectors to a joint visit), so a visit of many departments is never
+    unstaffable by construction; only one department's own items can be.
+    """
     dept_names, vocab = names
-    total = np.bincount(tk.visit, weights=t_size, minlength=len(v_id)).astype(np.int64)
-    for v in np.flatnonzero(total > max_team):
-        if int(v) in prefail:
+    for t in np.flatnonzero(t_size > max_team):
+        v = int(tk.visit[t])
+        if v in prefail:
             continue
-        exp_list = "; ".join(
-            f"{dept_names[int(tk.dept[t])]}: "
-            + ", ".join(vocab[int(tk.dept[t])][b] for b in bits(int(tk.req[t])))
-            for t in np.flatnonzero(tk.visit == v)
-            if int(tk.req[t])
-        )
-        vid = v_id[int(v)]
-        prefail[int(v)] = (
-            f"visit {vid}: needs {int(total[v])} inspectors to cover expertise "
-            f"({exp_list}), more than max_team ({max_team})",
+        d = int(tk.dept[t])
+        exp_list = ", ".join(vocab[d][b] for b in bits(int(tk.req[t])))
+        vid = v_id[v]
+        prefail[v] = (
+            f"visit {vid}: department {dept_names[d]} needs {int(t_size[t])} "
+            f"inspectors to cover its expertise ({exp_list}), more than max_team "
+            f"({max_team}) per department",
             {
-                "group": f"visit {vid}: team size",
-                "needed": int(total[v]),
+                "group": f"visit {vid}: team size of {dept_names[d]}",
+                "department": dept_names[d],
+                "needed": int(t_size[t]),
                 "available": int(max_team),
             },
         )

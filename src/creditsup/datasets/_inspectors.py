@@ -34,8 +34,6 @@ logger = logging.getLogger(__name__)
 
 #: Tier mix used to turn per-item tier ratios into an expected ratio.
 _TIER_MIX = np.array([0.20, 0.60, 0.15, 0.05])
-#: Departments per visit on average (joint visits), for capacity planning.
-_JOINT_FACTOR = 1.25
 _MONTHS = np.array([str(i) for i in range(13)], dtype=object)
 _DEPT_IDS = [d.id for d in cat.DEPARTMENTS]
 
@@ -45,48 +43,50 @@ def workload(
 ) -> tuple[FloatArr, dict[tuple[str, str], float]]:
     """Expected department checks per year, and per (department, field).
 
-    Items without a ratio override share one base ratio, chosen so that all
-    departments together make ``_JOINT_FACTOR * draw_ratio * n_active``
-    department checks (a visit involves 1.25 departments on average); the
-    overrides (e.g. 100 % of school canteens) come on top.
+    One door per entity (R14): a drawn entity is checked on every item that
+    applies to it, so a department checks an entity with the largest ratio of
+    its items that apply. Items without a ratio override have ratio
+    ``draw_ratio`` (the expected share of entities visited); the overrides
+    (e.g. 100 % of school canteens) are mixed over a typical tier mix.
     """
     counts = np.bincount(scope.combo[active], minlength=scope.items.shape[1]).astype(
         float
     )
-    fixed = np.array([all(r is not None for r in it.ratios) for it in cat.ITEMS])
     rows = {
         dep: [k for k, it in enumerate(cat.ITEMS) if it.department == dep]
         for dep in _DEPT_IDS
     }
-
-    def ratios(base: float) -> FloatArr:
-        out = [
-            float(np.dot(_TIER_MIX, [base if r is None else r for r in it.ratios]))
+    ratios = np.asarray(
+        [
+            float(
+                np.dot(_TIER_MIX, [draw_ratio if r is None else r for r in it.ratios])
+            )
             for it in cat.ITEMS
-        ]
-        return np.asarray(out, dtype=np.float64)
-
-    def checks(base: float) -> FloatArr:
-        r_item = scope.items * ratios(base)[:, None]
-        return np.array(
-            [float(np.dot(counts, r_item[rows[d]].max(axis=0))) for d in _DEPT_IDS]
-        )
-
-    target = _JOINT_FACTOR * draw_ratio * float(counts.sum())
-    lo, hi = 0.0, 1.0
-    if checks(hi).sum() > target and not fixed.all():
-        for _ in range(50):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if checks(mid).sum() < target else (lo, mid)
-    base = hi
-    r_item = scope.items * ratios(base)[:, None]
+        ],
+        dtype=np.float64,
+    )
+    r_item = scope.items * ratios[:, None]
+    checks = np.array(
+        [float(np.dot(counts, r_item[rows[d]].max(axis=0))) for d in _DEPT_IDS]
+    )
     fields: dict[tuple[str, str], float] = {}
     for dep in _DEPT_IDS:
         for f in cat.EXPERTISE[dep]:
             frows = [k for k in rows[dep] if cat.ITEMS[k].expertise == f]
             if frows:
                 fields[(dep, f)] = float(np.dot(counts, r_item[frows].max(axis=0)))
-    return checks(base), fields
+    return checks, fields
+
+
+def inspector_slots(checks: FloatArr, fields: dict[tuple[str, str], float]) -> FloatArr:
+    """Inspector-slots per department: one per expertise field a visit needs
+    (as the assignment staffs it), plus a quarter of the checks for the
+    top-up of small visits to ``min_team`` (R11)."""
+    per_field = np.array(
+        [sum(v for (d, _f), v in fields.items() if d == dep) for dep in _DEPT_IDS]
+    )
+    out: FloatArr = np.maximum(per_field, checks) + 0.25 * checks
+    return out
 
 
 def _department_sizes(n_insp: int, core: IntArr, slots: FloatArr) -> IntArr:
@@ -205,7 +205,7 @@ def build_inspectors(
     rng = stage_rng(seed, "synth", "inspectors")
     fields = dept_fields()
     checks, fload = workload(scope, active, draw_ratio)
-    slots = 2.0 * checks
+    slots = inspector_slots(checks, fload)
     core = np.array([max(2, len(fields[d])) for d in _DEPT_IDS], dtype=np.int64)
     n_dept = _department_sizes(n_insp, core, slots)
     reg_w = np.bincount(ents.region, minlength=len(cat.REGIONS)).astype(float) + 1.0

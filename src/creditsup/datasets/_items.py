@@ -29,6 +29,8 @@ class Item(NamedTuple):
         None,
         None,
     )
+    #: A publicity-information check (公示信息抽查, R08's 3 % floor).
+    publicity: bool = False
 
 
 _ALL = "*"
@@ -46,6 +48,7 @@ ITEMS: Final[tuple[Item, ...]] = (
         _ALL,
         "publicity",
         "publicity",
+        publicity=True,
     ),
     Item(
         "market-02",
@@ -57,6 +60,7 @@ ITEMS: Final[tuple[Item, ...]] = (
         _ALL,
         "",
         None,
+        publicity=True,
     ),
     Item(
         "market-03",
@@ -69,6 +73,7 @@ ITEMS: Final[tuple[Item, ...]] = (
         _ALL,
         "publicity",
         None,
+        publicity=True,
     ),
     Item(
         "market-04",

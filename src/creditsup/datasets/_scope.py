@@ -43,6 +43,7 @@ def items_frame() -> pd.DataFrame:
             "industries": it.industries,
             "expertise": it.expertise,
             "joint_group": it.joint_group,
+            "publicity": it.publicity,
             "department_name": _DEPT_NAMES[it.department],
         }
         for t, r in zip("ABCD", it.ratios, strict=True):

@@ -102,13 +102,13 @@ def _build(
 
 def synthetic_tables(
     n_entities: int = 50_000,
-    n_inspectors: int = 100,
+    n_inspectors: int = 600,
     *,
     seed: int | str = 0,
     year: int = 2026,
     history_years: int = 3,
     include_latent: bool = False,
-    draw_ratio: float = 0.05,
+    draw_ratio: float = 0.15,
     capacity_slack: float = 1.6,
 ) -> dict[str, pd.DataFrame]:
     """The six raw tables of a synthetic district (contract §1 column names).
@@ -135,11 +135,11 @@ def synthetic_tables(
         ``_latent_risk`` of ``entities`` (for tests of scoring).
     draw_ratio : float
         The share of active entities expected to be visited per year (the
-        annual plan's overall ratio, ≈ 5 % by default). It only sizes the
-        inspectors' ``monthly_capacity``: the expected department checks
-        (``1.25 × draw_ratio × active entities``, split over departments by
-        their items' scope and per-item ratio overrides) need two inspectors
-        each, and the pool's yearly capacity is ``capacity_slack`` times that.
+        default policy's tier ratios over a typical tier mix: ≈ 15 %). It only
+        sizes the inspectors' ``monthly_capacity``: one door per entity (R14)
+        means a visited entity is checked by every department whose items
+        apply to it, each sending one inspector per expertise field; the
+        pool's yearly capacity is ``capacity_slack`` times those slots.
     capacity_slack : float
         Yearly capacity over expected demand (default 1.6: feasible, not
         trivially so). Each inspector's capacity is at least 2 a month.
@@ -185,13 +185,13 @@ def synthetic_tables(
 
 def synthetic_district(
     n_entities: int = 50_000,
-    n_inspectors: int = 100,
+    n_inspectors: int = 600,
     *,
     seed: int | str = 0,
     year: int = 2026,
     history_years: int = 3,
     include_latent: bool = False,
-    draw_ratio: float = 0.05,
+    draw_ratio: float = 0.15,
     capacity_slack: float = 1.6,
 ) -> Dataset:
     """A validated synthetic district (see :func:`synthetic_tables`).

@@ -29,8 +29,11 @@ __all__ = [
 
 #: Bumped whenever a change alters the draw for the same inputs and seed.
 #: 1: creditsup 0.1.0. 2: creditsup 0.2.0 (public plan window from the policy,
-#: checking bodies in the public lists, the draw's new meaning).
-ALGORITHM_VERSION = "creditsup-draw/2"
+#: checking bodies in the public lists). 3: creditsup 0.3.0 (issue #12: tier
+#: ratios as entity-level inclusion with one PRN per entity, one door per
+#: entity, legal floors, capacity check, new entities tiered, targeted draws,
+#: team limits per department, ``id_kind`` in visits and exclusions).
+ALGORITHM_VERSION = "creditsup-draw/3"
 #: The algorithm of each stage whose output a replay depends on (provenance).
 PUBLIC_ALGORITHM = "creditsup-public/2"
 GENESIS = "0" * 64

@@ -58,8 +58,10 @@ def _default_as_of(year: int) -> _dt.date:
 
 
 def _versions() -> dict[str, str]:
-    out = {}
-    for pkg in ("creditsup", "numpy", "pandas", "pyarrow", "ortools", "pydantic"):
+    from creditsup import __version__
+
+    out = {"creditsup": __version__}  # the code that ran, not the installed metadata
+    for pkg in ("numpy", "pandas", "pyarrow", "ortools", "pydantic"):
         try:
             out[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:  # pragma: no cover
@@ -149,6 +151,7 @@ def _assemble(
         diagnostics={
             "unfilled": list(assigned.diagnostics.get("unfilled", [])),
             "binding": list(assigned.diagnostics.get("binding", [])),
+            **policy_diagnostics(draw),
         },
         provenance=provenance,
         ledger=ledger,
@@ -157,7 +160,51 @@ def _assemble(
         capacity=draw.months.reset_index(drop=True),
         strata=draw.strata.reset_index(drop=True),
         cap_removals=draw.cap_removals.reset_index(drop=True),
+        floors=draw.floors.reset_index(drop=True),
+        capacity_needs=draw.capacity_needs.reset_index(drop=True),
+        assumed_tiers=draw.assumed_tiers.reset_index(drop=True),
     )
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-able scalar (numpy numbers to Python; NaN to None)."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating | float):
+        return None if np.isnan(value) else round(float(value), 6)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+def policy_diagnostics(draw: DrawResult) -> dict[str, Any]:
+    """What the plan cannot do of what the policy asks, and how it was met.
+
+    ``capacity``: every (department, month) whose inspector-slots fall short
+    of the draw's needs (``needed``, ``available``, ``shortfall``,
+    ``extra_inspectors``); a plan with any is infeasible (exit 3).
+    ``budget``: the policy's budget mode and the factor applied to the
+    discretionary ratios (``scale``), or the factor that would fit the roster
+    (``fit_scale``). ``floors``: each legal floor (R08, R23), required,
+    planned and realised, and its status. ``waivers``: the floors the policy
+    waives, with its reason.
+    """
+    need = draw.capacity_needs
+    short = need[need["shortfall"] > 0] if "shortfall" in need.columns else need
+    cols = ["department", "month", "needed", "available", "shortfall"]
+    cols += ["extra_inspectors"] if "extra_inspectors" in short.columns else []
+    return {
+        "capacity": [
+            {k: _plain(v) for k, v in rec.items()}
+            for rec in short[cols].to_dict(orient="records")
+        ],
+        "budget": {k: _plain(v) for k, v in draw.budget.items()},
+        "floors": [
+            {k: _plain(v) for k, v in rec.items()}
+            for rec in draw.floors.to_dict(orient="records")
+        ],
+        "waivers": [{k: _plain(v) for k, v in w.items()} for w in draw.waivers],
+    }
 
 
 def build_plan(
@@ -331,6 +378,7 @@ def redraw_plan(
         visits=new.visits.reset_index(drop=True),
         assignments=new.assignments.reset_index(drop=True),
         diagnostics={
+            **plan.diagnostics,
             "unfilled": list(new.diagnostics.get("unfilled", [])),
             "binding": list(new.diagnostics.get("binding", [])),
         },

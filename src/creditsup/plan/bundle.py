@@ -31,9 +31,9 @@ logger = logging.getLogger(__name__)
 
 #: The CSV tables of a bundle and their columns, in order.
 BUNDLE_FILES: dict[str, tuple[str, ...]] = {
-    "visits.csv": (*VISIT_COLUMNS, "status"),
+    "visits.csv": (*VISIT_COLUMNS, "status", "id_kind"),
     "assignments.csv": ASSIGNMENT_COLUMNS,
-    "exclusions.csv": ("uscc", "reason_code", "detail"),
+    "exclusions.csv": ("uscc", "reason_code", "detail", "id_kind"),
     "scores.csv": ("uscc", "score", "tier", "tier_reason", "reasons"),
 }
 
@@ -43,7 +43,7 @@ def _frame_for(name: str, df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy(deep=False)  # copy-on-write: the caller's frame never changes
     for c in cols:
         if c not in out.columns:
-            out[c] = "" if c != "joint" else False
+            out[c] = False if c == "joint" else ("uscc" if c == "id_kind" else "")
     out = out[list(cols)]
     if "joint" in out.columns:
         out["joint"] = out["joint"].map({True: "true", False: "false"})
@@ -84,7 +84,10 @@ class InspectionPlan:
     tasks : pandas.DataFrame
         Per (department, item) pool size, ratio and drawn count.
     diagnostics : dict
-        ``{"unfilled": [...], "binding": [...]}``.
+        ``unfilled`` and ``binding`` (the assignment), ``capacity`` (the
+        (department, month) inspector-slot shortfalls of the draw), ``budget``,
+        ``floors`` and ``waivers`` (see
+        :func:`creditsup.plan.build.policy_diagnostics`).
     provenance : dict
         Versions, year, seed, commitment, input hashes, policy, counts.
     ledger : list of dict
@@ -99,7 +102,7 @@ class InspectionPlan:
     scores: pd.DataFrame
     accounting: pd.DataFrame
     tasks: pd.DataFrame
-    diagnostics: dict[str, list[dict[str, Any]]]
+    diagnostics: dict[str, Any]
     provenance: dict[str, Any]
     ledger: list[dict[str, Any]]
     items: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -107,6 +110,9 @@ class InspectionPlan:
     capacity: pd.DataFrame = field(default_factory=pd.DataFrame)
     strata: pd.DataFrame = field(default_factory=pd.DataFrame)
     cap_removals: pd.DataFrame = field(default_factory=pd.DataFrame)
+    floors: pd.DataFrame = field(default_factory=pd.DataFrame)
+    capacity_needs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    assumed_tiers: pd.DataFrame = field(default_factory=pd.DataFrame)
     redraws: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(
             columns=["visit_id", "old_inspector_id", "new_inspector_id", "reason"]
@@ -116,8 +122,14 @@ class InspectionPlan:
     # ------------------------------------------------------------------ views
     @property
     def is_feasible(self) -> bool:
-        """True when every visit is staffed."""
-        return not self.diagnostics.get("unfilled")
+        """True when every visit is staffed and the roster covers the draw.
+
+        A capacity shortfall (``diagnostics["capacity"]``) makes a plan
+        infeasible even when the assignment happened to staff every visit.
+        """
+        return not self.diagnostics.get("unfilled") and not self.diagnostics.get(
+            "capacity"
+        )
 
     def summary(self) -> pd.DataFrame:
         """Key figures of the plan, one row per figure."""
@@ -136,6 +148,13 @@ class InspectionPlan:
             ("assignments", len(self.assignments)),
             ("inspectors used", int(self.assignments["inspector_id"].nunique())),
             ("unfilled visits", len(self.diagnostics.get("unfilled", []))),
+            (
+                "inspector-slots short",
+                sum(
+                    int(c.get("shortfall", 0))
+                    for c in self.diagnostics.get("capacity", [])
+                ),
+            ),
             ("seed commitment", self.provenance.get("seed_commitment", "")[:16] + "…"),
         ]
         return pd.DataFrame(rows, columns=["figure", "value"])
@@ -212,6 +231,9 @@ def _content_files(plan: InspectionPlan) -> dict[str, bytes]:
     files["capacity.csv"] = csv_bytes(plan.capacity)
     files["strata.csv"] = csv_bytes(plan.strata)
     files["cap_removals.csv"] = csv_bytes(plan.cap_removals)
+    files["floors.csv"] = csv_bytes(plan.floors)
+    files["capacity_needs.csv"] = csv_bytes(plan.capacity_needs)
+    files["assumed_tiers.csv"] = csv_bytes(plan.assumed_tiers)
     files["diagnostics.json"] = json.dumps(
         plan.diagnostics, indent=2, ensure_ascii=False, sort_keys=True, default=str
     ).encode("utf-8")
@@ -300,6 +322,13 @@ def load_plan(path: str | Path) -> InspectionPlan:
             keep=("item_id", "department", "group", "kind", "method", "tier"),
         ),
         cap_removals=_read_csv(root, "cap_removals.csv"),
+        floors=_numeric(
+            _read_csv(root, "floors.csv"), keep=("floor", "status", "detail")
+        ),
+        capacity_needs=_numeric(
+            _read_csv(root, "capacity_needs.csv"), keep=("department",)
+        ),
+        assumed_tiers=_read_csv(root, "assumed_tiers.csv"),
     )
 
 

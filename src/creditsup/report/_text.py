@@ -32,6 +32,13 @@ sec_load | 检查人员工作量 | Load per inspector
 sec_joint | 部门联合抽查占比 | Joint-visit share
 sec_exclusions | 未列入抽查的原因 | Exclusions by reason
 sec_diagnostics | 不可行诊断 | Infeasibility diagnostics
+sec_policy_fit | 法定底线与检查力量 | Legal floors and capacity
+floors_table | 各项法定底线（R08、R23）：要求、按比例计划与本次实际抽取 | Each legal floor (R08, R23): required, planned on the ratios, realised in this draw
+capacity_table | 检查力量缺口（部门、月份）：计划保持抽取结果，须增加人员或调整比例 | Capacity shortfall per (department, month): the draw is kept; add inspectors or change the ratios
+capacity_ok | 检查力量足以完成全部抽查。 | The roster covers every check of the draw.
+budget_note | 检查力量有限：自由裁量抽查比例已乘以 {scale}（budget = "capacity"），法定底线不变。 | Capacity budget: the discretionary ratios were multiplied by {scale} (budget = "capacity"); the legal floors hold.
+fit_note | 按比例缩减可以容纳：budget = "capacity" 将自由裁量比例乘以 {scale}。 | Scaling would fit: budget = "capacity" multiplies the discretionary ratios by {scale}.
+waiver_note | 已豁免法定底线 {floor}：{reason} | Floor {floor} waived: {reason}
 sec_deadlines | 结果公示期限 | Publication deadlines
 sec_provenance | 可验证性与来源 | Provenance
 # tiers

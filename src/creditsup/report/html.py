@@ -38,6 +38,7 @@ from creditsup.report._draw_sections import (
     tier_section,
 )
 from creditsup.report._frames import assignments_with_month, visits_frame
+from creditsup.report._policy_section import policy_fit_section
 from creditsup.report._staff_sections import (
     joint_section,
     load_section,
@@ -87,6 +88,7 @@ def report_sections(
             load_section(plan, assigned, dataset, lang),
             joint_section(plan, visits, lang),
             exclusion_section(plan, lang),
+            policy_fit_section(plan, lang),
             diagnostics_section(plan, visits, lang),
             deadline_section(plan, visits, lang, calendar),
             provenance_section(plan, lang),

@@ -1,15 +1,19 @@
-"""Stage 1: the shared context of a draw (global; reads no entity row).
+"""Stage 1: the shared context of a draw (global; no seed).
 
 :func:`build_context` turns the policy and the small tables into what every
 slice of entities shares: the check items sorted by ``item_id``, their
-departments and joint groups, the nominal ratio of every (item, tier), the
-annual cap of every tier, the tiers frame and the history validated and
-hashed once (each slice joins its own entities to them), and the inspectors'
-capacity per department and month.
+departments, joint groups and visit groups (one door per entity, R14, apart
+from the policy's separate groups), the publicity flag, the nominal ratio of
+every (item, tier), the annual cap of every tier, the targeted draws (C2) with
+their global criteria, the tiers frame and the history validated and hashed
+once (each slice joins its own entities to them), and the inspectors'
+capacity per department and month. Entity rows are read only for the
+shared-address criterion of a targeted draw.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from creditsup.exceptions import DataValidationError
+from creditsup.exceptions import ConfigError, DataValidationError
 from creditsup.sampling._arrays import (
     ALIGN_KEY,
     F64,
@@ -32,6 +36,7 @@ from creditsup.sampling._arrays import (
     tier_codes,
 )
 from creditsup.sampling.policy import SamplingPolicy
+from creditsup.sampling.targets import TargetSpec, build_targets, resolve_items
 from creditsup.schemas import TIERS, Dataset, available_in, unavailable_bits
 
 __all__ = ["DrawContext", "HistoryTable", "TierTable", "build_context"]
@@ -256,11 +261,13 @@ def item_ratios(
 
 def capacity(
     inspectors: pd.DataFrame, departments: list[str], months: tuple[int, ...]
-) -> I64:
-    """Inspector-slots per (department, month): active inspectors' capacity."""
+) -> tuple[I64, F64]:
+    """Inspector-slots per (department, month), and the median monthly capacity
+    of a department's active inspectors (what one more inspector adds)."""
     cap = np.zeros((len(departments), 12), dtype=np.int64)
+    unit = np.zeros(len(departments), dtype=np.float64)
     if not len(inspectors):
-        return cap
+        return cap, unit
     ins = inspectors
     if "active" in ins.columns:
         ins = ins[ins["active"].fillna(True).astype(bool)]
@@ -277,7 +284,80 @@ def capacity(
     for m in sorted(set(months)):
         avail = available_in(un, m)
         np.add.at(cap[:, m - 1], dcode_a[avail], mc[avail])
-    return cap
+    for d in np.unique(dcode_a).tolist():
+        unit[d] = float(np.median(mc[dcode_a == d]))
+    return cap, unit
+
+
+def _as_of(tiers: pd.DataFrame, as_of: object) -> np.datetime64 | None:
+    """The scoring date of the tiers (argument, else ``tiers.attrs['as_of']``)."""
+    value = as_of if as_of is not None else tiers.attrs.get("as_of")
+    if value is None:
+        return None
+    try:
+        return np.datetime64(pd.Timestamp(str(value)).date(), "D")
+    except ValueError as exc:
+        raise ConfigError(
+            f"The 'as_of' of the draw must be a date. Got {value!r} instead."
+        ) from exc
+
+
+def _publicity(items: pd.DataFrame, policy: SamplingPolicy) -> B:
+    """Which items are publicity-information checks (column or policy list)."""
+    ids = items["item_id"].astype(str)
+    flag = np.zeros(len(items), dtype=bool)
+    if "publicity" in items.columns:
+        flag = items["publicity"].fillna(False).to_numpy(dtype=bool, copy=True)
+    listed = resolve_items(
+        policy.publicity_items,
+        ids.tolist(),
+        np.zeros(len(items), bool),
+        "'publicity_items'",
+    )
+    flag[listed] = True
+    return flag
+
+
+def _expertise_codes(items: pd.DataFrame) -> I64:
+    """A code per distinct (department, required expertise); -1 when none."""
+    exp = items["expertise"].fillna("").astype(str).str.strip()
+    pair = (items["department"].astype(str) + "\x1f" + exp).where(exp != "")
+    found, _ = pd.factorize(pair, use_na_sentinel=True)
+    return np.asarray(found, dtype=np.int64)
+
+
+def visit_groups(
+    items: pd.DataFrame, policy: SamplingPolicy, joint: list[str], publicity: B
+) -> tuple[list[str], I64, list[tuple[int, ...]]]:
+    """Visit group of every item: one per entity (``merge = 'entity'``) or per
+    joint group, apart from the policy's separate groups; and their months."""
+    ids = items["item_id"].astype(str).tolist()
+    separate: dict[int, str] = {}
+    for name, sep in policy.separate.items():
+        for i in resolve_items(
+            sep.items, ids, publicity, f"separate visit '{name}'"
+        ).tolist():
+            if i in separate:
+                raise ConfigError(
+                    f"The item '{ids[i]}' is in two separate visits of SamplingPolicy "
+                    f"('{separate[i]}' and '{name}'); list it once."
+                )
+            separate[i] = name
+    labels = [
+        f"separate:{separate[i]}"
+        if i in separate
+        else ("visit" if policy.merge == "entity" else joint[i])
+        for i in range(len(ids))
+    ]
+    groups = sorted(set(labels))
+    months = [
+        policy.separate[g[9:]].months or policy.months
+        if g.startswith("separate:")
+        else policy.months
+        for g in groups
+    ]
+    code = np.array([groups.index(x) for x in labels], dtype=np.int64)
+    return groups, code, months
 
 
 @dataclass(frozen=True)
@@ -285,9 +365,16 @@ class DrawContext:
     """What every slice of entities shares (built once per draw, no seed).
 
     Items are sorted by ``item_id``; ``item_group``/``item_dept`` index
-    ``groups``/``departments``; ``base_pi``/``ks_pi`` are the nominal ratios
-    per (item, tier) for ordinary and key-supervision entities; ``cap_by_code``
-    is the annual cap per tier code (last: no tier, no cap).
+    ``groups`` (joint groups: start points of ``coordination = 'mix'``) and
+    ``departments``; ``item_vgroup`` indexes ``visit_groups`` (the checks of
+    an entity in one visit group form one visit) whose months are
+    ``vgroup_months``. ``base_pi``/``ks_pi`` are the nominal ratios per (item,
+    tier) for ordinary and key-supervision entities; ``cap_by_code`` is the
+    annual cap per tier code (last: no tier, no cap). ``item_expertise`` codes
+    each item's required (department, expertise) pair (-1: any officer of the
+    department). ``as_of`` is the scoring
+    date of the tiers when known; ``unit_capacity`` the median monthly
+    capacity of a department's inspectors.
     """
 
     policy: SamplingPolicy
@@ -300,6 +387,11 @@ class DrawContext:
     item_group: I64
     item_dept: I64
     item_key: B
+    item_publicity: B
+    item_expertise: I64
+    visit_groups: list[str]
+    item_vgroup: I64
+    vgroup_months: list[tuple[int, ...]]
     base_pi: F64
     ks_pi: F64
     cap_by_code: I64
@@ -307,6 +399,9 @@ class DrawContext:
     tiers: TierTable
     history: HistoryTable | None
     capacity: I64
+    unit_capacity: F64
+    targets: list[TargetSpec]
+    as_of: np.datetime64 | None
     warnings: list[dict[str, Any]] = field(default_factory=list)
     ledger: list[dict[str, Any]] = field(default_factory=list)
 
@@ -318,12 +413,17 @@ def build_context(
     year: int,
     *,
     hash_key: str = ALIGN_KEY,
+    as_of: _dt.date | str | None = None,
 ) -> DrawContext:
-    """Validate the tiers frame and prepare items, caps, history and capacity.
+    """Validate the tiers frame and prepare items, caps, targets, history, capacity.
 
     ``dataset.entities`` is read only to skip the duplicate check of a tiers
-    frame that lists exactly the entities; the entities themselves go through
+    frame that lists exactly the entities, and for the shared-address
+    criterion of a targeted draw; the entities themselves go through
     :func:`~creditsup.sampling.eligibility.eligible_pools`, slice by slice.
+    ``as_of`` (default: ``tiers.attrs["as_of"]``, which
+    :func:`creditsup.tiers.assign_tiers` sets) is the scoring date: an entity
+    established after it that has no tier is a new entity (C5).
 
     Examples
     --------
@@ -332,9 +432,12 @@ def build_context(
     >>> ctx = build_context(ds, tiers, SamplingPolicy(), 2027)
     >>> ctx.groups, ctx.departments, ctx.base_pi[:, 3].tolist()
     (['G'], ['food', 'market'], [0.7, 0.7])
+    >>> ctx.visit_groups, ctx.item_vgroup.tolist()  # one door per entity (R14)
+    (['visit'], [0, 0])
     """
     tt = tier_table(tiers, dataset.entities, hash_key)
     items = dataset.items.sort_values("item_id", kind="stable").reset_index(drop=True)
+    item_ids = items["item_id"].astype(str).tolist()
     departments = sorted({str(d) for d in items["department"]})
     groups_of_item = [
         f"dept:{d}" if (pd.isna(g) or str(g).strip() == "") else str(g).strip()
@@ -342,7 +445,7 @@ def build_context(
     ]
     groups = sorted(set(groups_of_item))
     warnings: list[dict[str, Any]] = []
-    unknown_fixed = sorted(set(policy.fixed_counts) - set(items["item_id"].astype(str)))
+    unknown_fixed = sorted(set(policy.fixed_counts) - set(item_ids))
     if unknown_fixed:
         warnings.append(
             {
@@ -351,15 +454,23 @@ def build_context(
                 + ", ".join(unknown_fixed),
             }
         )
+    publicity = _publicity(items, policy)
+    vgroups, item_vgroup, vmonths = visit_groups(
+        items, policy, groups_of_item, publicity
+    )
+    targets, t_warnings = build_targets(
+        dataset, policy, item_ids, publicity, year, hash_key
+    )
     base_pi, ks_pi, clamped = item_ratios(items, policy)
     caps = [policy.cap_of(t) for t in TIERS]
     hist = dataset.history
+    cap, unit = capacity(dataset.inspectors, departments, policy.months)
     return DrawContext(
         policy=policy,
         year=year,
         hash_key=hash_key,
         items=items,
-        item_ids=items["item_id"].astype(str).to_numpy(dtype=object),
+        item_ids=np.array(item_ids, dtype=object),
         departments=departments,
         groups=groups,
         item_group=np.array([groups.index(g) for g in groups_of_item], dtype=np.int64),
@@ -367,6 +478,11 @@ def build_context(
             [departments.index(str(d)) for d in items["department"]], dtype=np.int64
         ),
         item_key=(items["kind"] == "key").to_numpy(dtype=bool),
+        item_publicity=publicity,
+        item_expertise=_expertise_codes(items),
+        visit_groups=vgroups,
+        item_vgroup=item_vgroup,
+        vgroup_months=vmonths,
         base_pi=base_pi,
         ks_pi=ks_pi,
         cap_by_code=np.array(
@@ -377,7 +493,10 @@ def build_context(
         history=history_table(hist, policy, year, departments, hash_key)
         if len(hist)
         else None,
-        capacity=capacity(dataset.inspectors, departments, policy.months),
-        warnings=warnings,
+        capacity=cap,
+        unit_capacity=unit,
+        targets=targets,
+        as_of=_as_of(tiers, as_of),
+        warnings=warnings + t_warnings,
         ledger=[{"step": "ceiling", "clamped": clamped}] if clamped else [],
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as _dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,9 +11,10 @@ import pandas as pd
 
 from creditsup.exceptions import InfeasiblePlanError
 from creditsup.sampling._prn import prn_key
+from creditsup.sampling.budget import final_draw
 from creditsup.sampling.estimate import estimate
 from creditsup.sampling.outputs import build_result
-from creditsup.sampling.pipeline import Mapper, draw_once, prepare, serial
+from creditsup.sampling.pipeline import Mapper, prepare, serial
 from creditsup.sampling.policy import SamplingPolicy
 from creditsup.sampling.result import DrawResult
 from creditsup.schemas import Dataset
@@ -30,6 +32,7 @@ def draw_partitioned(
     partitions: Sequence[Any],
     mapper: Mapper = serial,
     inclusion_keys: int = 0,
+    as_of: _dt.date | str | None = None,
 ) -> DrawResult:
     """:func:`draw_visits` with the per-entity stages run slice by slice.
 
@@ -59,10 +62,10 @@ def draw_partitioned(
         hash_key=key,
         partitions=partitions,
         mapper=mapper,
+        as_of=as_of,
     )
-    result = build_result(
-        design.ctx, design.merged, design.alloc, draw_once(design, seed, mapper=mapper)
-    )
+    draw, alloc, fit = final_draw(design, seed, mapper=mapper)
+    result = build_result(design.ctx, design.merged, alloc, draw, fit)
     if policy.on_conflict == "raise":
         bad = [
             w
@@ -88,8 +91,9 @@ def draw_visits(
     year: int,
     seed: str,
     inclusion_keys: int = 0,
+    as_of: _dt.date | str | None = None,
 ) -> DrawResult:
-    """Draw the year's visits: coordinated, tier-stratified, capped, by month.
+    """Draw the year's visits: one door per entity, tier ratios, floors, capacity.
 
     Parameters
     ----------
@@ -97,7 +101,9 @@ def draw_visits(
         The validated dataset (entities, items, history, inspectors are used).
     tiers : pandas.DataFrame
         At least ``uscc, tier`` (``A``-``E``), e.g. ``rate_entities(...).table``.
-        Entities missing from it are excluded with reason ``no_tier``.
+        An entity missing from it (or without a tier) gets the policy's
+        ``new_entity_tier``, listed in ``assumed_tiers``: ``new_entity`` when
+        it was established after the scoring date, else ``untiered``.
     policy : SamplingPolicy, optional
         Defaults to ``SamplingPolicy()``.
     year : int
@@ -108,6 +114,9 @@ def draw_visits(
     inclusion_keys : int, default 0
         When positive, also estimate inclusion probabilities per stratum by
         Monte Carlo over this many keys (:func:`estimate_inclusion`).
+    as_of : date or str, optional
+        The scoring date of ``tiers`` (default: ``tiers.attrs["as_of"]``,
+        set by :func:`creditsup.tiers.assign_tiers`).
 
     Returns
     -------
@@ -115,6 +124,9 @@ def draw_visits(
 
     Raises
     ------
+    ConfigError
+        The policy's ratios miss a legal floor it does not waive (R08, R23),
+        or the policy names items the items table lacks.
     DataValidationError
         The tiers frame lacks a column, repeats an entity or has an unknown tier.
     InfeasiblePlanError
@@ -141,4 +153,5 @@ def draw_visits(
         seed=seed,
         partitions=[dataset.entities],
         inclusion_keys=inclusion_keys,
+        as_of=as_of,
     )

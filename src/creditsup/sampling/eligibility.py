@@ -4,10 +4,17 @@
 :class:`~creditsup.sampling.context.DrawContext`; every output is per entity
 (or a count that adds up over slices), so the stage runs on any partition of
 the entities. It joins the slice to the tiers frame and the history, marks
-the exclusion reasons in priority order (status, tier, trigger-only,
-observation period, annual cap, scope, recent checks, zero ratio) and lists,
-per check item, the eligible entities with their nominal probability and
-stratum (tier x key-supervision).
+the exclusion reasons in priority order (status, trigger-only, observation
+period, annual cap, scope, recent checks, zero ratio) and lists, per check
+item, the eligible entities with their nominal probability and stratum (tier
+x special: key supervision or a targeted draw).
+
+Every entity that exists has a tier: one absent from the tiers frame (or
+with an empty tier) gets the policy's ``new_entity_tier`` and a reason code,
+``new_entity`` when it was established after the scoring date, else
+``untiered`` (C3: no entity is left out of the draw for want of a tier).
+Anomaly-forced targeted draws (C2, R09) raise the probability of the
+entities that pass their filter, for the listed items.
 """
 
 from __future__ import annotations
@@ -31,25 +38,33 @@ from creditsup.sampling._arrays import (
 )
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.industry import scope_masks
+from creditsup.sampling.targets import target_masks
 from creditsup.schemas import EXCLUSION_REASONS, TIERS
 
-__all__ = ["EntityPools", "eligible_pools"]
+__all__ = ["ASSUMED_TIER_REASONS", "EntityPools", "eligible_pools"]
 
 _STATUS = ("active", "deregistered", "revoked")
+#: Why an entity got the policy's tier for new entities (code 1, 2; 0: none).
+ASSUMED_TIER_REASONS = ("", "new_entity", "untiered")
 
 
 @dataclass(frozen=True)
 class EntityPools:
     """Entities of a slice (or of the whole draw) and their candidate pools.
 
-    Per entity: ``tier`` code (-1: none), key supervision ``ks``, exclusion
-    ``reason`` (-1: eligible; index into ``EXCLUSION_REASONS``), visits
-    ``used`` earlier this year and ``remaining`` under the cap, ``hist_any``
-    (visited earlier this year), ``required`` by minimum coverage,
-    ``eligible`` for at least one task; ``rank`` is the position in USCC
-    order. Per item ``i``: ``pools[i]`` (positions, ascending), their nominal
-    probability ``pool_pi[i]``, ``pool_stratum[i]`` (``2 * tier + ks``) and
-    ``pool_unscaled[i]`` (mandates the budget never scales). ``scope_counts``
+    Per entity: ``tier`` code, ``assumed`` (index into
+    ``ASSUMED_TIER_REASONS``: 0 from the tiers frame, else why the policy's
+    tier for new entities), ``legacy`` (a 15-digit registration number, not a
+    USCC), ``enterprise`` (entity type), key supervision ``ks``, exclusion ``reason`` (-1: eligible; index
+    into ``EXCLUSION_REASONS``), visits ``used`` earlier this year and
+    ``remaining`` under the cap, ``hist_any`` (visited earlier this year),
+    ``required`` by minimum coverage, ``eligible`` for at least one task;
+    ``rank`` is the position in USCC order. Per item ``i``: ``pools[i]``
+    (positions, ascending), their nominal probability ``pool_pi[i]``,
+    ``pool_stratum[i]`` (``2 * tier + special``), ``pool_unscaled[i]``
+    (mandates the budget never scales) and ``pool_target[i]`` (the targeted
+    draw that raised the probability, -1: none); per entity, ``target_bits``
+    has bit ``k`` set when it passes targeted draw ``k``'s filter. ``scope_counts``
     and ``recent_counts`` are (item, tier) counts; ``n_tier_rows`` counts the
     rows of the tiers frame that name an entity of the slice. ``prn_hash`` is
     the entities' hash under ``hash_key`` when the joins computed it.
@@ -59,6 +74,9 @@ class EntityPools:
     rank: I64
     is_sorted: bool
     tier: I8
+    assumed: I8
+    legacy: B
+    enterprise: B
     ks: B
     reason: I8
     used: I64
@@ -70,6 +88,8 @@ class EntityPools:
     pool_pi: list[F64]
     pool_stratum: list[I8]
     pool_unscaled: list[B]
+    pool_target: list[I8]
+    target_bits: I64
     scope_counts: I64
     recent_counts: I64
     n_tier_rows: int
@@ -101,7 +121,6 @@ def _entity_reasons(
     _mark(reason, status == 1, "deregistered")
     _mark(reason, status == 2, "revoked")
     _mark(reason, status < 0, "deregistered")
-    _mark(reason, tier < 0, "no_tier")
     _mark(reason, _tiers_in(tier, policy.trigger_only_tiers), "trigger_only")
     if policy.observation_days > 0:
         year_start = pd.Timestamp(year=ctx.year, month=1, day=1)
@@ -113,7 +132,21 @@ def _entity_reasons(
     return reason
 
 
-_ItemPools = tuple[list[I64], list[F64], list[I8], list[B], I64, B]
+_ItemPools = tuple[list[I64], list[F64], list[I8], list[B], list[I8], I64, B]
+
+
+def _raise_targets(
+    i: int, fresh: I64, pi: F64, targeted: list[B], ctx: DrawContext
+) -> tuple[F64, I8]:
+    """Item ``i``'s probabilities raised by the targeted draws that list it."""
+    who = np.full(len(fresh), -1, dtype=np.int8)
+    for k, (tg, mask) in enumerate(zip(ctx.targets, targeted, strict=True)):
+        if i not in tg.items:
+            continue
+        up = mask[fresh] & (tg.spec.ratio > pi)
+        pi = np.where(up, tg.spec.ratio, pi)
+        who[up] = k
+    return pi, who
 
 
 def _item_pools(
@@ -123,23 +156,21 @@ def _item_pools(
     ks: B,
     base_ok: B,
     recent: dict[int, B],
+    targeted: list[B],
 ) -> _ItemPools:
     """Per item: in-scope entities, minus recent checks, with probability > 0.
 
-    Returns the pools (members, probability, stratum, unscaled), the (item,
-    tier) counts in scope and recently checked, and per entity the flags
-    in any scope, fresh for any item, eligible for any item.
+    Returns the pools (members, probability, stratum, unscaled, target), the
+    (item, tier) counts in scope and recently checked, and per entity the
+    flags in any scope, fresh for any item, eligible for any item.
     """
     n, n_items, nt = len(entities), len(ctx.items), len(TIERS)
     scopes = scope_masks(entities, ctx.items) if n_items else []
-    tier_safe = np.where(tier < 0, 0, tier).astype(np.int64)
+    tier_safe = tier.astype(np.int64)
     use_ks = ctx.policy.key_supervision_ratio is not None
     counts = np.zeros((2, n_items, nt), dtype=np.int64)  # in scope, recent
     flags = np.zeros((3, n), dtype=bool)  # any scope, any fresh, eligible
-    members: list[I64] = []
-    prob: list[F64] = []
-    strata: list[I8] = []
-    unscaled: list[B] = []
+    out: tuple[list[I64], list[F64], list[I8], list[B], list[I8]] = ([], [], [], [], [])
     cand_cache: dict[int, I64] = {}
     for i in range(n_items):
         if id(scopes[i]) not in cand_cache:  # items of one scope share a mask
@@ -155,19 +186,47 @@ def _item_pools(
         flags[1, fresh] = True
         ks_f = ks[fresh]
         pi_f = np.where(ks_f, ctx.ks_pi[i][t_fresh], ctx.base_pi[i][t_fresh])
+        pi_f, who = _raise_targets(i, fresh, pi_f, targeted, ctx)
         if str(ctx.item_ids[i]) in ctx.policy.fixed_counts:
             keep = np.ones(len(fresh), dtype=bool)
         else:
             keep = pi_f > 0
-        idx, pis, ks_i = fresh[keep], pi_f[keep], ks_f[keep] & use_ks
+        idx, pis, who = fresh[keep], pi_f[keep], who[keep]
+        special = (ks_f[keep] & use_ks) | (who >= 0)
         flags[2, idx] = True
-        members.append(idx)
-        prob.append(pis)
-        strata.append((t_fresh[keep] * 2 + ks_i).astype(np.int8))
-        # Full coverage (ratio 1, e.g. every key item for tier D, R23) and the
-        # key-supervision list's own ratio are mandates, never scaled by the budget.
-        unscaled.append((pis >= 1.0) | ks_i)
-    return members, prob, strata, unscaled, counts, flags
+        out[0].append(idx)
+        out[1].append(pis)
+        out[2].append((t_fresh[keep] * 2 + special).astype(np.int8))
+        # Full coverage (ratio 1, e.g. every key item for tier D, R23), the
+        # key-supervision list's own ratio and targeted draws (C2) are
+        # mandates, never scaled by a budget.
+        out[3].append((pis >= 1.0) | special)
+        out[4].append(who)
+    return (*out, counts, flags)
+
+
+def _bits(masks: list[B], n: int) -> I64:
+    """Bit ``k`` set where targeted draw ``k``'s filter passes."""
+    out = np.zeros(n, dtype=np.int64)
+    for k, m in enumerate(masks):
+        out |= m.astype(np.int64) << k
+    return out
+
+
+def _tiers_of(
+    entities: pd.DataFrame, ent: KeyedIds, ctx: DrawContext
+) -> tuple[I8, I8, int]:
+    """Tier code of every entity (the policy's for new ones) and why assumed."""
+    tier, n_tier_rows = ctx.tiers.align(entities["uscc"], ent)
+    assumed = np.zeros(len(tier), dtype=np.int8)
+    missing = tier < 0
+    if missing.any():
+        assumed[missing] = 2
+        if ctx.as_of is not None:
+            est = entities["established"].to_numpy(dtype="datetime64[D]")
+            assumed[missing & (est > ctx.as_of)] = 1
+        tier = np.where(missing, TIERS.index(ctx.policy.new_entity_tier), tier)
+    return tier.astype(np.int8), assumed, n_tier_rows
 
 
 def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
@@ -199,7 +258,7 @@ def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
     uscc = as_object(entities["uscc"])
     rank, is_sorted = canonical_rank(uscc)
     ent = KeyedIds(uscc, ctx.hash_key)
-    tier, n_tier_rows = ctx.tiers.align(entities["uscc"], ent)
+    tier, assumed, n_tier_rows = _tiers_of(entities, ent, ctx)
     ks = entities["key_supervision"].fillna(False).to_numpy(dtype=bool)
     if ctx.history is not None:
         used, hist_any, recent = ctx.history.facts(ent, ctx.recent_days)
@@ -211,8 +270,9 @@ def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
         )
     remaining = ctx.cap_by_code[tier] - used
     reason = _entity_reasons(entities, tier, remaining, ctx)
-    members, prob, strata, unscaled, counts, flags = _item_pools(
-        entities, ctx, tier, ks, reason < 0, recent
+    targeted = target_masks(entities, ent, tier, ctx.targets)
+    members, prob, strata, unscaled, target, counts, flags = _item_pools(
+        entities, ctx, tier, ks, reason < 0, recent, targeted
     )
     for k, code in enumerate(("out_of_scope", "recently_checked", "zero_ratio")):
         _mark(reason, ~flags[k], code)
@@ -224,6 +284,9 @@ def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
         rank=rank,
         is_sorted=is_sorted,
         tier=tier,
+        assumed=assumed,
+        legacy=entities["uscc"].astype("str").str.len().to_numpy() == 15,
+        enterprise=(entities["entity_type"] == "enterprise").to_numpy(dtype=bool),
         ks=ks,
         reason=reason,
         used=used,
@@ -235,6 +298,8 @@ def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
         pool_pi=prob,
         pool_stratum=strata,
         pool_unscaled=unscaled,
+        pool_target=target,
+        target_bits=_bits(targeted, len(uscc)),
         scope_counts=counts[0],
         recent_counts=counts[1],
         n_tier_rows=n_tier_rows,

@@ -15,7 +15,9 @@ import numpy as np
 import pandas as pd
 
 from creditsup.sampling._arrays import F64
-from creditsup.sampling.pipeline import Design, draw_once, prepare
+from creditsup.sampling.budget import final_draw
+from creditsup.sampling.floors import entity_pi
+from creditsup.sampling.pipeline import Design, prepare
 from creditsup.sampling.policy import SamplingPolicy
 from creditsup.sampling.visits import Draw
 from creditsup.schemas import TIERS, Dataset
@@ -112,7 +114,7 @@ def _entity_frame(design: Design, tally: _Tally, n_keys: int) -> pd.DataFrame:
                 "uscc": pools.uscc[e],
                 "item_id": "(any)",
                 "tier": tiers[pools.tier[e]],
-                "target_pi": np.nan,
+                "target_pi": entity_pi(pools, design.alloc.pool_pi)[e],
                 "pi_drawn": np.nan,
                 "pi_final": tally.any_final[e] / n_keys,
             }
@@ -147,6 +149,7 @@ def _stratum_frame(design: Design, tally: _Tally, n_keys: int) -> pd.DataFrame:
                 }
             )
     elig = pools.reason < 0
+    r = entity_pi(pools, design.alloc.pool_pi)
     for jt in range(nt):
         m = elig & (pools.tier == jt)
         if not m.any():
@@ -158,7 +161,7 @@ def _stratum_frame(design: Design, tally: _Tally, n_keys: int) -> pd.DataFrame:
                 "department": "(any)",
                 "tier": TIERS[jt],
                 "pool_size": size,
-                "target_pi": np.nan,
+                "target_pi": float(r[m].mean()),
                 "pi_drawn": np.nan,
                 "pi_final": float(tally.any_final[m].mean() / n_keys),
                 "se_final": _mean_se(total, tally.a_final_sq[jt], n_keys, size),
@@ -174,7 +177,7 @@ def estimate(
     """Inclusion frequencies of ``design`` over keys ``f"{seed}#{k}"``."""
     tally = _Tally(design, per_entity=by == "entity")
     for k in range(n_keys):
-        tally.add(draw_once(design, f"{seed}#{k}"))
+        tally.add(final_draw(design, f"{seed}#{k}", diagnose=False)[0])
     if by == "entity":
         return _entity_frame(design, tally, n_keys)
     return _stratum_frame(design, tally, n_keys)
@@ -204,8 +207,10 @@ def estimate_inclusion(
         ``target_pi`` (mean nominal probability), ``pi_drawn`` (before the cap),
         ``pi_final`` (after cap and coverage) and ``se_final``; plus rows with
         ``item_id == "(any)"``: the probability that an eligible entity of the
-        tier is visited at all. ``"entity"``: the same per (entity, item)
-        pair (for small pools).
+        tier is visited at all, against ``target_pi`` = the mean of each
+        entity's largest item probability (the tier ratio under the default
+        policy, mandates included). ``"entity"``: the same per (entity, item)
+        pair and per entity (for small pools).
 
     Examples
     --------
@@ -222,7 +227,7 @@ def estimate_inclusion(
     ...         "department": ["market"], "region": "140902", "expertise": "general",
     ...         "monthly_capacity": 9})})
     >>> inc = estimate_inclusion(ds, pd.DataFrame({"uscc": ids, "tier": "B"}),
-    ...                          SamplingPolicy(max_visit_share=None),
+    ...                          SamplingPolicy(),
     ...                          year=2027, n_keys=50)
     >>> row = inc[inc["item_id"] == "M1"].iloc[0]
     >>> round(float(row["target_pi"]), 6), bool(abs(row["pi_final"] - 0.1) < 0.05)

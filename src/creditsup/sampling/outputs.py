@@ -1,10 +1,12 @@
-"""Stage 7b: months, tables and the draw ledger, assembled into a DrawResult.
+"""Stage 7c: months, tables and the draw ledger, assembled into a DrawResult.
 
 The ledger is the JSON-able record of the draw, one dict per step, in this
-order: ``policy``, ``ceiling`` and ``budget`` (when they apply), ``pool``
-(eligible entities and their hash), ``starts``, one ``task`` per item,
-``coverage`` (when required), ``merge``, ``cap``, ``months``, ``result`` and
-``warnings``.
+order: ``policy``, ``ceiling`` and ``budget`` (when they apply), ``floors``
+(each legal floor, and every waiver with its reason), ``tiers_assumed`` (when
+new entities got the policy's tier), ``pool`` (eligible entities and their
+hash), ``starts``, one ``targeted`` per targeted draw, one ``task`` per item,
+``coverage`` (when required), ``merge`` (with the one-door figures), ``cap``,
+``months``, ``capacity``, ``result`` and ``warnings``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import numpy as np
 from creditsup.config import config_hash
 from creditsup.sampling import tables as T
 from creditsup.sampling._arrays import jsonable, sha_lines
+from creditsup.sampling.budget import CapacityFit
 from creditsup.sampling.context import DrawContext
-from creditsup.sampling.eligibility import EntityPools
-from creditsup.sampling.months import MonthPlan, assign_months
+from creditsup.sampling.diagnosis import capacity_report, floors_frame, one_door
+from creditsup.sampling.eligibility import ASSUMED_TIER_REASONS, EntityPools
+from creditsup.sampling.months import MonthPlan, assign_months, capacity_needs
 from creditsup.sampling.pools import Allocation, Merged
 from creditsup.sampling.result import ALGORITHM, DrawResult
 from creditsup.sampling.visits import Draw, visit_labels
@@ -53,10 +57,18 @@ def _head_ledger(
             "year": ctx.year,
             "policy_hash": config_hash(policy),
             "coordination": policy.coordination,
+            "merge": policy.merge,
             "ratio_mode": policy.ratio_mode,
+            "budget": policy.budget,
         },
         *ctx.ledger,
         *alloc.ledger,
+        {
+            "step": "floors",
+            "floors": alloc.floors.records,
+            "waivers": alloc.floors.waivers,
+        },
+        *_assumed_ledger(pools),
         {
             "step": "pool",
             "n_entities": len(pools.uscc),
@@ -75,6 +87,43 @@ def _head_ledger(
             "starts": {k: f"{v:016x}" for k, v in sorted(starts.items())},
         },
     ]
+
+
+def _assumed_ledger(pools: EntityPools) -> list[Record]:
+    """``tiers_assumed``: entities that got the policy's tier for new entities."""
+    counts = np.bincount(pools.assumed, minlength=len(ASSUMED_TIER_REASONS))
+    if not counts[1:].any():
+        return []
+    ent = np.flatnonzero(pools.assumed > 0)
+    return [
+        {
+            "step": "tiers_assumed",
+            "counts": {
+                code: int(counts[k])
+                for k, code in enumerate(ASSUMED_TIER_REASONS)
+                if k and counts[k]
+            },
+            "assumed_sha256": sha_lines(pools.uscc[ent].tolist()),
+        }
+    ]
+
+
+def _targeted_ledger(ctx: DrawContext, pools: EntityPools) -> list[Record]:
+    """One ``targeted`` record per targeted draw: filter, matches and their hash."""
+    out = []
+    for k, tg in enumerate(ctx.targets):
+        hit = np.flatnonzero(pools.eligible & ((pools.target_bits >> k) & 1 > 0))
+        out.append(
+            {
+                "step": "targeted",
+                "task": tg.spec.name,
+                "filter": tg.spec.model_dump(mode="json"),
+                "items": [str(ctx.item_ids[i]) for i in tg.items.tolist()],
+                "n_matched": len(hit),
+                "matched_sha256": sha_lines(pools.uscc[hit].tolist()),
+            }
+        )
+    return out
 
 
 def _task_ledger(
@@ -137,13 +186,15 @@ def _coverage(pools: EntityPools, draw: Draw) -> tuple[list[Record], list[Record
 
 
 def _tail_ledger(
-    ctx: DrawContext, pools: EntityPools, draw: Draw, plan: MonthPlan
+    ctx: DrawContext, pools: EntityPools, draw: Draw, plan: MonthPlan, door: Record
 ) -> list[Record]:
     """``merge``, ``cap`` and ``months``."""
     policy, vis = ctx.policy, draw.visits
     nv = len(draw.keep)
     removed = np.flatnonzero(~draw.keep)
-    labels = visit_labels(pools.uscc, ctx.groups, vis.ent[removed], vis.group[removed])
+    labels = visit_labels(
+        pools.uscc, ctx.visit_groups, vis.ent[removed], vis.group[removed]
+    )
     n_joint = int((np.bincount(vis.chk_visit, minlength=nv) > 1).sum()) if nv else 0
     return [
         {
@@ -151,6 +202,8 @@ def _tail_ledger(
             "n_checks": len(draw.checks.ent),
             "n_visits": nv,
             "n_joint_visits": n_joint,
+            "visit_groups": ctx.visit_groups,
+            **door,
         },
         {
             "step": "cap",
@@ -170,38 +223,61 @@ def _tail_ledger(
             "capacity_slots": {
                 dep: int(ctx.capacity[k].sum()) for k, dep in enumerate(ctx.departments)
             },
-            "overloaded": [
-                w["binding"] for w in plan.warnings if w["code"] == "capacity_exceeded"
-            ],
         },
     ]
 
 
 def build_result(
-    ctx: DrawContext, merged: Merged, alloc: Allocation, draw: Draw
+    ctx: DrawContext, merged: Merged, alloc: Allocation, draw: Draw, fit: CapacityFit
 ) -> DrawResult:
     """Months, every table and the ledger of a draw."""
     pools = merged.pools
     kv = T.kept_visits(ctx, draw)
     plan = assign_months(
-        kv.ent, kv.group, kv.dept_sets, kv.dept_code, pools, ctx, draw.streams
+        kv.ent,
+        kv.group,
+        kv.dept_sets,
+        kv.dept_code,
+        (kv.vd_visit, kv.vd_dept, kv.vd_slots),
+        pools,
+        ctx,
+        draw.streams,
     )
     counts = T.task_counts(ctx, pools, alloc, draw)
     cov_ledger, cov_warnings = _coverage(pools, draw)
+    floors, floor_warnings = floors_frame(ctx, pools, alloc, draw, kv)
+    door, door_warnings = one_door(ctx, pools, kv)
+    needs = capacity_needs(ctx, plan)
     warnings = [
         *merged.warnings,
         *ctx.warnings,
         *alloc.warnings,
         *plan.warnings,
+        *capacity_report(needs, fit),
         *cov_warnings,
+        *floor_warnings,
+        *door_warnings,
     ]
     visits = T.visits_frame(ctx, pools, draw, kv, plan.month)
     checks = T.checks_frame(ctx, pools, draw, kv)
     ledger = [
         *_head_ledger(ctx, pools, alloc, draw),
+        *_targeted_ledger(ctx, pools),
         *_task_ledger(ctx, pools, alloc, draw, counts),
         *cov_ledger,
-        *_tail_ledger(ctx, pools, draw, plan),
+        *_tail_ledger(ctx, pools, draw, plan, door),
+        {
+            **fit.record(),
+            "needed_slots": int(needs["needed"].sum()),
+            "available_slots": int(needs["available"].sum()),
+            "shortfall": [
+                [str(d), int(m), int(n), int(a)]
+                for d, m, n, a in needs.loc[
+                    needs["shortfall"] > 0,
+                    ["department", "month", "needed", "available"],
+                ].itertuples(index=False)
+            ],
+        },
         {
             "step": "result",
             "n_visits": len(kv.vis),
@@ -213,17 +289,22 @@ def build_result(
     if warnings:
         ledger.append({"step": "warnings", "warnings": warnings})
     for w in warnings:
-        level = logging.INFO if w["code"] == "ratios_scaled" else logging.WARNING
-        logger.log(level, "draw %s: %s", w["code"], w["message"])
+        logger.warning("draw %s: %s", w["code"], w["message"])
     return DrawResult(
         visits=visits,
         exclusions=T.exclusions_frame(pools),
-        accounting=T.accounting_frame(pools, draw, kv, counts),
+        accounting=T.accounting_frame(ctx, pools, alloc, draw, kv, counts),
         tasks=T.tasks_frame(ctx, alloc, counts),
         strata=T.strata_frame(ctx, pools, alloc, counts),
         checks=checks,
         cap_removals=T.cap_removals_frame(ctx, pools, draw, np.flatnonzero(~draw.keep)),
         months=T.months_frame(ctx, plan),
+        capacity_needs=needs,
+        floors=floors,
+        waivers=[jsonable(w) for w in alloc.floors.waivers],
+        budget=jsonable({k: v for k, v in fit.record().items() if k != "step"}),
+        assumed_tiers=T.assumed_tiers_frame(ctx, pools),
+        targeted=T.targeted_frame(ctx, pools, draw, kv),
         ledger=[jsonable(r) for r in ledger],
         warnings=[jsonable(w) for w in warnings],
         year=ctx.year,

@@ -16,6 +16,7 @@ The per-slice stages go through a ``mapper``: ``mapper(fn, slices)`` returns
 
 from __future__ import annotations
 
+import datetime as _dt
 import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -85,6 +86,7 @@ def prepare(
     hash_key: str = ALIGN_KEY,
     partitions: Sequence[Any] | None = None,
     mapper: Mapper = serial,
+    as_of: _dt.date | str | None = None,
 ) -> Design:
     """Context, per-slice eligibility and pools, merge and allocation.
 
@@ -101,15 +103,24 @@ def prepare(
     >>> len(d.parts), len(d.pools.uscc), int(d.pools.eligible.sum())
     (2, 6, 5)
     """
-    ctx = build_context(dataset, tiers, policy, year, hash_key=hash_key)
+    ctx = build_context(dataset, tiers, policy, year, hash_key=hash_key, as_of=as_of)
     slices = [dataset.entities] if partitions is None else partitions
     parts = list(mapper(functools.partial(eligible_pools, ctx=ctx), slices))
     merged = merge_pools(parts, ctx)
     return Design(ctx, parts, merged, allocate(merged.pools, ctx))
 
 
-def draw_once(design: Design, seed: str, *, mapper: Mapper = serial) -> Draw:
+def draw_once(
+    design: Design,
+    seed: str,
+    *,
+    mapper: Mapper = serial,
+    alloc: Allocation | None = None,
+) -> Draw:
     """Select per slice, then merge: checks, visits, and the cap.
+
+    ``alloc`` (default ``design.alloc``) replaces the allocation, e.g. with
+    another budget factor (:func:`~creditsup.sampling.pools.with_scale`).
 
     Examples
     --------
@@ -120,7 +131,8 @@ def draw_once(design: Design, seed: str, *, mapper: Mapper = serial) -> Draw:
     >>> len(out.checks.ent), len(out.visits.ent), bool(out.keep.all())
     (10, 5, True)
     """
-    ctx, alloc = design.ctx, design.alloc
+    ctx = design.ctx
+    alloc = design.alloc if alloc is None else alloc
     streams = draw_streams(ctx, seed)
     select = functools.partial(select_candidates, ctx=ctx, alloc=alloc, streams=streams)
     cands = list(mapper(select, design.parts))

@@ -1,10 +1,12 @@
-"""Stage 0: the sampling policy (ratios, caps, coordination, coverage, months).
+"""Stage 0: the sampling policy (ratios, floors, caps, coordination, months).
 
 Every constraint is declared on its field (``Annotated`` types below); the
 only hand-written rules are the normalisation of tier keys and lists
 (``"a"`` means tier ``A``, partial tables merge into the defaults, lists are
-sorted and deduplicated) and the cross-field rule C3 in one
-``model_validator``.
+sorted and deduplicated), the mapping of the legacy ``max_visit_share`` to
+``budget = "share"``, and the cross-field rules in one ``model_validator``
+(C3: every tier drawn unless trigger-only; R08/R23: the legal floors, unless
+waived with a reason).
 """
 
 from __future__ import annotations
@@ -15,14 +17,26 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from creditsup.config import FrozenModel
-from creditsup.schemas import EXEMPT_TRIGGERS, TIERS
+from creditsup.schemas import ENTITY_TYPES, EXEMPT_TRIGGERS, TIERS, RecordKind
 
-__all__ = ["Ratio", "SamplingPolicy", "TierName"]
+__all__ = [
+    "FLOOR_NAMES",
+    "Floors",
+    "Ratio",
+    "SamplingPolicy",
+    "SeparateVisit",
+    "TargetedDraw",
+    "TierName",
+]
 
 _DEFAULT_RATIOS = {"A": 0.05, "B": 0.10, "C": 0.30, "D": 0.70, "E": 1.0}
 _DEFAULT_KEY_RATIOS = {"A": 0.05, "B": 0.10, "C": 0.30, "D": 1.0, "E": 1.0}
 _DEFAULT_CAPS: dict[str, int | None] = {"A": 2, "B": 3, "C": 4, "D": 6, "E": None}
 _NO_CAP_WORDS = ("none", "unlimited")
+#: The legal floors a policy may waive (R08, R23).
+FLOOR_NAMES = ("overall", "publicity", "key_d")
+#: Tiers whose key items the ``key_d`` floor covers (R23: "D-class firms").
+KEY_FLOOR_TIERS = ("D", "E")
 
 
 def _tier_table(defaults: Mapping[str, Any]) -> BeforeValidator:
@@ -60,7 +74,7 @@ def _sorted_unique(value: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(sorted(set(value)))
 
 
-def _sorted_keys(value: dict[str, int]) -> dict[str, int]:
+def _sorted_keys(value: dict[str, Any]) -> dict[str, Any]:
     return dict(sorted(value.items()))
 
 
@@ -72,20 +86,175 @@ Cap = Annotated[int, Field(ge=1)] | None
 if TYPE_CHECKING:
     TierName = str
     ExemptTrigger = str
+    FloorName = str
+    EntityType = str
 else:  # the vocabularies live once, in creditsup.schemas
     TierName = Literal[TIERS]
     ExemptTrigger = Literal[EXEMPT_TRIGGERS]
+    FloorName = Literal[FLOOR_NAMES]
+    EntityType = Literal[ENTITY_TYPES]
 TierList = Annotated[
     tuple[TierName, ...], BeforeValidator(_upper_list), AfterValidator(_sorted_unique)
 ]
+Months = Annotated[tuple[Month, ...], AfterValidator(_sorted_unique)]
+ItemList = Annotated[tuple[str, ...], AfterValidator(_sorted_unique)]
+
+
+class Floors(FrozenModel):
+    """The legal floors of the draw (R08, R23), configurable per locality.
+
+    Examples
+    --------
+    >>> Floors().overall, Floors(publicity=0.05).publicity
+    (0.05, 0.05)
+    """
+
+    overall: Ratio = Field(
+        default=0.05,
+        description="R08 (Zhenping): at least this share of the eligible "
+        "(supervised) entities is visited in the year.",
+    )
+    publicity: Ratio = Field(
+        default=0.03,
+        description="R08 (SAIC Order No. 67; Hebei 2021): at least this share of "
+        "eligible enterprises gets a publicity-information check (items with "
+        "publicity = true, or listed in publicity_items).",
+    )
+    key_d: Ratio = Field(
+        default=1.0,
+        description="R23 (Hebei): key items are checked at at least this ratio "
+        "for tiers D and E (1.0: every key item of every D entity).",
+    )
+
+
+class SeparateVisit(FrozenModel):
+    """Items that stay out of the entity's one visit (e.g. another season).
+
+    Examples
+    --------
+    >>> SeparateVisit(items=["fire-02", "fire-01"], months=[12, 11]).items
+    ('fire-01', 'fire-02')
+    """
+
+    items: Annotated[ItemList, Field(min_length=1)] = Field(
+        description="Item ids (or '@publicity') checked on this separate visit."
+    )
+    months: Months = Field(
+        default=(),
+        description="Months of this visit (within the policy's months); empty: "
+        "the policy's months.",
+    )
+
+
+class TargetedDraw(FrozenModel):
+    """An anomaly-forced, targeted draw (C2, R09): a filter, a ratio, items.
+
+    Entities that pass *every* criterion given are drawn at ``ratio`` for the
+    listed items (those that apply to them), on the same permanent random
+    number as the rest of the draw, so the targeted checks ride on the
+    entity's one visit. Shandong 2020: two years without an annual report
+    → 20 %; 10 or more firms at one address → 10 %.
+
+    Examples
+    --------
+    >>> t = TargetedDraw(name="no_report_2y", ratio=0.2, items=["@publicity"],
+    ...                  record_kind="annual_report_missing", min_records=2)
+    >>> t.lookback_days
+    730
+    >>> TargetedDraw(name="x", ratio=0.1, items=["M01"])
+    Traceback (most recent call last):
+    ...
+    creditsup.exceptions.ConfigError: TargetedDraw: The targeted draw 'x' needs at least one filter criterion ...
+    """
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$",
+        description="Name of the targeted task (lower case, digits, '_').",
+    )
+    ratio: Ratio = Field(description="Share of the filtered entities drawn (R09).")
+    items: Annotated[ItemList, Field(min_length=1)] = Field(
+        description="Item ids checked; '@publicity' = the publicity items, "
+        "'@all' = every item. An entity gets those that apply to it."
+    )
+    record_kind: RecordKind | None = Field(
+        default=None,
+        description="Credit-record kind to count (e.g. 'annual_report_missing').",
+    )
+    min_records: int = Field(
+        default=1, ge=1, description="At least this many records of record_kind."
+    )
+    lookback_days: int = Field(
+        default=730,
+        ge=1,
+        description="Records dated within this many days before 1 January of the "
+        "plan year count (restored records do not).",
+    )
+    min_firms_at_address: int | None = Field(
+        default=None,
+        ge=2,
+        description="At least this many active entities registered at the "
+        "entity's address (cluster registration, C2).",
+    )
+    entity_types: tuple[EntityType, ...] = Field(
+        default=(), description="Only these entity types (empty: any)."
+    )
+    industries: tuple[str, ...] = Field(
+        default=(), description="Only these GB/T 4754 code prefixes (empty: any)."
+    )
+    tiers: TierList = Field(default=(), description="Only these tiers (empty: any).")
+    min_capital: float | None = Field(
+        default=None, ge=0, description="Registered capital at least this (yuan)."
+    )
+    key_supervision: bool | None = Field(
+        default=None, description="Only entities on (true) or off (false) the list."
+    )
+
+    @model_validator(mode="after")
+    def _v_criterion(self) -> TargetedDraw:
+        given = (
+            self.record_kind is not None,
+            self.min_firms_at_address is not None,
+            bool(self.entity_types),
+            bool(self.industries),
+            bool(self.tiers),
+            self.min_capital is not None,
+            self.key_supervision is not None,
+        )
+        if not any(given):
+            raise ValueError(
+                f"The targeted draw '{self.name}' needs at least one filter "
+                "criterion (record_kind, min_firms_at_address, entity_types, "
+                "industries, tiers, min_capital or key_supervision)."
+            )
+        return self
+
+
+def _legacy_share(data: Any) -> Any:
+    """``max_visit_share = x`` alone (policies before creditsup-prn-v2) means
+    ``budget = "share"``: the documented mapping of the old budget."""
+    if (
+        isinstance(data, Mapping)
+        and data.get("max_visit_share") is not None
+        and "budget" not in data
+    ):
+        return {**data, "budget": "share"}
+    return data
 
 
 class SamplingPolicy(FrozenModel):
-    """How the annual draw is made: ratios, caps, coordination, coverage, months.
+    """How the annual draw is made: what the ratios mean, and what must hold.
 
-    The defaults follow ``domain.md`` §c: the Lindian profile (A ≤5 %,
-    B 5-20 %, C 21-60 %, D 61-100 %), clamped by the R15 cap (A at most 2
-    visits a year). Every field has a working default.
+    A tier ratio is the share of the tier's eligible entities checked in the
+    year (one permanent random number per entity across items and
+    departments, ``coordination = "entity"``); item ratios keep their meaning
+    per task (R07). The legal floors (R08, R23) are constraints: a policy
+    below one is refused unless it waives it with a reason. All checks of an
+    entity form one visit (R14) unless ``separate``. Capacity shortfalls are
+    reported, or fitted with ``budget = "capacity"``. The defaults follow
+    ``domain.md`` §c: the Lindian profile (A ≤5 %, B 5-20 %, C 21-60 %,
+    D 61-100 %), clamped by the R15 cap (A at most 2 visits a year). Every
+    field has a working default and a description
+    (``creditsup policy-template`` prints them).
 
     Examples
     --------
@@ -96,6 +265,8 @@ class SamplingPolicy(FrozenModel):
     Traceback (most recent call last):
     ...
     creditsup.exceptions.ConfigError: The 'ratios.D' of SamplingPolicy must be <= 1. Got 1.5 instead.
+    >>> SamplingPolicy(max_visit_share=0.05).budget  # an old policy's budget
+    'share'
     """
 
     ratios: Annotated[dict[TierName, Ratio], _tier_table(_DEFAULT_RATIOS)] = Field(
@@ -149,11 +320,33 @@ class SamplingPolicy(FrozenModel):
         description="item_id -> number of entities to draw (SRSWOR-PRN), split over "
         "tiers in proportion to ratio x pool.",
     )
-    coordination: Literal["mix", "positive", "negative", "independent"] = Field(
-        default="mix",
-        description="'mix': same start point within a joint group, spread across "
-        "groups (recommended). 'positive': one start for all. 'negative': spread "
-        "across all items. 'independent': an independent PRN per item (baseline).",
+    coordination: Literal["entity", "mix", "positive", "negative", "independent"] = (
+        Field(
+            default="entity",
+            description="'entity': one permanent random number per entity for every "
+            "item and department, so entity-level inclusion follows the tier ratio "
+            "and the items ride on one visit (default). 'positive': the same with a "
+            "random common start. 'mix': same start within a joint group, spread "
+            "across groups. 'negative': spread across all items (spreads the "
+            "burden). 'independent': an independent PRN per item (baseline).",
+        )
+    )
+    merge: Literal["entity", "joint_group"] = Field(
+        default="entity",
+        description="'entity': all random, key and targeted checks of an entity in "
+        "the year form one visit, across departments (R14: 进一次门、查多项事), "
+        "except the items in 'separate'. 'joint_group': one visit per joint group "
+        "(or department), the behaviour before creditsup-prn-v2.",
+    )
+    separate: Annotated[dict[str, SeparateVisit], AfterValidator(_sorted_keys)] = Field(
+        default_factory=dict,
+        description="Named item groups that get a visit of their own, e.g. "
+        "{ winter = { items = ['fire-02'], months = [11, 12] } }.",
+    )
+    max_multi_visit_share: Ratio = Field(
+        default=0.02,
+        description="Warn when more than this share of visited entities gets more "
+        "than one visit in the year (separate groups, merge = 'joint_group').",
     )
     coverage_tiers: TierList = Field(
         default=(),
@@ -194,14 +387,49 @@ class SamplingPolicy(FrozenModel):
     team_size: int = Field(
         default=2, ge=1, description="Inspectors per visit, for the month balance."
     )
+    floors: Floors = Field(
+        default_factory=Floors,
+        description="Legal floors (R08, R23): overall share of eligible entities "
+        "visited, publicity checks of enterprises, key items for tier D. A policy "
+        "below a floor is refused unless the floor is waived.",
+    )
+    waive: Annotated[tuple[FloorName, ...], AfterValidator(_sorted_unique)] = Field(
+        default=(),
+        description="Floors this locality waives explicitly ('overall', "
+        "'publicity', 'key_d'); recorded in the draw ledger with waive_reason.",
+    )
+    waive_reason: str = Field(
+        default="",
+        description="Why the floors in 'waive' do not apply (required with waive).",
+    )
+    publicity_items: ItemList = Field(
+        default=(),
+        description="Item ids that count as publicity-information checks, in "
+        "addition to items whose 'publicity' column is true.",
+    )
+    budget: Literal["none", "share", "capacity"] = Field(
+        default="none",
+        description="'none': draw the ratios as given; a capacity shortfall is "
+        "reported (the plan exits 3). 'capacity': scale the discretionary ratios "
+        "down until the roster can staff the visits, never below the floors. "
+        "'share': scale them so that expected visits <= max_visit_share x "
+        "eligible, never below the floors.",
+    )
     max_visit_share: Annotated[float, Field(gt=0, le=1)] | None = Field(
-        default=0.05,
-        description="Budget (R08: about 5 % of supervised entities a year): when the "
-        "ratios ask for more expected visits than this share of the eligible "
-        "entities, every ratio below 1 is scaled down by one common factor, so "
-        "the tiers keep their relative weights. Full coverage (ratio 1, e.g. key "
-        "items for tier D, R23) and key_supervision_ratio are never scaled. "
-        "None: apply the ratios as given.",
+        default=None,
+        description="The share of budget = 'share'. Given alone (policies before "
+        "creditsup-prn-v2) it means budget = 'share'.",
+    )
+    new_entity_tier: TierName = Field(
+        default="B",
+        description="Tier of an entity without one (registered after the scoring "
+        "date, or absent from the tiers frame): 'B', normal supervision. With "
+        "observation_days, C5's observation period applies to it.",
+    )
+    targeted: Annotated[tuple[TargetedDraw, ...], Field(max_length=62)] = Field(
+        default=(),
+        description="Anomaly-forced targeted draws (C2, R09), merged into the "
+        "entities' visits: [[sampling.targeted]] name, ratio, items and filters.",
     )
     on_conflict: Literal["warn", "raise"] = Field(
         default="warn",
@@ -209,14 +437,58 @@ class SamplingPolicy(FrozenModel):
         "raise InfeasiblePlanError.",
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _v_legacy(cls, data: Any) -> Any:
+        return _legacy_share(data)
+
     @model_validator(mode="after")
-    def _v_c3(self) -> SamplingPolicy:
+    def _v_rules(self) -> SamplingPolicy:
         for t in TIERS:
             if self.ratios.get(t, 0.0) == 0.0 and t not in self.trigger_only_tiers:
                 raise ValueError(
                     f"The 'ratio' for tier '{t}' is 0, but every tier must have a "
                     "draw probability > 0 (C3). List the tier in "
                     "'trigger_only_tiers' to switch it to trigger-based supervision."
+                )
+        if self.waive and not self.waive_reason.strip():
+            raise ValueError(
+                f"The floors {list(self.waive)} are waived without a reason: give "
+                "'waive_reason' (it is recorded in the draw ledger)."
+            )
+        if self.budget == "share" and self.max_visit_share is None:
+            raise ValueError("budget = 'share' needs 'max_visit_share'.")
+        if "key_d" not in self.waive:
+            for t in KEY_FLOOR_TIERS:
+                got = 0.0 if t in self.trigger_only_tiers else self.key_ratios[t]
+                if got < self.floors.key_d:
+                    raise ValueError(
+                        f"The 'key_ratios.{t}' is {got:g}, below the legal floor "
+                        f"'key_d' ({self.floors.key_d:g}: key items for tier {t}, "
+                        "R23). Raise it, or waive the floor: waive = ['key_d'] with "
+                        "a waive_reason."
+                    )
+        if "overall" not in self.waive:
+            drawn = [self.ratios[t] for t in TIERS if t not in self.trigger_only_tiers]
+            if max(drawn, default=0.0) < self.floors.overall:
+                raise ValueError(
+                    f"Every tier ratio is below the legal floor 'overall' "
+                    f"({self.floors.overall:g} of eligible entities a year, R08). "
+                    "Raise the ratios, or waive the floor: waive = ['overall'] "
+                    "with a waive_reason."
+                )
+        names = [t.name for t in self.targeted]
+        if len(set(names)) != len(names):
+            raise ValueError(
+                f"The targeted draws of SamplingPolicy need distinct names. Got "
+                f"{names} instead."
+            )
+        months = set(self.months)
+        for name, sep in self.separate.items():
+            if not set(sep.months) <= months:
+                raise ValueError(
+                    f"The months of separate visit '{name}' ({list(sep.months)}) "
+                    f"must lie within the policy's months {sorted(months)}."
                 )
         return self
 

@@ -2,10 +2,12 @@
 
 :func:`merge_pools` puts the slices' entities into one canonical (USCC)
 order, so that everything downstream is the same whatever the partitioning.
-:func:`allocate` then makes the two decisions that need every pool at once:
-the budget factor on general ratios (``max_visit_share``, R08) and the
-number of units per (item, stratum) of the SRSWOR-PRN items (``ratio_mode
-= "fixed"``, R07, and ``fixed_counts``).
+:func:`allocate` then makes the decisions that need every pool at once: the
+legal floors (R08, R23; :mod:`~creditsup.sampling.floors`), the budget
+factor of ``budget = "share"`` (never below the floors), and the number of
+units per (item, stratum) of the SRSWOR-PRN items (``ratio_mode = "fixed"``,
+R07, and ``fixed_counts``). The seed-dependent ``budget = "capacity"`` is
+fitted later (:mod:`~creditsup.sampling.budget`).
 """
 
 from __future__ import annotations
@@ -20,9 +22,23 @@ from creditsup.sampling._arrays import F64, I8, I64, B
 from creditsup.sampling._prn import largest_remainder
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
+from creditsup.sampling.floors import (
+    FloorCheck,
+    check_floors,
+    floor_scale,
+    scaled_pi,
+    split_pi,
+)
 from creditsup.schemas import TIERS
 
-__all__ = ["Allocation", "Merged", "allocate", "merge_pools", "scaled_pi"]
+__all__ = [
+    "Allocation",
+    "Merged",
+    "allocate",
+    "expected_visits",
+    "merge_pools",
+    "with_scale",
+]
 
 
 @dataclass(frozen=True)
@@ -36,7 +52,7 @@ class Merged:
 
 def _concat_pools(
     parts: Sequence[EntityPools], index: list[I64], i: int
-) -> tuple[I64, F64, I8, B]:
+) -> tuple[I64, F64, I8, B, I8]:
     """Item ``i``'s pool over all slices, in canonical order."""
     g = np.concatenate([ix[p.pools[i]] for p, ix in zip(parts, index, strict=True)])
     o = np.argsort(g, kind="stable")
@@ -44,7 +60,13 @@ def _concat_pools(
     def cat(name: str) -> Any:
         return np.concatenate([getattr(p, name)[i] for p in parts])[o]
 
-    return g[o], cat("pool_pi"), cat("pool_stratum"), cat("pool_unscaled")
+    return (
+        g[o],
+        cat("pool_pi"),
+        cat("pool_stratum"),
+        cat("pool_unscaled"),
+        cat("pool_target"),
+    )
 
 
 def _merge(parts: Sequence[EntityPools]) -> tuple[EntityPools, list[I64]]:
@@ -70,6 +92,9 @@ def _merge(parts: Sequence[EntityPools]) -> tuple[EntityPools, list[I64]]:
         rank=np.arange(n, dtype=np.int64),
         is_sorted=True,
         tier=cat("tier"),
+        assumed=cat("assumed"),
+        legacy=cat("legacy"),
+        enterprise=cat("enterprise"),
         ks=cat("ks"),
         reason=cat("reason"),
         used=cat("used"),
@@ -81,6 +106,8 @@ def _merge(parts: Sequence[EntityPools]) -> tuple[EntityPools, list[I64]]:
         pool_pi=[t[1] for t in items],
         pool_stratum=[t[2] for t in items],
         pool_unscaled=[t[3] for t in items],
+        pool_target=[t[4] for t in items],
+        target_bits=cat("target_bits"),
         scope_counts=np.add.reduce([p.scope_counts for p in parts]),
         recent_counts=np.add.reduce([p.recent_counts for p in parts]),
         n_tier_rows=sum(p.n_tier_rows for p in parts),
@@ -129,63 +156,65 @@ def merge_pools(parts: Sequence[EntityPools], ctx: DrawContext) -> Merged:
     return Merged(whole, index, warnings)
 
 
-def scaled_pi(pools: EntityPools, scale: float) -> list[F64]:
-    """Each pool's probability after the budget factor (mandates unscaled)."""
-    if not scale < 1.0:
-        return pools.pool_pi
-    return [
-        np.where(u, p, np.minimum(1.0, p * scale))
-        for p, u in zip(pools.pool_pi, pools.pool_unscaled, strict=True)
-    ]
+def _prob_keys(ctx: DrawContext) -> I64:
+    """Items whose checks of an entity share one PRN and one visit get one key."""
+    mode, n_items = ctx.policy.coordination, len(ctx.item_ids)
+    if mode in ("entity", "positive"):
+        start = np.zeros(n_items, dtype=np.int64)
+    elif mode == "mix":
+        start = ctx.item_group
+    else:
+        start = np.arange(n_items, dtype=np.int64)
+    return np.asarray(
+        np.unique(ctx.item_vgroup * (n_items + 1) + start, return_inverse=True)[1],
+        dtype=np.int64,
+    ).ravel()
 
 
-def budget_scale(pools: EntityPools, ctx: DrawContext) -> float:
-    """Common factor s <= 1 on general ratios so expected visits <= share x eligible.
+def expected_visits(pools: EntityPools, ctx: DrawContext, scale: float = 1.0) -> float:
+    """Expected visits before the cap at budget factor ``scale``: per entity and
+    visit group, the chance that any of its items draws it.
 
-    With the same start point within a joint group, an entity's chance of a
-    visit from group g is the largest ratio among g's items that apply to it;
-    visits of different groups add up. Mandates (``pool_unscaled``: full
-    coverage, key-supervision ratio) keep their ratio. ``s`` is found by
-    bisection on the exact expectation; NaN when the mandates alone exceed
-    the budget.
+    Items sharing a PRN (one start point) are nested, so that chance is their
+    largest probability; items on different start points add up (an upper
+    bound of the visits, exact when each visit group has one start point, as
+    under the default ``coordination = 'entity'``).
     """
-    share, n = ctx.policy.max_visit_share, len(pools.uscc)
+    keys = _prob_keys(ctx)
+    total = 0.0
+    for k in np.unique(keys).tolist():
+        mandate, free = split_pi(pools, keys == k)
+        total += float(np.maximum(mandate, np.minimum(1.0, scale * free)).sum())
+    return total
+
+
+def budget_scale(pools: EntityPools, ctx: DrawContext, floor: float) -> float:
+    """``budget = "share"``: the factor s <= 1 on the discretionary ratios so
+    that expected visits <= ``max_visit_share`` x eligible, never below
+    ``floor`` (the legal floors, :func:`~creditsup.sampling.floors.floor_scale`).
+
+    Mandates (``pool_unscaled``: full coverage, key-supervision ratio,
+    targeted draws) keep their ratio. ``s`` is found by bisection on the
+    exact expectation.
+    """
+    share = ctx.policy.max_visit_share
     n_eligible = int(pools.eligible.sum())
     if share is None or n_eligible == 0 or not pools.pools:
         return 1.0
-    gen_parts: list[F64] = []
-    key_parts: list[F64] = []
-    for g in range(max(len(ctx.groups), 1)):
-        members = np.flatnonzero(ctx.item_group == g).tolist()
-        if not members:
-            continue
-        gen_g, key_g = np.zeros(n), np.zeros(n)
-        touched = np.zeros(n, dtype=bool)
-        for i in members:  # a pool lists each entity once: plain fancy indexing
-            idx, p, fixed = pools.pools[i], pools.pool_pi[i], pools.pool_unscaled[i]
-            gi, ki = idx[~fixed], idx[fixed]
-            gen_g[gi] = np.maximum(gen_g[gi], p[~fixed])
-            key_g[ki] = np.maximum(key_g[ki], p[fixed])
-            touched[idx] = True
-        t = np.flatnonzero(touched)
-        gen_parts.append(gen_g[t])
-        key_parts.append(key_g[t])
-    if not gen_parts:
-        return 1.0
-    gen, key = np.concatenate(gen_parts), np.concatenate(key_parts)
     target = share * n_eligible
 
+    keys = _prob_keys(ctx)
+    parts = [split_pi(pools, keys == k) for k in np.unique(keys).tolist()]
+
     def expected(s: float) -> float:
-        return float(np.maximum(np.minimum(1.0, s * gen), key).sum())
+        return sum(float(np.maximum(m, np.minimum(1.0, s * f)).sum()) for m, f in parts)
 
     if expected(1.0) <= target:
         return 1.0
-    if expected(0.0) >= target:
-        # Key items alone exceed the budget: scaling general items towards zero
-        # would take every entity's chance of a draw away (C3); leave them.
-        return float("nan")
-    lo, hi = 0.0, 1.0
-    for _ in range(50):
+    if expected(floor) >= target:
+        return floor
+    lo, hi = floor, 1.0
+    for _ in range(40):
         mid = (lo + hi) / 2
         if expected(mid) > target:
             hi = mid
@@ -225,12 +254,16 @@ class Allocation:
     """The budget factor, the scaled probabilities and the SRSWOR sizes.
 
     ``stratum_n[i]`` is ``None`` for a Poisson-PRN item, else the number of
-    units to draw per stratum ``2 * tier + ks`` of item ``i``.
+    units to draw per stratum ``2 * tier + special`` of item ``i``.
+    ``floors`` holds the floor checks, ``min_scale`` the smallest factor
+    that keeps them (budgets never go below it).
     """
 
     scale: float
     pool_pi: list[F64]
     stratum_n: list[I64 | None]
+    floors: FloorCheck
+    min_scale: float
     warnings: list[dict[str, Any]]
     ledger: list[dict[str, Any]]
 
@@ -264,8 +297,55 @@ def _stratum_n(
     return capped_split(min(total, size), weights, sizes).astype(np.int64), warning
 
 
+def with_scale(
+    pools: EntityPools, ctx: DrawContext, alloc: Allocation, scale: float
+) -> Allocation:
+    """``alloc`` with another budget factor: scaled probabilities and sizes."""
+    pool_pi = scaled_pi(pools, scale)
+    stratum_n = [_stratum_n(ctx, pools, pool_pi, i)[0] for i in range(len(pools.pools))]
+    return Allocation(
+        scale,
+        pool_pi,
+        stratum_n,
+        alloc.floors,
+        alloc.min_scale,
+        alloc.warnings,
+        alloc.ledger,
+    )
+
+
+def _budget_records(
+    ctx: DrawContext, scale: float, floor: float
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The ``budget`` ledger record and the ``ratios_scaled`` warning."""
+    policy = ctx.policy
+    if scale >= 1.0:
+        return [], []
+    at_floor = scale <= floor + 1e-12
+    record = {
+        "step": "budget",
+        "budget": policy.budget,
+        "max_visit_share": policy.max_visit_share,
+        "scale": round(scale, 9),
+        "floor_scale": round(floor, 9),
+        "at_floors": at_floor,
+    }
+    warning = {
+        "code": "ratios_scaled",
+        "message": f"budget = 'share': the ratios ask for more than "
+        f"{policy.max_visit_share:.1%} of eligible entities to be visited; the "
+        f"discretionary ratios were scaled by {scale:.4f}"
+        + (" (held at the legal floors)." if at_floor else "."),
+        "scale": round(scale, 9),
+    }
+    return [record], [warning]
+
+
 def allocate(pools: EntityPools, ctx: DrawContext) -> Allocation:
-    """Budget factor and SRSWOR allocation over all entities (``merge_pools``).
+    """Floors, budget factor and SRSWOR allocation over all entities.
+
+    Raises :class:`~creditsup.exceptions.ConfigError` when the policy's ratios
+    miss a legal floor it does not waive.
 
     Examples
     --------
@@ -274,44 +354,23 @@ def allocate(pools: EntityPools, ctx: DrawContext) -> Allocation:
     >>> from creditsup.sampling.policy import SamplingPolicy
     >>> ds, _, ctx = tiny_context(SamplingPolicy(ratio_mode="fixed"))
     >>> a = allocate(eligible_pools(ds.entities, ctx), ctx)
-    >>> round(a.scale, 4)  # 5 eligible x 5 % = 0.7 x 5 x scale
-    0.0714
-    >>> a.stratum_n[0].tolist()  # stratum 2 x tier D: ceil(0.7 x scale x 5)
-    [0, 0, 0, 0, 0, 0, 1, 0, 0, 0]
+    >>> a.scale, [r["status"] for r in a.floors.records]
+    (1.0, ['ok', 'unchecked', 'unchecked'])
+    >>> a.stratum_n[0].tolist()  # stratum 2 x tier D: ceil(0.7 x 5)
+    [0, 0, 0, 0, 0, 0, 4, 0, 0, 0]
+    >>> ds, _, ctx = tiny_context(SamplingPolicy(max_visit_share=0.3))
+    >>> round(allocate(eligible_pools(ds.entities, ctx), ctx).scale, 4)  # 0.3 / 0.7
+    0.4286
     """
-    policy = ctx.policy
-    warnings: list[dict[str, Any]] = []
-    ledger: list[dict[str, Any]] = []
-    scale = budget_scale(pools, ctx)
-    if np.isnan(scale):
-        warnings.append(
-            {
-                "code": "budget_unattainable",
-                "message": f"Full-coverage mandates (ratio 1) alone exceed "
-                f"max_visit_share={policy.max_visit_share:.1%}; ratios applied as given.",
-            }
-        )
-        scale = 1.0
-    if scale < 1.0:
-        ledger.append(
-            {
-                "step": "budget",
-                "max_visit_share": policy.max_visit_share,
-                "scale": round(scale, 9),
-            }
-        )
-        warnings.append(
-            {
-                "code": "ratios_scaled",
-                "message": f"The ratios ask for more than {policy.max_visit_share:.1%} "
-                f"of eligible entities to be visited; general-item ratios were scaled "
-                f"by {scale:.4f} (max_visit_share).",
-            }
-        )
+    floors = check_floors(pools, ctx)
+    floor = floor_scale(pools, ctx, floors)
+    scale = budget_scale(pools, ctx, floor) if ctx.policy.budget == "share" else 1.0
+    ledger, warnings = _budget_records(ctx, scale, floor)
+    warnings = floors.warnings + warnings
     pool_pi = scaled_pi(pools, scale)
     stratum_n: list[I64 | None] = []
     for i in range(len(pools.pools)):
         alloc, warning = _stratum_n(ctx, pools, pool_pi, i)
         stratum_n.append(alloc)
         warnings += [warning] if warning else []
-    return Allocation(scale, pool_pi, stratum_n, warnings, ledger)
+    return Allocation(scale, pool_pi, stratum_n, floors, floor, warnings, ledger)

@@ -1,11 +1,13 @@
 """Stage 4: permanent random numbers and selection, per slice of entities.
 
 :func:`draw_streams` derives from the seed what every slice shares: the PRN
-key and the start point of every item (same start within a joint group,
-spread across groups). :func:`select_candidates` then works on one slice:
+key and the start point of every item: none under the default
+``coordination = "entity"`` (every item reads the entity's own PRN), the same
+within a joint group and spread across groups under ``"mix"``.
+:func:`select_candidates` then works on one slice:
 
 * each entity's PRN ``h = keyed_uint64(uscc, derive_key(seed, year, "prn"))``
-  shifted by the item's start, ``v = h + S`` (mod 2**64);
+  shifted by the item's start, ``v = h + S`` (mod 2**64; ``S = 0`` by default);
 * a **Poisson-PRN** item takes the entities with ``u(v) < pi`` (final);
 * a **SRSWOR-PRN** item keeps the slice's ``n_h`` smallest ``v`` per stratum,
   a superset of the slice's share of the global ``n_h`` smallest, which
@@ -26,7 +28,8 @@ from creditsup.sampling._arrays import F64, I8, I64, U64, B
 from creditsup.sampling._prn import prn_key, smallest_per_stratum, start_points
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
-from creditsup.sampling.pools import Allocation, scaled_pi
+from creditsup.sampling.floors import scaled_pi
+from creditsup.sampling.pools import Allocation
 
 __all__ = ["Candidates", "Streams", "draw_streams", "select_candidates"]
 
@@ -50,11 +53,18 @@ def draw_streams(ctx: DrawContext, seed: str) -> Streams:
     --------
     >>> from creditsup.sampling._examples import tiny_context
     >>> s = draw_streams(tiny_context()[2], "demo")
+    >>> s.starts, s.start_map  # coordination = "entity": the PRN itself
+    ([0, 0], {'entity': 0})
+    >>> from creditsup.sampling.policy import SamplingPolicy
+    >>> s = draw_streams(tiny_context(SamplingPolicy(coordination="mix"))[2], "demo")
     >>> s.starts[0] == s.starts[1], list(s.start_map)  # one joint group
     (True, ['G'])
     """
     mode, year = ctx.policy.coordination, ctx.year
-    if mode == "negative":
+    if mode == "entity":  # one PRN per entity: u_k itself for every item
+        s = {"entity": 0}
+        starts = [0] * len(ctx.item_ids)
+    elif mode == "negative":
         labels = [str(x) for x in ctx.item_ids]
         s = start_points(labels, seed=seed, year=year, spread=True)
         starts = [s[x] for x in labels]
@@ -148,7 +158,7 @@ def select_candidates(
     >>> from creditsup.sampling.eligibility import eligible_pools
     >>> from creditsup.sampling.policy import SamplingPolicy
     >>> from creditsup.sampling.pools import allocate
-    >>> policy = SamplingPolicy(ratios={"D": 1.0}, max_visit_share=None)
+    >>> policy = SamplingPolicy(ratios={"D": 1.0})
     >>> ds, _, ctx = tiny_context(policy)
     >>> part = eligible_pools(ds.entities.iloc[1:3], ctx)
     >>> c = select_candidates(part, ctx, allocate(part, ctx), draw_streams(ctx, "x"))

@@ -2,8 +2,10 @@
 
 Each function turns the arrays of the earlier stages into one frame of
 :class:`~creditsup.sampling.result.DrawResult`: visits and checks (kept after
-the cap), tasks and strata (per item, per item and tier), exclusions, cap
-removals, months and the per-tier accounting.
+the cap), tasks and strata (per item, per item and tier), exclusions, tiers
+assumed for new entities, targeted draws, cap removals, months, floors and
+the per-tier accounting. Entities known by a legacy registration number
+(注册号) carry ``id_kind == "regno"``.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from creditsup.sampling._arrays import F64, I64, MONTHS, B, Obj, set_codes
+from creditsup.sampling._arrays import F64, I8, I64, MONTHS, B, Obj, set_codes
 from creditsup.sampling.context import DrawContext
-from creditsup.sampling.eligibility import EntityPools
+from creditsup.sampling.eligibility import ASSUMED_TIER_REASONS, EntityPools
+from creditsup.sampling.floors import entity_pi
 from creditsup.sampling.months import MonthPlan
 from creditsup.sampling.pools import Allocation
 from creditsup.sampling.result import CAP_TRIMMED
@@ -26,12 +29,16 @@ __all__ = [
     "KeptVisits",
     "TaskCounts",
     "accounting_frame",
+    "assumed_tiers_frame",
     "cap_removals_frame",
+    "check_targets",
     "checks_frame",
     "exclusions_frame",
+    "id_kind",
     "kept_visits",
     "months_frame",
     "strata_frame",
+    "targeted_frame",
     "task_counts",
     "tasks_frame",
     "visits_frame",
@@ -40,7 +47,8 @@ __all__ = [
 _DETAILS = {
     "deregistered": "The entity is deregistered (or not active).",
     "revoked": "The entity's business licence is revoked.",
-    "no_tier": "The entity has no credit tier in the tiers frame.",
+    "no_tier": "The entity has no credit tier in the tiers frame (not produced "
+    "since creditsup-prn-v2: such an entity gets the policy's new_entity_tier).",
     "trigger_only": "The entity's tier is in trigger-based supervision (no random draw).",
     "observation_period": "New entity in its observation period (C5).",
     "cap_reached": "The tier's annual visit cap (R15) is already reached by visits "
@@ -51,10 +59,42 @@ _DETAILS = {
     "zero_ratio": "Every applicable item has ratio 0 for the entity's tier.",
 }
 _TIER_TEXT = np.array([*TIERS, ""], dtype=object)
+_ASSUMED_DETAILS = {
+    "new_entity": "Registered after the scoring date: the policy's tier for new "
+    "entities (new_entity_tier; C5 observation period if configured).",
+    "untiered": "Absent from the tiers frame (or no tier): the policy's tier for "
+    "new entities (new_entity_tier).",
+}
+
+
+def id_kind(pools: EntityPools, ent: I64) -> pd.api.extensions.ExtensionArray:
+    """``"uscc"`` or ``"regno"`` (a legacy 15-digit registration number)."""
+    return _text(np.where(pools.legacy[ent], "regno", "uscc").astype(object))
+
+
+def check_targets(pools: EntityPools, ent: I64, item: I64) -> I8:
+    """The targeted draw that set each check's probability (-1: none)."""
+    out = np.full(len(ent), -1, dtype=np.int8)
+    for i in np.unique(item).tolist():
+        m = np.flatnonzero(item == i)
+        pos = np.searchsorted(pools.pools[i], ent[m])
+        out[m] = pools.pool_target[i][pos]
+    return out
 
 
 def _text(values: Obj | list[str]) -> pd.api.extensions.ExtensionArray:
     return pd.array(np.asarray(values, dtype=object), dtype="str")
+
+
+def _taken(
+    values: Obj | list[str], codes: I64 | I8
+) -> pd.api.extensions.ExtensionArray:
+    """``values[codes]`` as text, converting each distinct used value once."""
+    c = np.asarray(codes, dtype=np.int64)
+    if len(values) <= 64:
+        return _text(values).take(c)
+    used, inv = np.unique(c, return_inverse=True)
+    return _text(np.asarray(values, dtype=object)[used]).take(inv.ravel())
 
 
 def _joined(names: list[str] | Obj, sets: list[tuple[int, ...]]) -> Obj:
@@ -67,7 +107,9 @@ class KeptVisits:
 
     ``vis``: kept visit positions; ``chk``: kept check positions and
     ``chk_visit``: their new visit number; ``dept_code``/``item_code`` index
-    each kept visit's department and item sets.
+    each kept visit's department and item sets. ``vd_visit``, ``vd_dept``,
+    ``vd_slots``: per (visit, department) pair, the inspectors the department
+    sends (:func:`visit_slots`).
     """
 
     vis: I64
@@ -80,6 +122,44 @@ class KeptVisits:
     dept_sets: list[tuple[int, ...]]
     item_code: I64
     item_sets: list[tuple[int, ...]]
+    vd_visit: I64
+    vd_dept: I64
+    vd_slots: I64
+
+
+def visit_slots(ctx: DrawContext, c_vis: I64, c_item: I64) -> tuple[I64, I64, I64]:
+    """Inspectors each department sends to each visit (long form).
+
+    ``max(1, ceil(team_size / k), e)`` for a visit of ``k`` departments, where
+    ``e`` counts the distinct expertise fields the department's items on the
+    visit require (one holder each, as the assignment counts them): at least
+    one per department (R14), a team of at least ``team_size`` (R11).
+
+    Examples
+    --------
+    >>> from creditsup.sampling._examples import tiny_context
+    >>> ctx = tiny_context()[2]  # F1 (food), M1 (market); no expertise required
+    >>> [a.tolist() for a in visit_slots(ctx, np.array([0, 0, 1]), np.array([0, 1, 1]))]
+    [[0, 0, 1], [0, 1, 1], [1, 1, 2]]
+    """
+    n_dept = max(len(ctx.departments), 1)
+    dept = ctx.item_dept[c_item]
+    vd = np.unique(c_vis * n_dept + dept)
+    vd_visit, vd_dept = vd // n_dept, vd % n_dept
+    k = np.bincount(vd_visit)[vd_visit] if len(vd) else np.zeros(0, np.int64)
+    team = ctx.policy.team_size
+    q = np.maximum(1, -(-team // np.maximum(k, 1)))
+    exp = ctx.item_expertise[c_item]
+    has = exp >= 0
+    n_exp = int(exp.max()) + 1 if has.any() else 1
+    ve = np.unique(c_vis[has] * n_exp + exp[has])
+    # an expertise code belongs to one department: count it there
+    owner = np.zeros(n_exp, dtype=np.int64)
+    owner[exp[has]] = dept[has]
+    per = np.unique((ve // n_exp) * n_dept + owner[ve % n_exp], return_counts=True)
+    e = np.zeros(len(vd), dtype=np.int64)
+    e[np.searchsorted(vd, per[0])] = per[1]
+    return vd_visit, vd_dept, np.maximum(q, e).astype(np.int64)
 
 
 def kept_visits(ctx: DrawContext, draw: Draw) -> KeptVisits:
@@ -98,6 +178,7 @@ def kept_visits(ctx: DrawContext, draw: Draw) -> KeptVisits:
         n_dept, n_items = len(ctx.departments), len(ctx.items)
         dept_code, dept_sets = set_codes(c_vis, ctx.item_dept[c_item], nk, n_dept)
         item_code, item_sets = set_codes(c_vis, c_item, nk, n_items)
+    vd_visit, vd_dept, vd_slots = visit_slots(ctx, c_vis, c_item)
     return KeptVisits(
         vis=kept,
         ent=draw.visits.ent[kept],
@@ -109,13 +190,23 @@ def kept_visits(ctx: DrawContext, draw: Draw) -> KeptVisits:
         dept_sets=dept_sets,
         item_code=item_code,
         item_sets=item_sets,
+        vd_visit=vd_visit,
+        vd_dept=vd_dept,
+        vd_slots=vd_slots,
     )
 
 
 def visit_ids(year: int, n: int) -> Obj:
-    """``V<year>-000001`` ... (at least six digits)."""
+    """``V<year>-000001`` ... (at least six digits).
+
+    Examples
+    --------
+    >>> visit_ids(2027, 2).tolist()
+    ['V2027-000001', 'V2027-000002']
+    """
     width = max(6, len(str(n)))
-    return np.array([f"V{year}-{k:0{width}d}" for k in range(1, n + 1)], dtype=object)
+    nums = pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)
+    return np.asarray((f"V{year}-" + nums).to_numpy(dtype=object), dtype=object)
 
 
 def visits_frame(
@@ -135,6 +226,7 @@ def visits_frame(
             "items": _text(item_txt[kv.item_code]),
             "trigger": _text(np.where(draw.visits.key[kv.vis], "key", "random")),
             "joint": joint[kv.dept_code],
+            "id_kind": id_kind(pools, kv.ent),
         }
     )
 
@@ -142,20 +234,27 @@ def visits_frame(
 def checks_frame(
     ctx: DrawContext, pools: EntityPools, draw: Draw, kv: KeptVisits
 ) -> pd.DataFrame:
-    """One row per kept (visit, item), sorted by visit and item."""
+    """One row per kept (visit, item), sorted by visit and item.
+
+    ``source``: ``random``, ``targeted`` (the probability came from a
+    targeted draw, named in ``task``) or ``coverage``.
+    """
     co = np.lexsort((kv.chk_item, kv.chk_visit))
     item = kv.chk_item[co]
+    ent = draw.checks.ent[kv.chk][co]
+    target = check_targets(pools, ent, item)
+    names = [t.spec.name for t in ctx.targets] + [""]
+    source = np.where(draw.checks.cov[kv.chk][co], 2, (target >= 0).astype(np.int64))
     return pd.DataFrame(
         {
-            "visit_id": _text(visit_ids(ctx.year, len(kv.vis))[kv.chk_visit[co]]),
-            "uscc": _text(pools.uscc[draw.checks.ent[kv.chk][co]]),
-            "item_id": _text(ctx.item_ids[item]),
-            "department": _text(np.array(ctx.departments, object)[ctx.item_dept[item]]),
-            "group": _text(np.array(ctx.groups, object)[ctx.item_group[item]]),
-            "kind": _text(np.where(ctx.item_key[item], "key", "general")),
-            "source": _text(
-                np.where(draw.checks.cov[kv.chk][co], "coverage", "random")
-            ),
+            "visit_id": _taken(visit_ids(ctx.year, len(kv.vis)), kv.chk_visit[co]),
+            "uscc": _taken(pools.uscc, ent),
+            "item_id": _taken(ctx.item_ids, item),
+            "department": _taken(ctx.departments, ctx.item_dept[item]),
+            "group": _taken(ctx.groups, ctx.item_group[item]),
+            "kind": _taken(["general", "key"], ctx.item_key[item].astype(np.int64)),
+            "source": _taken(["random", "targeted", "coverage"], source),
+            "task": _taken(names, np.where(target < 0, len(names) - 1, target)),
         }
     )
 
@@ -285,8 +384,59 @@ def exclusions_frame(pools: EntityPools) -> pd.DataFrame:
             "detail": _text(
                 np.array([_DETAILS[c] for c in EXCLUSION_REASONS], object)[reason]
             ),
+            "id_kind": id_kind(pools, exc),
         }
     )
+
+
+def assumed_tiers_frame(ctx: DrawContext, pools: EntityPools) -> pd.DataFrame:
+    """Entities that got the policy's tier for new entities, and why (C5)."""
+    ent = np.flatnonzero(pools.assumed > 0)
+    code = np.array(ASSUMED_TIER_REASONS, dtype=object)[pools.assumed[ent]]
+    return pd.DataFrame(
+        {
+            "uscc": _text(pools.uscc[ent]),
+            "tier": _text(_TIER_TEXT[pools.tier[ent]]),
+            "reason_code": _text(code),
+            "detail": _text(
+                np.array([_ASSUMED_DETAILS.get(c, "") for c in code], dtype=object)
+            ),
+            "eligible": pools.eligible[ent],
+            "id_kind": id_kind(pools, ent),
+        }
+    )
+
+
+def targeted_frame(
+    ctx: DrawContext, pools: EntityPools, draw: Draw, kv: KeptVisits
+) -> pd.DataFrame:
+    """Per targeted draw (C2, R09): filter matches, expected and drawn."""
+    rows = []
+    visited = np.zeros(len(pools.uscc), dtype=bool)
+    visited[kv.ent] = True
+    kept = draw.keep[draw.visits.chk_visit]
+    c_target = check_targets(pools, draw.checks.ent, draw.checks.item)
+    for k, tg in enumerate(ctx.targets):
+        hit = pools.eligible & ((pools.target_bits >> k) & 1).astype(bool)
+        raised = np.zeros(len(pools.uscc), dtype=bool)
+        for i in tg.items.tolist():
+            raised[pools.pools[i][pools.pool_target[i] == k]] = True
+        sel = kept & (c_target == k)
+        rows.append(
+            {
+                "task": tg.spec.name,
+                "ratio": tg.spec.ratio,
+                "items": ";".join(str(ctx.item_ids[i]) for i in tg.items.tolist()),
+                "n_matched": int(hit.sum()),
+                "n_raised": int(raised.sum()),
+                "n_checks": int(sel.sum()),
+                "n_entities_drawn": len(np.unique(draw.checks.ent[sel])),
+                "n_matched_visited": int((hit & visited).sum()),
+            }
+        )
+    cols = ["task", "ratio", "items", "n_matched", "n_raised", "n_checks",
+            "n_entities_drawn", "n_matched_visited"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
 
 
 def cap_removals_frame(
@@ -320,7 +470,7 @@ def cap_removals_frame(
         {
             "uscc": pools.uscc[ent],
             "tier": tier_txt,
-            "group": np.array(ctx.groups, dtype=object)[d.visits.group[removed]],
+            "group": np.array(ctx.visit_groups, dtype=object)[d.visits.group[removed]],
             "departments": _joined(ctx.departments, dsets)[dcode],
             "items": _joined(ctx.item_ids, isets)[icode],
             "reason_code": CAP_TRIMMED,
@@ -344,33 +494,50 @@ def months_frame(ctx: DrawContext, plan: MonthPlan) -> pd.DataFrame:
 
 
 def accounting_frame(
-    pools: EntityPools, draw: Draw, kv: KeptVisits, c: TaskCounts
+    ctx: DrawContext,
+    pools: EntityPools,
+    alloc: Allocation,
+    draw: Draw,
+    kv: KeptVisits,
+    c: TaskCounts,
 ) -> pd.DataFrame:
-    """Per tier: input = eligible + excluded (by reason), drawn, visits, ratios."""
+    """Per tier: input = eligible + excluded (by reason), drawn, visits, ratios.
+
+    ``tier_ratio`` is the policy's ratio (general items); ``entity_target``
+    the planned share of the tier's eligible entities visited (mean of each
+    entity's largest item probability, mandates included: what ``drawn_share``
+    estimates); ``n_assumed_tier`` the entities that got the tier as new
+    entities; ``n_multi_visit`` those with more than one visit.
+    """
     nt = len(TIERS)
-    tcode = np.where(pools.tier < 0, nt, pools.tier).astype(np.int64)
+    tcode = pools.tier.astype(np.int64)
     nr = len(EXCLUSION_REASONS) + 1
     joint_counts = np.bincount(
-        tcode * nr + (pools.reason.astype(np.int64) + 1), minlength=(nt + 1) * nr
-    ).reshape(nt + 1, nr)
+        tcode * nr + (pools.reason.astype(np.int64) + 1), minlength=nt * nr
+    ).reshape(nt, nr)
     n_input = joint_counts.sum(axis=1)
     n_elig = joint_counts[:, 0]
     removed = draw.visits.ent[~draw.keep]
 
     def per_tier(ent: I64) -> I64:
-        return np.bincount(tcode[ent], minlength=nt + 1)
+        return np.bincount(tcode[ent], minlength=nt)
 
     n_drawn = per_tier(np.unique(kv.ent))
     n_chk = per_tier(draw.checks.ent[draw.keep[draw.visits.chk_visit]])
-    pool_t = np.r_[c.pool.sum(axis=0), 0]
-    exp_t = np.r_[(c.nominal * c.pool).sum(axis=0), 0.0]
+    visits_per = np.bincount(kv.ent, minlength=len(pools.uscc))
+    r = entity_pi(pools, alloc.pool_pi)
+    elig = pools.eligible
+    target_sum = np.bincount(tcode[elig], weights=r[elig], minlength=nt)
+    pool_t = c.pool.sum(axis=0)
+    exp_t = (c.nominal * c.pool).sum(axis=0)
     with np.errstate(invalid="ignore", divide="ignore"):
         target = np.where(pool_t > 0, exp_t / np.maximum(pool_t, 1), np.nan)
         realized = np.where(pool_t > 0, n_chk / np.maximum(pool_t, 1), np.nan)
         share = np.where(n_elig > 0, n_drawn / np.maximum(n_elig, 1), np.nan)
+        ent_target = np.where(n_elig > 0, target_sum / np.maximum(n_elig, 1), np.nan)
     acc = pd.DataFrame(
         {
-            "tier": [*TIERS, "none"],
+            "tier": list(TIERS),
             "n_input": n_input,
             "n_eligible": n_elig,
             "n_excluded": n_input - n_elig,
@@ -378,14 +545,19 @@ def accounting_frame(
                 f"excluded_{code}": joint_counts[:, k + 1]
                 for k, code in enumerate(EXCLUSION_REASONS)
             },
+            "n_assumed_tier": per_tier(np.flatnonzero(pools.assumed > 0)),
+            "n_legacy_id": per_tier(np.flatnonzero(pools.legacy)),
             "n_drawn": n_drawn,
             "n_visits": per_tier(kv.ent),
+            "n_multi_visit": per_tier(np.flatnonzero(visits_per > 1)),
             "n_checks": n_chk,
             "n_cap_trimmed": per_tier(np.unique(removed)),
             "n_visits_removed": per_tier(removed),
+            "tier_ratio": [ctx.policy.ratios[t] for t in TIERS],
+            "entity_target": ent_target,
+            "drawn_share": share,
             "target_ratio": target,
             "realized_ratio": realized,
-            "drawn_share": share,
         }
     )
     acc = acc[(acc["n_input"] > 0) | acc["tier"].isin(["A", "B", "C", "D"])]

@@ -3,8 +3,10 @@
 * :func:`merge_candidates`: the SRSWOR-PRN cut over all slices (the ``n_h``
   smallest shifted PRNs per stratum), then minimum coverage for the required
   entities that no item drew.
-* :func:`merge_visits`: one visit per (entity, joint group), in canonical
-  (USCC, group) order (R14).
+* :func:`merge_visits`: one visit per (entity, visit group), in canonical
+  (USCC, group) order (R14): by default one visit group, so all checks of an
+  entity in the year, across departments, form one visit; the policy's
+  ``separate`` groups (and ``merge = "joint_group"``) give more.
 * :func:`cap_visits`: an entity with more visits than its tier's cap allows
   this year (R15) keeps the first ones in the order (coverage, key, general;
   then a second PRN), so general visits go first.
@@ -112,9 +114,9 @@ class Visits:
 
 
 def merge_visits(checks: Checks, pools: EntityPools, ctx: DrawContext) -> Visits:
-    """Merge the checks of one entity and joint group into one visit (R14)."""
-    n_groups = max(len(ctx.groups), 1)
-    vkey = pools.rank[checks.ent] * n_groups + ctx.item_group[checks.item]
+    """Merge the checks of one entity and visit group into one visit (R14)."""
+    n_groups = max(len(ctx.visit_groups), 1)
+    vkey = pools.rank[checks.ent] * n_groups + ctx.item_vgroup[checks.item]
     uk, first, chk_visit = np.unique(vkey, return_index=True, return_inverse=True)
     chk_visit = chk_visit.astype(np.int64).ravel()
     vis_ent = checks.ent[first]
@@ -158,7 +160,7 @@ def cap_visits(
     if not len(ov):
         return keep
     ent = visits.ent[ov]
-    labels = visit_labels(pools.uscc, ctx.groups, ent, visits.group[ov])
+    labels = visit_labels(pools.uscc, ctx.visit_groups, ent, visits.group[ov])
     prn2 = keyed_uint64(labels, prn_key(streams.seed, streams.year, "cap"))
     order = np.lexsort((prn2, -visits.prio[ov], pools.rank[ent]))
     ents = ent[order]

@@ -71,6 +71,10 @@ class Column:
     #: For enums: the vocabulary of :mod:`creditsup.labels` whose Chinese and
     #: English display names are accepted as input (e.g. 个体工商户).
     vocab: str | None = None
+    #: For optional columns: add the column (with ``default``) when the input
+    #: lacks it. ``False`` for a column added to the contract later, so that the
+    #: table (and its hash, bound by old plans) stays as it was without it.
+    fill_absent: bool = True
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,9 @@ SCHEMAS: dict[str, TableSchema] = {
             "industries": Column("list", required=False, default="*"),
             "expertise": Column("text", required=False, default=""),
             "joint_group": Column("text", required=False, nullable=True),
+            "publicity": Column(
+                "bool", required=False, default=False, fill_absent=False
+            ),
             **{
                 f"ratio_{t}": Column(
                     "float", required=False, nullable=True, min_value=0

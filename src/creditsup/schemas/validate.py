@@ -125,7 +125,7 @@ def _uscc_text(raw: pd.Series) -> pd.Series:
 
 def _parse_uscc(c: _Cell, out: _Collector) -> pd.Series:
     text = _uscc_text(c.raw)
-    problems = _uscc.check_codes(pa.array(text, from_pandas=True))
+    problems = _uscc.check_codes(pa.array(text, from_pandas=True), allow_legacy=True)
     bad = c.present & (problems != _USCC_OK)
     if bad.any():
         codes = np.array([p.value for p in _uscc.PROBLEMS], dtype=object)[problems[bad]]
@@ -422,6 +422,8 @@ def validate_table(
                     f"The table {table} has no column '{name}' (required by the contract).",
                 )
                 typed[name] = pd.Series([None] * len(raw), dtype=object)
+                continue
+            if not col.fill_absent:
                 continue
             fill: Any = col.default
             if col.kind == "date":
