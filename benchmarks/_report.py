@@ -157,7 +157,7 @@ def readme_table(doc: dict[str, Any]) -> str:
     """The README's speed table: end to end (wall and CPU) and peak RSS per scenario."""
     lines = [
         "| scenario | entities | inspectors | end to end: wall | CPU | peak RSS "
-        "| 0.2.0: wall | CPU | peak RSS | speed-up, wall | CPU |",
+        "| before: wall | CPU | peak RSS | speed-up, wall | CPU |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, sc in doc["scenarios"].items():

@@ -98,9 +98,13 @@ def _read_csv_arrow(path: Path, header: list[str]) -> pd.DataFrame | None:
                 null_values=[""],
             ),
         )
+        # the header as UTF-8 must give the names that were asked for (a GB18030
+        # file does not), and every column must have been read as text
+        if table.column_names != names or any(
+            t != pa.large_string() for t in table.schema.types
+        ):
+            return None
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
-        return None
-    if table.column_names != names:
         return None
     frame: pd.DataFrame = table.to_pandas(split_blocks=True, self_destruct=True)
     return frame
