@@ -117,7 +117,11 @@ def test_csv_bytes_leave_other_dtypes_to_pandas() -> None:
 def test_gb18030_with_chinese_headers_reads_as_pandas(tmp_path: Path) -> None:
     """A legacy export with Chinese headers leaves pyarrow's reader for pandas."""
     p = tmp_path / "export.csv"
-    p.write_bytes("企业名称,检查日期\n张三商店,2024-01-01\n,2024-02-01\n".encode("gb18030"))
+    p.write_bytes(
+        "企业名称,检查日期\n张三商店,2024-01-01\n,2024-02-01\n".encode("gb18030")
+    )
     got = read_table(p)
     assert list(got.columns) == ["企业名称", "检查日期"]
-    assert got["企业名称"].tolist()[0] == "张三商店" and got["企业名称"].isna().tolist()[1]
+    assert (
+        got["企业名称"].tolist()[0] == "张三商店" and got["企业名称"].isna().tolist()[1]
+    )
