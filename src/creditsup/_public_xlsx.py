@@ -29,6 +29,7 @@ _SHEETS: dict[str, tuple[str, str]] = {
     "plan": ("年度抽查计划", "annual_plan"),
     "entities": ("抽查对象名单", "entities"),
     "draw": ("抽取记录", "draw_record"),
+    "results": ("检查结果", "results"),
     "columns": ("字段说明", "columns"),
 }
 _TEXT_COLUMNS = frozenset({"task_id", "uscc", "visit_id", "seed", "year"})

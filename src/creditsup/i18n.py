@@ -27,7 +27,7 @@ from collections.abc import Mapping
 
 from creditsup.labels import Lang, check_lang
 
-__all__ = ["MESSAGES", "RULES", "current_lang", "message", "rule_text"]
+__all__ = ["MESSAGES", "RULES", "YEAR_RULES", "current_lang", "message", "rule_text"]
 
 #: Messages the command line prints: ``key -> (Chinese, English)``.
 MESSAGES: Mapping[str, tuple[str, str]] = {
@@ -55,6 +55,44 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "no_command": (
         "没有给出命令。运行 'creditsup --help' 查看用法。",
         "no command given. Try 'creditsup --help'.",
+    ),
+    "results_recorded": (
+        "已记录 {accepted} 条检查结果，{unchanged} 条此前已记录，{bad} 行有问题",
+        "recorded {accepted} result(s); {unchanged} already recorded; {bad} bad row(s)",
+    ),
+    "followups_closed": (
+        "已办结 {closed} 项后续处置，{unchanged} 项此前已办结，{bad} 行有问题",
+        "closed {closed} follow-up(s); {unchanged} already closed; {bad} bad row(s)",
+    ),
+    "followups_state": (
+        "后续处置：{open} 项在办，{overdue} 项逾期，{closed} 项已办结",
+        "follow-ups: {open} open, {overdue} overdue, {closed} closed",
+    ),
+    "overdue_results": (
+        "{n} 条检查结果超过公示期限（20 个工作日，R18）：",
+        "{n} result(s) past the publication deadline (20 working days, R18):",
+    ),
+    "replanned": (
+        "已处理 {changes} 项变动：重新抽取 {redrawn} 人次，取消 {cancelled} 户次检查，"
+        "{unfilled} 户次无法派员",
+        "applied {changes} change(s): {redrawn} inspector re-draw(s), "
+        "{cancelled} visit(s) cancelled, {unfilled} left unfilled",
+    ),
+    "triggered": (
+        "新增 {visits} 户次触发式检查（{unfilled} 户次无法派员），{unchanged} 行此前已记录，"
+        "{bad} 行有问题",
+        "added {visits} triggered visit(s) ({unfilled} unfilled); {unchanged} already "
+        "recorded; {bad} bad row(s)",
+    ),
+    "batch_drawn": (
+        "批次 {batch}：重新抽取 {visits} 户次检查的人员（{unfilled} 户次无法派员），"
+        "承诺值 {commitment}…",
+        "batch {batch}: {visits} visit(s) staffed anew ({unfilled} unfilled); "
+        "commitment {commitment}…",
+    ),
+    "year_closed": (
+        "新数据集 {path}：新增 {history} 条检查记录、{records} 条信用记录",
+        "new dataset {path}: {history} history row(s) and {records} record(s) added",
     ),
     "internal": (
         "内部错误（{what}）。请报告此问题；设置 CREDITSUP_DEBUG=1 可查看详细信息。",
@@ -146,6 +184,83 @@ RULES: Mapping[str, tuple[str, str]] = {
     ),
 }
 
+#: What each check of the year's inputs (results, closings, changes) means;
+#: the codes of :data:`creditsup.year.RULE_CODES`.
+YEAR_RULES: Mapping[str, tuple[str, str]] = {
+    "unknown_visit": ("检查编号不在本计划中", "no visit of the plan has this id"),
+    "uscc_mismatch": (
+        "该检查的对象是另一个市场主体",
+        "the visit is of another entity",
+    ),
+    "unknown_result": (
+        "{column}不在 R19 结果类别中",
+        "{column} is not an R19 result",
+    ),
+    "date_outside_year": (
+        "{column}不在计划年度内",
+        "{column} is outside the plan year",
+    ),
+    "date_before_visit_month": (
+        "{column}早于计划检查月份",
+        "{column} is before the visit's month",
+    ),
+    "visit_cancelled": ("该检查已因年中变动取消", "the visit was cancelled mid-year"),
+    "inspector_not_assigned": (
+        "检查人员既未被抽中派往该检查，也不在留痕的重新抽取中",
+        "an inspector was neither assigned nor drawn in a logged re-draw",
+    ),
+    "team_too_small": (
+        "执法检查人员不得少于两人（R11）",
+        "at least two inspectors check together (R11)",
+    ),
+    "item_not_on_visit": ("检查事项不在该检查中", "an item is not on the visit"),
+    "duplicate_visit": (
+        "同一检查在前面的行中已出现",
+        "the visit appears on an earlier row",
+    ),
+    "already_recorded": (
+        "该检查已记录了不同的结果",
+        "the visit has another result recorded",
+    ),
+    "unknown_followup": ("后续处置编号不存在", "no follow-up has this id"),
+    "closed_before_opened": (
+        "办结日期早于该处置的产生日期",
+        "closed before the follow-up was opened",
+    ),
+    "unknown_outcome": (
+        "{column}不适用于这类后续处置",
+        "{column} does not close this kind of follow-up",
+    ),
+    "bad_restoration": (
+        "信用修复日期应为不早于办结日期的日期",
+        "restored_on must be a date on or after closed_on",
+    ),
+    "duplicate_followup": (
+        "同一后续处置在前面的行中已出现",
+        "the follow-up appears on an earlier row",
+    ),
+    "already_closed": (
+        "该后续处置已按不同结果办结",
+        "the follow-up was closed with another outcome",
+    ),
+    "unknown_change": (
+        "{column}不是可处理的变动类型",
+        "{column} is not a known change",
+    ),
+    "unknown_inspector": ("执法人员不在人员名录库中", "no inspector has this id"),
+    "unknown_entity": ("市场主体不在名录库中", "no entity of the data has this USCC"),
+    "entity_inactive": (
+        "市场主体已注销、吊销或歇业，不再检查",
+        "the entity is deregistered, revoked or closed",
+    ),
+    "unknown_trigger": (
+        "{column}应为投诉举报、大数据预警、转办交办或法定检查",
+        "{column} must be complaint, big_data_alert, referral or legal_mandate",
+    ),
+    "unknown_item": ("检查事项不在抽查事项清单中", "an item is not in the item list"),
+    "duplicate_trigger": ("与前面的一行重复", "the row repeats an earlier row"),
+}
+
 
 def current_lang(explicit: str | None = None) -> Lang:
     """The display language: ``explicit``, ``CREDITSUP_LANG``, the locale, else English.
@@ -175,7 +290,7 @@ def message(key: str, lang: str, **values: object) -> str:
 
 def rule_text(rule: str, lang: str, *, column: str) -> str:
     """What a validation rule code means, for a column label (its code if unknown)."""
-    texts = RULES.get(rule)
+    texts = RULES.get(rule) or YEAR_RULES.get(rule)
     if texts is None:
         return rule
     zh, en = texts

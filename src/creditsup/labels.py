@@ -183,6 +183,26 @@ table.inspectors | 执法检查人员名录库 | inspectors
 table.conflicts | 回避关系 | conflicts
 table.items | 抽查事项清单 | items
 table.history | 历史检查记录 | history
+table.results | 检查结果 | results
+table.followups | 后续处置 | follow-ups
+table.changes | 年中变动 | changes
+results.date | 检查日期 | Check date
+check_date | 检查日期 | Check date
+results.items | 检查事项 | Items
+notes | 备注 | Notes
+transfer_to | 移送部门 | Transferred to
+due_date | 公示期限 | Publication due
+published_on | 公示日期 | Publication date
+followup_id | 处置编号 | Follow-up ID
+followups.kind | 处置类型 | Kind
+opened_on | 产生日期 | Opened on
+closed_on | 办结日期 | Closed on
+outcome | 办结结果 | Outcome
+from_date | 生效日期 | From
+followup_kind.abnormal_list | 列入经营异常名录 | abnormal list
+followup_kind.case | 立案调查 | case
+followup_kind.reinspection | 复查 | re-inspection
+followup_kind.transfer | 移送 | transfer
 # -- codes: registration status, results (R19), record kinds, triggers -----
 status.active | 存续 | active
 status.deregistered | 注销 | deregistered

@@ -103,6 +103,10 @@ COLUMN_LABELS: dict[str, tuple[str, str]] = {
         "month",
         "joint",
         "visit_id",
+        "result",
+        "check_date",
+        "published_on",
+        "due_date",
     )
 }
 
@@ -119,6 +123,18 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
         "visit_id",
     ),
     "draw": DRAW_COLUMNS,
+    # inspection results (R17), when the bundle has them (creditsup.year)
+    "results": (
+        "visit_id",
+        "uscc",
+        "name",
+        "task",
+        "result",
+        "check_date",
+        "checking_body",
+        "published_on",
+        "due_date",
+    ),
 }
 
 #: Columns that must never appear in a public file (C3); checked by the tests.
@@ -143,7 +159,7 @@ PRIVATE_COLUMNS: frozenset[str] = frozenset(
 )
 
 #: Columns whose values are codes of a vocabulary of :data:`creditsup.labels.LABELS`.
-_CODED_COLUMNS = ("task_type", "item_kind", "joint")
+_CODED_COLUMNS = ("task_type", "item_kind", "joint", "result")
 _SCOPE_RE = re.compile(r"^types:\s*(?P<types>.*?);\s*industries:\s*(?P<ind>.*)$")
 
 
@@ -215,7 +231,9 @@ def _translate_values(df: pd.DataFrame, lang: Lang) -> pd.DataFrame:
     return out
 
 
-def public_tables(plan: InspectionPlan, *, lang: str = "zh") -> dict[str, pd.DataFrame]:
+def public_tables(
+    plan: InspectionPlan, *, lang: str = "zh", results: pd.DataFrame | None = None
+) -> dict[str, pd.DataFrame]:
     """The public tables, whitelisted and translated, with English column keys.
 
     Parameters
@@ -224,11 +242,16 @@ def public_tables(plan: InspectionPlan, *, lang: str = "zh") -> dict[str, pd.Dat
         The plan; its :meth:`~creditsup.plan.InspectionPlan.public_view` is the source.
     lang : {"zh", "en"}
         Language of the display values (``定向``/``targeted``, ``是``/``yes``, ...).
+    results : pandas.DataFrame, optional
+        The inspection results to publish (R17), as given by
+        :func:`creditsup.year.public_results`; result codes are shown in ``lang``.
+        Without it, the public files are the plan's alone.
 
     Returns
     -------
     dict of str to pandas.DataFrame
-        ``plan`` and ``entities``, with only the columns of :data:`PUBLIC_COLUMNS`.
+        ``plan``, ``entities``, ``draw`` (and ``results``), with only the
+        columns of :data:`PUBLIC_COLUMNS`.
 
     Raises
     ------
@@ -238,10 +261,13 @@ def public_tables(plan: InspectionPlan, *, lang: str = "zh") -> dict[str, pd.Dat
     """
     language = check_lang(lang)
     view = {**plan.public_view(), "draw": _draw_record(plan)}
+    if results is not None:
+        view["results"] = results
     out: dict[str, pd.DataFrame] = {}
     for name, allowed in PUBLIC_COLUMNS.items():
-        df = view.get(name, pd.DataFrame())
-        df = df.copy()
+        if name not in view:
+            continue
+        df = view[name].copy()
         dropped = [c for c in df.columns if c not in allowed]
         if dropped:
             logger.debug("public table %s: not publishing columns %s", name, dropped)
@@ -311,6 +337,7 @@ def publish_plan(
     lang: str = "zh",
     excel: bool = True,
     protect: Sequence[str | Path] = (),
+    results: pd.DataFrame | None = None,
 ) -> list[Path]:
     """Write the public view of a plan (一公开) into ``out_dir``.
 
@@ -328,6 +355,9 @@ def publish_plan(
         Also write ``public.xlsx`` (needs the ``excel`` extra, openpyxl).
     protect : sequence of path-like
         Inputs that must not be replaced (e.g. the plan bundle's folder).
+    results : pandas.DataFrame, optional
+        Inspection results to publish as ``results.csv`` and a sheet (R17);
+        see :func:`public_tables`.
 
     The folder is written atomically and only over a new or empty folder or a
     public folder creditsup wrote (see :mod:`creditsup.outputs`). Cells that a
@@ -346,7 +376,7 @@ def publish_plan(
         A table has more rows than an Excel sheet holds (use ``excel=False``).
     """
     language = check_lang(lang)
-    tables = public_tables(plan, lang=language)
+    tables = public_tables(plan, lang=language, results=results)
     if excel:
         require_openpyxl()
         too_big = {k: len(v) for k, v in tables.items() if len(v) >= EXCEL_MAX_ROWS}

@@ -8,7 +8,7 @@ A new verb goes in the module of its step (or a new one imported here).
 
 from __future__ import annotations
 
-from creditsup._cli import data, evaluation, planning  # noqa: F401  (register verbs)
+from creditsup._cli import data, evaluation, planning, year  # noqa: F401  (verbs)
 from creditsup._cli._common import app
 from creditsup._cli._run import run
 

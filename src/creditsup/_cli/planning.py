@@ -284,24 +284,54 @@ def publish(
     no_excel: Annotated[
         bool, typer.Option("--no-excel", help="CSV only, no public.xlsx.")
     ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Publication date of the results (default today)."
+        ),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Write the public view (一公开): plan table and entity lists."""
+    """Write the public view (一公开): plan table, entity lists and results."""
     from creditsup.outputs import check_output
     from creditsup.plan import load_plan
     from creditsup.publish import publish_plan
 
     check_output(out_dir, kinds=("public",), protect=[plan_dir])
+    plan = load_plan(plan_dir)
+    results, overdue = _results_to_publish(plan, as_of)
     paths = publish_plan(
-        load_plan(plan_dir),
+        plan,
         out_dir,
         lang=_doc_lang(),
         excel=not no_excel,
         protect=[plan_dir],
+        results=results,
     )
     if not quiet:
         for p in paths:
             out.print(str(p))
+    if overdue is not None and len(overdue):
+        err.print(escape(_say("overdue_results", n=len(overdue))))
+        for r in overdue.head(20).itertuples(index=False):
+            err.print(escape(f"  {r.visit_id}  {r.check_date} → {r.due_date}"))
+
+
+def _results_to_publish(plan: Any, as_of: str | None) -> tuple[Any, Any]:
+    """The public results and the overdue ones (``None`` when there are none)."""
+    import datetime as dt
+
+    if "results.csv" not in plan.extra_tables:
+        if as_of is not None:
+            _fail("The '--as-of' dates results, and this bundle has none.")
+        return None, None
+    from creditsup.year import overdue_results, public_results
+
+    try:
+        day = dt.date.fromisoformat(as_of) if as_of else dt.date.today()
+    except ValueError:
+        _fail(f"The '--as-of' must be a date YYYY-MM-DD. Got {as_of!r} instead.")
+    return public_results(plan, as_of=day), overdue_results(plan, as_of=day)
 
 
 @app.command()

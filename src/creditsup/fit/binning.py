@@ -121,14 +121,14 @@ class FeatureBins:
 
 
 def _aggregate(
-    v: FloatArray, y: BoolArray
+    v: FloatArray, y: BoolArray, w: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """Distinct values (sorted), and units and events at each (a hash
-    factorisation: features have few distinct values)."""
+    """Distinct values (sorted), and the weight of the units and of the events
+    at each (a hash factorisation: features have few distinct values)."""
     codes, uniq = pd.factorize(v, sort=False)
     k = len(uniq)
-    n = np.bincount(codes, minlength=k).astype(np.float64)
-    e = _counts(codes.astype(np.int64), y.astype(np.float64), k)
+    n = _counts(codes.astype(np.int64), w, k)
+    e = _counts(codes.astype(np.int64), w * y, k)
     order = np.argsort(np.asarray(uniq, dtype=np.float64), kind="stable")
     return np.asarray(uniq, dtype=np.float64)[order], n[order], e[order]
 
@@ -199,12 +199,17 @@ def _information_value(n: FloatArray, e: FloatArray) -> float:
 
 
 def _numeric(
-    name: str, v: FloatArray, y: BoolArray, options: FitOptions, base: float
+    name: str,
+    v: FloatArray,
+    y: BoolArray,
+    options: FitOptions,
+    base: float,
+    w: FloatArray,
 ) -> FeatureBins | None:
     ok = ~np.isnan(v)
     if ok.sum() == 0:
         return None
-    uniq, n, e = _aggregate(v[ok], y[ok])
+    uniq, n, e = _aggregate(v[ok], y[ok], w[ok])
     if len(uniq) < 2:
         return None
     splits = _optimal_splits(uniq, n, e, options, trend="auto_asc_desc")
@@ -224,8 +229,8 @@ def _numeric(
     k = len(edges) + 1
     nb = _counts(b, n, k)
     eb = _counts(b, e, k)
-    nb = np.append(nb, float((~ok).sum())).astype(np.float64)
-    eb = np.append(eb, float(y[~ok].sum())).astype(np.float64)
+    nb = np.append(nb, float(w[~ok].sum())).astype(np.float64)
+    eb = np.append(eb, float((w * y)[~ok].sum())).astype(np.float64)
     x, trend = _log_odds(nb, eb, base, k)
     return FeatureBins(
         name,
@@ -247,11 +252,12 @@ def _categorical(
     y: BoolArray,
     options: FitOptions,
     base: float,
+    w: FloatArray,
 ) -> FeatureBins | None:
     k = n_categories
-    c = np.where(codes < 0, k + 1, np.minimum(codes, k))
-    n = np.bincount(c, minlength=k + 2).astype(np.float64)
-    e = np.bincount(c, weights=y.astype(np.float64), minlength=k + 2)
+    c = np.where(codes < 0, k + 1, np.minimum(codes, k)).astype(np.int64)
+    n = _counts(c, w, k + 2)
+    e = _counts(c, w * y, k + 2)
     seen = float(n[: k + 1].sum())
     rare = n[: k + 1] < options.min_category_share * max(seen, 1.0)
     rare[k] = True  # unlisted values always pool into *other*
@@ -307,6 +313,7 @@ def bin_feature(
     options: FitOptions,
     *,
     n_categories: int | None = None,
+    weight: FloatArray | None = None,
 ) -> FeatureBins | None:
     """Stage: the optimal monotone bins of one feature (``None``: one bin).
 
@@ -319,6 +326,9 @@ def bin_feature(
     y : ndarray of bool
         The outcome of each unit.
     options : FitOptions
+    weight : ndarray of float, optional
+        Each unit's weight (mean 1; default 1 each): bins, event rates and
+        information values count weighted units.
 
     Examples
     --------
@@ -330,8 +340,11 @@ def bin_feature(
     ('increasing', True, True)
     """
     yy = np.asarray(y, dtype=bool)
-    base = float(np.clip(yy.mean() if len(yy) else 0.5, 1e-4, 1 - 1e-4))
+    w = np.ones(len(yy)) if weight is None else np.asarray(weight, dtype=np.float64)
+    mean = float(w @ yy / w.sum()) if len(yy) else 0.5
+    base = float(np.clip(mean, 1e-4, 1 - 1e-4))
     if n_categories is None:
-        return _numeric(name, np.asarray(values, dtype=np.float64), yy, options, base)
+        v = np.asarray(values, dtype=np.float64)
+        return _numeric(name, v, yy, options, base, w)
     codes = np.asarray(values, dtype=np.int64)
-    return _categorical(name, codes, n_categories, yy, options, base)
+    return _categorical(name, codes, n_categories, yy, options, base, w)

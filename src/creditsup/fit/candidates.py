@@ -50,6 +50,7 @@ __all__ = [
     "candidate_indicators",
     "candidate_scorecard",
     "candidate_values",
+    "window_key",
 ]
 
 Kind = Literal["numeric", "categorical"]
@@ -167,6 +168,7 @@ def _history_candidates(
                         "numeric",
                     )
                 )
+        out += _smoothed_history(hist, what, results, slug, opts)
         out.append(
             Candidate(
                 _ind(
@@ -181,12 +183,79 @@ def _history_candidates(
             )
         )
     for col in _numeric_columns(hist, "history", opts.exclude_columns):
-        out.extend(_aggregates("history", col, (), opts))
+        out.extend(_aggregates("history", col, (), opts, _mean(hist[col])))
+    return out
+
+
+def _mean(s: pd.Series) -> float:
+    """The mean of a numeric column (4 significant digits; 0 when empty)."""
+    v = numeric_values(s)
+    v = v[~np.isnan(v)]
+    return float(f"{float(v.mean()):.4g}") if len(v) else 0.0
+
+
+def _decayed(
+    prefix: str, what: str, base: dict[str, Any], opts: CandidateOptions
+) -> list[Candidate]:
+    """Time-decayed counts of the rows ``base`` selects, one per half-life."""
+    return [
+        Candidate(
+            _ind(
+                f"{prefix}_count_hl{h}",
+                statistic="count",
+                half_life_days=float(h),
+                description=f"{what}, each weighing half as much every {h} days "
+                "(time-decayed count).",
+                **base,
+            ),
+            "numeric",
+        )
+        for h in opts.half_lives
+    ]
+
+
+def _smoothed_history(
+    hist: pd.DataFrame,
+    what: str,
+    results: tuple[str, ...],
+    slug: str,
+    opts: CandidateOptions,
+) -> list[Candidate]:
+    """Shrunken shares (one result) and time-decayed counts of a result group."""
+    base: dict[str, Any] = {
+        "dimension": "supervision",
+        "source": "history",
+        "results": results,
+    }
+    out = _decayed(f"hist_{slug}", f"Inspections with {what}", base, opts)
+    if slug == "any" or opts.prior_rows <= 0:
+        return out
+    prior = float(f"{float(hist['result'].isin(results).mean()):.4g}")
+    for w in opts.windows:
+        out.append(
+            Candidate(
+                _ind(
+                    f"hist_{slug}_share_s_{_window(w)}",
+                    statistic="share",
+                    lookback_days=w,
+                    prior_rows=opts.prior_rows,
+                    prior_value=prior,
+                    description=f"Share of inspections with {what} {_in_window(w)}, "
+                    f"shrunk by {opts.prior_rows:g} inspections at {prior:g}.",
+                    **base,
+                ),
+                "numeric",
+            )
+        )
     return out
 
 
 def _aggregates(
-    source: str, col: str, kinds: tuple[str, ...], opts: CandidateOptions
+    source: str,
+    col: str,
+    kinds: tuple[str, ...],
+    opts: CandidateOptions,
+    prior: float,
 ) -> list[Candidate]:
     prefix = "hist" if source == "history" else f"rec_{_slug(kinds[0])}"
     whose = "inspections" if source == "history" else f"{kinds[0]} records"
@@ -196,20 +265,29 @@ def _aggregates(
         (s, w) for w in opts.windows for s in ("sum", "mean", "max")
     ]
     stats.append(("last", None))
+    if opts.prior_rows > 0:
+        stats += [("mean_s", w) for w in opts.windows]
     for stat, w in stats:
         tail = "" if stat == "last" else f"_{_window(w)}"
+        shrink: dict[str, Any] = {}
+        note = ""
+        if stat == "mean_s":
+            shrink = {"prior_rows": opts.prior_rows, "prior_value": prior}
+            note = f", shrunk by {opts.prior_rows:g} rows at {prior:g}"
         out.append(
             Candidate(
                 _ind(
                     f"{prefix}_{_slug(col)}_{stat}{tail}",
                     dimension=dim,
                     source=source,
-                    statistic=stat,
+                    statistic=stat[:4],
                     kinds=kinds,
                     column=col,
                     lookback_days=w,
-                    description=f"{stat.capitalize()} of '{col}' over the {whose} "
-                    f"{'(latest)' if stat == 'last' else _in_window(w)}.",
+                    description=f"{stat[:4].capitalize()} of '{col}' over the "
+                    f"{whose} {'(latest)' if stat == 'last' else _in_window(w)}"
+                    f"{note}.",
+                    **shrink,
                 ),
                 "numeric",
             )
@@ -262,6 +340,7 @@ def _record_candidates(rec: pd.DataFrame, opts: CandidateOptions) -> list[Candid
                         "numeric",
                     )
                 )
+        out += _decayed(f"rec_{slug}", f"Records of kind '{k}'", base, opts)
         out.append(
             Candidate(
                 _ind(
@@ -291,7 +370,7 @@ def _record_candidates(rec: pd.DataFrame, opts: CandidateOptions) -> list[Candid
                 )
         for col in extra:
             if of_kind[col].notna().any():
-                out.extend(_aggregates("records", col, (k,), opts))
+                out.extend(_aggregates("records", col, (k,), opts, _mean(of_kind[col])))
     return out
 
 
@@ -507,3 +586,22 @@ def candidate_values(
                 k = len(c.indicator.categories)
                 out[c.name] = np.where(b == k + 1, -1, b)
     return out
+
+
+def window_key(candidate: Candidate) -> tuple[str, float]:
+    """The candidate's definition without its window, and the window's length
+    (all the past: infinite): two candidates with the same definition differ
+    only in their window.
+
+    Examples
+    --------
+    >>> a, b = (Candidate(_ind(f"c_{_window(w)}", dimension="supervision",
+    ...                        source="history",
+    ...                        lookback_days=w), "numeric") for w in (90, None))
+    >>> window_key(a)[0] == window_key(b)[0], window_key(a)[1] < window_key(b)[1]
+    (True, True)
+    """
+    ind = candidate.indicator
+    d = ind.model_dump(exclude={"name", "description", "lookback_days"})
+    w = ind.lookback_days
+    return repr(sorted(d.items())), float("inf") if w is None else float(w)

@@ -22,6 +22,7 @@ from creditsup.fit.candidates import (
     Candidate,
     candidate_indicators,
     candidate_values,
+    window_key,
 )
 from creditsup.fit.options import CandidateOptions, FitOptions
 from creditsup.fit.result import FitResult, FittedPolicy
@@ -55,17 +56,27 @@ def _candidates(
 
 
 def _distinct(cands: Sequence[Candidate], values: dict[str, Any]) -> list[Candidate]:
-    """The candidates whose values vary and differ from every earlier one's."""
-    seen: set[bytes] = set()
-    out = []
+    """The candidates whose values vary and differ from every earlier one's.
+
+    Of two windows of one statistic with the same values on the training
+    units (the data do not reach back far enough to tell them apart), the
+    longer one stays: it uses more of the data when the scorecard is used.
+    """
+    seen: dict[bytes, int] = {}
+    out: list[Candidate] = []
     for c in cands:
         v = np.asarray(values[c.name])
         if len(v) == 0 or np.all(v == v[0]) or np.all(np.isnan(v.astype(float))):
             continue
         key = v.tobytes()
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(out)
             out.append(c)
+            continue
+        i = seen[key]
+        (d_old, w_old), (d_new, w_new) = window_key(out[i]), window_key(c)
+        if d_old == d_new and w_new > w_old:
+            out[i] = c
     return out
 
 

@@ -5,7 +5,7 @@ so a coefficient of 1 takes a feature's bins at face value. The model is
 
 ``logit p = a + sum_j beta_j * x_j``, with every ``beta_j >= 0``,
 
-fitted by minimising the mean log-loss plus ``lam * sum(beta)`` (an L1
+fitted by minimising the (weighted) mean log-loss plus ``lam * sum(beta)`` (an L1
 penalty: with non-negative coefficients it is linear, so L-BFGS-B solves it
 exactly) plus a tiny ridge term that keeps collinear features stable. The
 sign constraint keeps every feature's points in the direction of its own
@@ -42,9 +42,11 @@ def fit_logistic(
     lam: float,
     *,
     start: FloatArray | None = None,
+    weight: FloatArray | None = None,
 ) -> FloatArray:
     """``(a, beta...)`` minimising the mean log-loss + ``lam * sum(beta)``
-    (+ a tiny ridge), with ``beta >= 0``.
+    (+ a tiny ridge), with ``beta >= 0``; ``weight``: the units' weights in
+    the mean (default 1 each).
 
     Examples
     --------
@@ -55,19 +57,20 @@ def fit_logistic(
     >>> round(float(theta[1]), 1), float(theta[2]) < 0.05  # x1 is noise
     (1.0, True)
     """
-    n, p = x.shape
+    _, p = x.shape
     yy = y.astype(np.float64)
+    w = _weights(weight, len(yy))
     theta0 = np.zeros(p + 1) if start is None else np.asarray(start, dtype=np.float64)
     if start is None:
-        m = float(np.clip(yy.mean(), 1e-6, 1 - 1e-6))
+        m = float(np.clip(w @ yy, 1e-6, 1 - 1e-6))
         theta0[0] = np.log(m / (1 - m))
 
     def loss(theta: FloatArray) -> tuple[float, FloatArray]:
         beta = theta[1:]
         eta = theta[0] + x @ beta
-        val = float(np.mean(np.logaddexp(0.0, eta) - yy * eta))
+        val = float(w @ (np.logaddexp(0.0, eta) - yy * eta))
         val += lam * float(beta.sum()) + 0.5 * _RIDGE * float(beta @ beta)
-        resid = (special.expit(eta) - yy) / n
+        resid = w * (special.expit(eta) - yy)
         grad = np.empty_like(theta)
         grad[0] = resid.sum()
         grad[1:] = x.T @ resid + lam + _RIDGE * beta
@@ -86,6 +89,12 @@ def fit_logistic(
     return theta
 
 
+def _weights(weight: FloatArray | None, n: int) -> FloatArray:
+    """Weights summing to 1 (equal when none are given)."""
+    w = np.ones(n) if weight is None else np.asarray(weight, dtype=np.float64)
+    return np.asarray(w / max(float(w.sum()), 1e-300), dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Path:
     """A penalty path: ``ratios`` (of ``lam_max``), one ``theta`` per ratio,
@@ -98,7 +107,12 @@ class Path:
 
 
 def penalty_path(
-    x: FloatArray, y: BoolArray, *, n_penalties: int, min_ratio: float
+    x: FloatArray,
+    y: BoolArray,
+    *,
+    n_penalties: int,
+    min_ratio: float,
+    weight: FloatArray | None = None,
 ) -> Path:
     """Stage: the model at each penalty, from ``lam_max`` down.
 
@@ -111,9 +125,10 @@ def penalty_path(
     >>> path.entry.tolist()[:2]
     [2, 0]
     """
-    n, p = x.shape
+    _, p = x.shape
     yy = y.astype(np.float64)
-    grad0 = x.T @ (yy - yy.mean()) / max(n, 1)
+    w = _weights(weight, len(yy))
+    grad0 = x.T @ (w * (yy - w @ yy))
     lam_max = float(max(grad0.max(initial=0.0), 1e-12))
     if n_penalties == 1:
         ratios = np.asarray([min_ratio])
@@ -124,7 +139,7 @@ def penalty_path(
     size = np.zeros(p)
     theta: FloatArray | None = None
     for i, r in enumerate(ratios):
-        theta = fit_logistic(x, y, float(r) * lam_max, start=theta)
+        theta = fit_logistic(x, y, float(r) * lam_max, start=theta, weight=weight)
         thetas.append(theta)
         new = (theta[1:] > 0) & (first == len(ratios))
         first[new] = i
@@ -158,7 +173,11 @@ class GridModel:
 
 
 def grid_models(
-    x: FloatArray, y: BoolArray, path: Path, ks: Sequence[int]
+    x: FloatArray,
+    y: BoolArray,
+    path: Path,
+    ks: Sequence[int],
+    weight: FloatArray | None = None,
 ) -> list[GridModel]:
     """Stage: the models of every (penalty ratio, k) pair of the grid."""
     out: list[GridModel] = []
@@ -175,7 +194,13 @@ def grid_models(
                 start = warm
                 if start is None:
                     start = np.concatenate([[theta[0]], theta[1:][feats]])
-                th = fit_logistic(x[:, feats], y, float(r) * path.lam_max, start=start)
+                th = fit_logistic(
+                    x[:, feats],
+                    y,
+                    float(r) * path.lam_max,
+                    start=start,
+                    weight=weight,
+                )
                 warm = th
             out.append(GridModel(float(r), k, feats.astype(np.int64), th))
     return out

@@ -43,6 +43,14 @@ class CandidateOptions(FrozenModel):
         Industry-code prefixes tried (GB/T 4754: 1 = section, 3 = group ...).
     exclude_columns : tuple of str
         Extra columns never used (any table).
+    prior_rows : float
+        Shrunken shares and means are generated too: ``prior_rows``
+        pseudo-rows at the value over all rows before the cut-off, so a share
+        over one inspection is not taken at face value (0: none).
+    half_lives : tuple of int
+        Half-lives in days of the time-decayed counts generated (a row ``d``
+        days old weighs ``0.5 ** (d / half_life)``; default none: on the
+        Chicago validation splits they were never chosen).
 
     Examples
     --------
@@ -55,6 +63,8 @@ class CandidateOptions(FrozenModel):
     max_categories: int = Field(default=60, ge=2)
     prefix_lengths: tuple[Annotated[int, Field(ge=1)], ...] = (1, 2, 3, 4, 5)
     exclude_columns: tuple[str, ...] = ()
+    prior_rows: float = Field(default=2.0, ge=0, allow_inf_nan=False)
+    half_lives: tuple[Annotated[int, Field(gt=0)], ...] = ()
 
 
 class FitOptions(FrozenModel):
@@ -74,6 +84,12 @@ class FitOptions(FrozenModel):
     min_history_days : int
         A snapshot needs this many days of history before it (counts over a
         window the data do not cover would mislead the fit).
+    snapshot_weights : {'units', 'equal'}
+        ``'units'``: every unit weighs 1; ``'equal'``: every snapshot weighs
+        the same in the bins and the regression (a snapshot far from the
+        cut-off has a longer outcome window, so more units, but less history
+        behind them). On the Chicago validation splits ``'equal'`` ranked
+        entities with history better but all entities no better.
     n_folds : int
         Time-based validation folds inside the training window (0: no
         selection, the first values of the grids are used).
@@ -86,6 +102,10 @@ class FitOptions(FrozenModel):
         Rarer categories are pooled into *other*.
     min_iv : float
         Features with a smaller information value are dropped.
+    max_correlation : float
+        A candidate whose binned values correlate this much (absolute
+        Pearson) with a stronger candidate's is dropped (1: only exact
+        duplicates).
     max_candidates : int
         The strongest candidates (by information value) entering the model.
     feature_grid : tuple of int
@@ -131,20 +151,22 @@ class FitOptions(FrozenModel):
     step_days: int = Field(default=91, ge=7, le=3660)
     max_snapshots: int = Field(default=8, ge=1, le=200)
     min_history_days: int = Field(default=0, ge=0)
+    snapshot_weights: Literal["equal", "units"] = "units"
     n_folds: int = Field(default=3, ge=0, le=20)
     holdout_days: int = Field(default=0, ge=0)
-    max_n_bins: int = Field(default=6, ge=2, le=20)
-    min_bin_size: float = Field(default=0.05, gt=0, lt=0.5)
-    max_n_prebins: int = Field(default=12, ge=2, le=100)
+    max_n_bins: int = Field(default=8, ge=2, le=20)
+    min_bin_size: float = Field(default=0.02, gt=0, lt=0.5)
+    max_n_prebins: int = Field(default=20, ge=2, le=100)
     min_category_share: float = Field(default=0.01, ge=0, lt=0.5)
     min_iv: float = Field(default=0.01, ge=0)
+    max_correlation: float = Field(default=0.9, gt=0, le=1)
     max_candidates: int = Field(default=60, ge=1)
     feature_grid: tuple[Annotated[int, Field(ge=1)], ...] = Field(
-        default=(3, 5, 8, 12, 16, 20), min_length=1
+        default=(8, 12, 16, 20), min_length=1
     )
     n_penalties: int = Field(default=10, ge=1, le=100)
     min_penalty_ratio: float = Field(default=1e-3, gt=0, le=1)
-    tolerance: float = Field(default=0.002, ge=0)
+    tolerance: float = Field(default=0.0, ge=0)
     max_units: int = Field(default=50_000, ge=100)
     points_to_double_odds: float = Field(default=20.0, gt=0)
     reference_points: float = 100.0

@@ -1,8 +1,11 @@
 """Stage 5: the design on a training set, and time-based model selection.
 
 :func:`build_design` bins every candidate on the training units, keeps those
-with an information value of at least ``min_iv`` (one of each group of
-features that bin the units identically, the strongest), and the
+with an information value of at least ``min_iv``, drops every feature
+whose binned values correlate at ``max_correlation`` or more with those of
+a stronger one (they carry the same information: windows the data do not
+tell apart, nested industry codes; of two windows of one statistic that
+the training data cannot tell apart, the longer one stays), and keeps the
 ``max_candidates`` strongest. :func:`select_model` chooses the penalty and
 the number of features on time-based folds inside the training window:
 fold ``j`` trains on the snapshots before ``V_j = K - j * step_days``
@@ -25,19 +28,28 @@ from creditsup._calibration import auc_score
 from creditsup._random import derive_key, keyed_uniform
 from creditsup.exceptions import ConfigError
 from creditsup.fit.binning import FeatureBins, bin_feature
-from creditsup.fit.candidates import Candidate
+from creditsup.fit.candidates import Candidate, window_key
 from creditsup.fit.model import GridModel, grid_models, penalty_path
 from creditsup.fit.options import FitOptions
 from creditsup.fit.units import Units
 from creditsup.scoring._arrays import BoolArray, FloatArray, IntArray
 
-__all__ = ["Design", "FittedModel", "build_design", "fit_at", "select_model"]
+__all__ = [
+    "Design",
+    "FittedModel",
+    "build_design",
+    "fit_at",
+    "select_model",
+    "unit_weights",
+]
 
 logger = logging.getLogger(__name__)
 
 #: Fewest training units (and events) for a fold or a fit.
 _MIN_UNITS = 50
 _MIN_EVENTS = 5
+#: Correlation above which two windows of one statistic are the same feature.
+_SAME = 0.99
 
 Values = Mapping[str, FloatArray | IntArray]
 
@@ -49,6 +61,7 @@ class Design:
     bins: list[FeatureBins]
     x: FloatArray
     y: BoolArray
+    w: FloatArray
 
     def transform(self, values: Values, mask: BoolArray) -> FloatArray:
         """The design columns of other units (e.g. a validation snapshot)."""
@@ -72,6 +85,31 @@ def _subset(units: Units, mask: BoolArray, options: FitOptions) -> BoolArray:
     return out
 
 
+def unit_weights(units: Units, mask: BoolArray, options: FitOptions) -> FloatArray:
+    """Weights of the masked units (mean 1).
+
+    Every unit weighs 1 (``snapshot_weights='units'``, the default), or
+    every snapshot weighs the same (``'equal'``): a snapshot far from the
+    cut-off has a longer outcome window, so more units, but the least history
+    behind them, and outweighs those most like the day the scorecard is used.
+
+    Examples
+    --------
+    >>> z = np.zeros(4, dtype=np.int64)
+    >>> u = Units(z, np.array(list("abcd"), dtype=object), np.array([1, 1, 1, 2]),
+    ...           z, z, np.zeros(4, dtype=bool), pd.Timestamp("2020-01-01"))
+    >>> opts = FitOptions(snapshot_weights="equal")
+    >>> unit_weights(u, np.ones(4, dtype=bool), opts).tolist()
+    [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
+    """
+    snap = units.snapshot[mask]
+    if options.snapshot_weights == "units" or len(snap) == 0:
+        return np.ones(len(snap), dtype=np.float64)
+    _, inverse, counts = np.unique(snap, return_inverse=True, return_counts=True)
+    w = len(snap) / (len(counts) * counts[inverse].astype(np.float64))
+    return np.asarray(w, dtype=np.float64)
+
+
 def build_design(
     candidates: Sequence[Candidate],
     values: Values,
@@ -81,30 +119,45 @@ def build_design(
 ) -> Design:
     """Stage: bin every candidate on the masked units, then screen them."""
     y = units.y[mask]
+    w = unit_weights(units, mask, options)
     binned: list[FeatureBins] = []
     for c in candidates:
         v = np.asarray(values[c.name])[mask]
         k = len(c.indicator.categories) if c.kind == "categorical" else None
-        fb = bin_feature(c.name, v, y, options, n_categories=k)
+        fb = bin_feature(c.name, v, y, options, n_categories=k, weight=w)
         if fb is not None and fb.iv >= options.min_iv:
             binned.append(fb)
     binned.sort(key=lambda fb: (-round(fb.iv, 12), fb.name))
     sub = _subset(units, mask, options)[mask]
+    window = {c.name: window_key(c) for c in candidates}
     kept: list[FeatureBins] = []
     cols: list[FloatArray] = []
-    seen: set[bytes] = set()
+    unit: list[FloatArray] = []  # kept columns, centred and scaled to norm 1
     for fb in binned:
-        col = fb.transform(np.asarray(values[fb.name])[mask])
-        key = np.round(col, 9).tobytes()
-        if key in seen:
+        col = fb.transform(np.asarray(values[fb.name])[mask])[sub]
+        z = col - col.mean()
+        norm = float(np.sqrt(z @ z))
+        if norm == 0.0:
             continue
-        seen.add(key)
+        z /= norm
+        if unit:
+            corr = np.abs(np.column_stack(unit).T @ z)
+            j = int(np.argmax(corr))
+            if corr[j] >= min(options.max_correlation, 1.0 - 1e-9):
+                # (nearly) the same information as a stronger feature; the same
+                # statistic over a longer window that the training data cannot
+                # tell apart from it replaces it (it uses more data when scoring)
+                a, b = window[kept[j].name], window[fb.name]
+                if corr[j] >= _SAME and a[0] == b[0] and b[1] > a[1]:
+                    kept[j], cols[j], unit[j] = fb, col, z
+                continue
         kept.append(fb)
-        cols.append(col[sub])
+        cols.append(col)
+        unit.append(z)
         if len(kept) >= options.max_candidates:
             break
     x = np.column_stack(cols) if cols else np.zeros((int(sub.sum()), 0))
-    return Design(kept, x, y[sub])
+    return Design(kept, x, y[sub], w[sub])
 
 
 def _enough(y: BoolArray) -> bool:
@@ -165,8 +218,11 @@ def select_model(
             design.y,
             n_penalties=options.n_penalties,
             min_ratio=options.min_penalty_ratio,
+            weight=design.w,
         )
-        models = grid_models(design.x, design.y, path, options.feature_grid)
+        models = grid_models(
+            design.x, design.y, path, options.feature_grid, weight=design.w
+        )
         rows += _fold_rows(
             j, design, models, design.transform(values, val), units.y[val]
         )
@@ -250,8 +306,9 @@ def fit_at(
         design.y,
         n_penalties=options.n_penalties,
         min_ratio=options.min_penalty_ratio,
+        weight=design.w,
     )
-    models = grid_models(design.x, design.y, path, [k])
+    models = grid_models(design.x, design.y, path, [k], weight=design.w)
     model = min(models, key=lambda m: abs(np.log(m.ratio) - np.log(ratio)))
     beta = model.theta[1:]
     used = beta > 0

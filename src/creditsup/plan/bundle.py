@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,23 @@ BUNDLE_FILES: dict[str, tuple[str, ...]] = {
     "exclusions.csv": ("uscc", "reason_code", "detail", "id_kind"),
     "scores.csv": ("uscc", "score", "tier", "tier_reason", "reasons"),
 }
+#: Every CSV table the plan itself writes; any other top-level CSV listed in
+#: ``provenance.json`` is a table of the year (:attr:`InspectionPlan.extra_tables`).
+_PLAN_CSVS = frozenset(
+    {
+        *BUNDLE_FILES,
+        "accounting.csv",
+        "tasks.csv",
+        "items.csv",
+        "redraws.csv",
+        "capacity.csv",
+        "strata.csv",
+        "cap_removals.csv",
+        "floors.csv",
+        "capacity_needs.csv",
+        "assumed_tiers.csv",
+    }
+)
 
 
 def _frame_for(name: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -94,6 +111,10 @@ class InspectionPlan:
         The hash-chained draw record (全程留痕).
     redraws : pandas.DataFrame
         Re-draws made after the plan (R12), in order.
+    extra_tables : mapping of str to pandas.DataFrame
+        Tables the steps of the year add to the bundle after the plan (e.g.
+        ``results.csv``, written by :mod:`creditsup.year`), as text columns;
+        empty for a plan as drawn, which then writes exactly the plan's files.
     """
 
     visits: pd.DataFrame
@@ -118,6 +139,7 @@ class InspectionPlan:
             columns=["visit_id", "old_inspector_id", "new_inspector_id", "reason"]
         )
     )
+    extra_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ views
     @property
@@ -234,6 +256,8 @@ def _content_files(plan: InspectionPlan) -> dict[str, bytes]:
     files["floors.csv"] = csv_bytes(plan.floors)
     files["capacity_needs.csv"] = csv_bytes(plan.capacity_needs)
     files["assumed_tiers.csv"] = csv_bytes(plan.assumed_tiers)
+    for name in sorted(plan.extra_tables):
+        files[name] = csv_bytes(plan.extra_tables[name])
     files["diagnostics.json"] = json.dumps(
         plan.diagnostics, indent=2, ensure_ascii=False, sort_keys=True, default=str
     ).encode("utf-8")
@@ -329,7 +353,19 @@ def load_plan(path: str | Path) -> InspectionPlan:
             _read_csv(root, "capacity_needs.csv"), keep=("department",)
         ),
         assumed_tiers=_read_csv(root, "assumed_tiers.csv"),
+        extra_tables=_extra_tables(root, provenance),
     )
+
+
+def _extra_tables(root: Path, provenance: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """The year's tables: top-level CSVs of the bundle that the plan does not write."""
+    listed = provenance.get("outputs", {})
+    names = sorted(
+        n
+        for n in (listed if isinstance(listed, dict) else {})
+        if n.endswith(".csv") and "/" not in n and n not in _PLAN_CSVS
+    )
+    return {n: _read_csv(root, n) for n in names if (root / n).is_file()}
 
 
 def _numeric(df: pd.DataFrame, *, keep: tuple[str, ...]) -> pd.DataFrame:

@@ -27,6 +27,8 @@ def check_invariants(plan: InspectionPlan, dataset: Dataset) -> list[str]:
     problems: list[str] = []
     visits = plan.visits
     unfilled = {u["visit_id"] for u in plan.diagnostics.get("unfilled", [])}
+    if "status" in visits.columns:  # visits cancelled mid-year (creditsup.year)
+        unfilled |= set(visits.loc[visits["status"].eq("cancelled"), "visit_id"])
     staffed = visits[~visits["visit_id"].isin(unfilled)]
     policy = parse_config(Policy, plan.provenance["policy"])
     audit = audit_assignment(

@@ -23,7 +23,10 @@ _TASK_TYPE = {True: "定向", False: "不定向"}
 def _task_rows(plan: InspectionPlan) -> pd.DataFrame:
     """One row per (visit, item), with the entity's name and the item's department."""
     items = plan.items
-    long = plan.visits[["visit_id", "uscc", "month", "items", "joint"]].copy()
+    drawn = plan.visits
+    if "trigger" in drawn.columns:  # triggered checks (creditsup.year) are not drawn
+        drawn = drawn[drawn["trigger"].isin(["random", "key"])]
+    long = drawn[["visit_id", "uscc", "month", "items", "joint"]].copy()
     long["item_id"] = long["items"].str.split(";")
     long = long.explode("item_id")
     long = long[long["item_id"].fillna("") != ""]

@@ -262,6 +262,14 @@ def _last_per_unit(mu: IntArray, day: IntArray, v: FloatArray, n: int) -> FloatA
     return out
 
 
+def _decay(ind: Indicator, live: _LiveRecords, sel: Any) -> FloatArray | None:
+    """Weight of each selected row, ``0.5 ** (age / half_life_days)`` (None: 1)."""
+    if ind.half_life_days is None:
+        return None
+    age = (live.as_of[sel] - live.day[sel]).astype(np.float64)
+    return np.asarray(np.exp2(-age / ind.half_life_days), dtype=np.float64)
+
+
 def _row_statistic(
     stat: str,
     mu: IntArray,
@@ -270,18 +278,23 @@ def _row_statistic(
     n: int,
     values: FloatArray | None,
     total: FloatArray | None,
+    *,
+    prior: tuple[float, float] = (0.0, 0.0),
+    weight: FloatArray | None = None,
 ) -> FloatArray:
     """``share``, ``days_since`` or an aggregate of the selected rows per unit.
 
     ``mu`` and ``day`` are the units and dates of the selected rows, ``values``
     their numeric column (aggregates), ``total`` the rows of the source per
-    unit in the window (shares).
+    unit in the window (shares), ``prior`` the pseudo-rows and their value
+    that shrink a share or a mean, ``weight`` each row's weight in a sum.
     """
+    a, m = prior
     if stat == "share":
         cnt = np.bincount(mu, minlength=n).astype(np.float64)
         tot = total if total is not None else cnt
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(tot > 0, cnt / np.maximum(tot, 1.0), np.nan)
+            return np.where(tot > 0, (cnt + a * m) / (tot + a), np.nan)
     if stat == "days_since":
         latest = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
         np.maximum.at(latest, mu, day)
@@ -291,12 +304,13 @@ def _row_statistic(
     ok = ~np.isnan(v)
     mu, day, v = mu[ok], day[ok], v[ok]
     if stat == "sum":
-        return np.bincount(mu, weights=v, minlength=n).astype(np.float64)
+        w = v if weight is None else v * weight[ok]
+        return np.bincount(mu, weights=w, minlength=n).astype(np.float64)
     if stat == "mean":
         cnt = np.bincount(mu, minlength=n).astype(np.float64)
         tot = np.asarray(np.bincount(mu, weights=v, minlength=n), dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(cnt > 0, tot / np.maximum(cnt, 1.0), np.nan)
+            return np.where(cnt > 0, (tot + a * m) / (cnt + a), np.nan)
     if stat == "max":
         out = np.full(n, -np.inf, dtype=np.float64)
         np.maximum.at(out, mu, v)
@@ -325,7 +339,8 @@ def _record_statistic(
         return b.astype(np.float64), b
     mu = live.units[sel]
     if ind.statistic == "count":
-        x = np.bincount(mu, minlength=n).astype(np.float64)
+        w = _decay(ind, live, sel)
+        x = np.bincount(mu, weights=w, minlength=n).astype(np.float64)
     elif ind.statistic in ("severity_sum", "severity_max"):
         sev = np.nan_to_num(ra.severity[live.rows[sel]], nan=1.0)
         if ind.statistic == "severity_sum":
@@ -360,7 +375,8 @@ def _history_statistic(
         hm &= live.day > live.as_of - ind.lookback_days
     mu = live.units[hm]
     if ind.statistic == "count":
-        x = np.bincount(mu, minlength=n).astype(np.float64)
+        w = _decay(ind, live, hm)
+        x = np.bincount(mu, weights=w, minlength=n).astype(np.float64)
     else:
         x = _source_statistic(ind, "history", live, hm, unit_day, n, cache)
     return x, _numeric_bins(ind, x)
@@ -383,7 +399,17 @@ def _source_statistic(
     if ind.statistic == "share":
         total = cache.total(source, live, ind.lookback_days, n)
     mu = live.units[sel]
-    return _row_statistic(ind.statistic, mu, live.day[sel], unit_day, n, values, total)
+    return _row_statistic(
+        ind.statistic,
+        mu,
+        live.day[sel],
+        unit_day,
+        n,
+        values,
+        total,
+        prior=(ind.prior_rows, ind.prior_value),
+        weight=_decay(ind, live, sel),
+    )
 
 
 def _entity_statistic(

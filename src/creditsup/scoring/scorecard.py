@@ -150,6 +150,14 @@ class Indicator(FrozenModel):
         column of the records or history that an aggregate reads.
     lookback_days : int or None
         Only records or inspections dated within this many days count.
+    prior_rows, prior_value : float
+        Shrinkage of a ``share`` or a ``mean``: ``prior_rows`` pseudo-rows of
+        value ``prior_value`` are added, so ``(counted + prior_rows *
+        prior_value) / (rows + prior_rows)`` (one inspection says little;
+        still missing when there is no row). Default 0: no shrinkage.
+    half_life_days : float or None
+        A ``count`` or ``sum`` of history or records where a row ``d`` days old
+        weighs ``0.5 ** (d / half_life_days)`` (recent rows count more).
     edges, points : tuple of float
         Numeric bins: ``x`` falls in bin ``i`` when
         ``edges[i-1] <= x < edges[i]``; ``len(points) == len(edges) + 1``.
@@ -182,6 +190,15 @@ class Indicator(FrozenModel):
     results: tuple[HistoryResult, ...] = Field(default=(), exclude_if=lambda v: not v)
     column: str | None = None
     lookback_days: int | None = Field(default=None, gt=0)
+    prior_rows: float = Field(
+        default=0.0, ge=0, allow_inf_nan=False, exclude_if=lambda v: v == 0
+    )
+    prior_value: float = Field(
+        default=0.0, allow_inf_nan=False, exclude_if=lambda v: v == 0
+    )
+    half_life_days: float | None = Field(
+        default=None, gt=0, allow_inf_nan=False, exclude_if=lambda v: v is None
+    )
     edges: tuple[Edge, ...] = ()
     points: tuple[float, ...] = (0.0,)
     categories: dict[str, float] = Field(default_factory=dict)
@@ -237,6 +254,21 @@ class Indicator(FrozenModel):
                 and self.column not in RELATIONSHIP_COLUMNS,
                 f"The 'column' of {who} must be one of {list(RELATIONSHIP_COLUMNS)}. "
                 f"Got {self.column!r} instead.",
+            ),
+            (
+                self.prior_rows > 0 and self.statistic not in ("share", "mean"),
+                f"The 'prior_rows' of {who} apply to statistics 'share' and 'mean' "
+                f"only. Got statistic {self.statistic!r} instead.",
+            ),
+            (
+                self.half_life_days is not None
+                and (
+                    self.statistic not in ("count", "sum")
+                    or self.source not in ("history", "records")
+                ),
+                f"The 'half_life_days' of {who} apply to statistics 'count' and "
+                f"'sum' of history or records only. Got statistic "
+                f"{self.statistic!r} of source '{self.source}' instead.",
             ),
             (
                 self.statistic == "latest_value" and not cats,
