@@ -19,6 +19,10 @@
 #
 # Sizes: `CREDITSUP_BENCH_SIZES` (comma-separated entity counts; default 5000,20000,80000).
 # The test suite runs it at a tiny size; the figures in `results/` come from a full run.
+#
+# The last part plots, stage by stage, what `benchmarks/run.py` measured at the issue's
+# scenarios (smoke … province), from its JSON (`CREDITSUP_BENCH_RUN_JSON`, default
+# `results/run.json`): time and peak RSS against size, before and after when both were run.
 
 # %%
 from __future__ import annotations
@@ -146,3 +150,43 @@ ax2.set_ylabel("peak RSS (MiB)")
 ax2.set_title("memory")
 fig.tight_layout()
 fig.savefig(OUT / "scaling.png", dpi=100)
+
+# %% [markdown]
+# ## Stage by stage, at the scenarios of `benchmarks/run.py`
+#
+# Read from the JSON that `run.py` writes (medians of fresh-process runs). Each line is a
+# stage (read, validate, hashing, scoring, draw, assignment, ledger, bundle); the right
+# panel is the peak RSS of the whole plan, after (and before, when `--before` was run).
+
+# %%
+RUN_JSON = Path(
+    os.environ.get("CREDITSUP_BENCH_RUN_JSON", HERE / "results" / "run.json")
+)
+if RUN_JSON.is_file():
+    run_doc = json.loads(RUN_JSON.read_text())
+    scen = sorted(run_doc["scenarios"].values(), key=lambda r: r["entities"])
+    n_ent = np.array([r["entities"] for r in scen], dtype=float)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for stage in run_doc["stages"]:
+        ys = [r["after"]["stages"].get(stage, {}).get("wall_s", np.nan) for r in scen]
+        ax1.loglog(n_ent, ys, "o-", label=stage)
+    ax1.loglog(
+        n_ent, [r["after"]["end_to_end_s"] for r in scen], "k*-", label="end to end"
+    )
+    ax1.set_xlabel("entities")
+    ax1.set_ylabel("wall time, median (s)")
+    ax1.legend(fontsize=7)
+    ax1.set_title("time per stage")
+    ax2.loglog(n_ent, [r["after"]["peak_rss_mib"] for r in scen], "o-", label="after")
+    if any("before" in r for r in scen):
+        pts = [
+            (r["entities"], r["before"]["peak_rss_mib"]) for r in scen if "before" in r
+        ]
+        ax2.loglog(*zip(*pts, strict=True), "s--", label="before")
+    ax2.set_xlabel("entities")
+    ax2.set_ylabel("peak RSS (MiB)")
+    ax2.legend(fontsize=7)
+    ax2.set_title("memory")
+    fig.tight_layout()
+    fig.savefig(OUT / "run_stages.png", dpi=100)
+    print(f"plotted {len(scen)} scenario(s) from {RUN_JSON}")

@@ -65,3 +65,63 @@ def test_written_csv_is_bom_utf8(tmp_path: Path) -> None:
     assert (
         pd.read_csv(tmp_path / "entities.csv", dtype=str)["uscc"].str.len().eq(18).all()
     )
+
+
+_CELLS = ["a", "", " b ", "张三", "x,y", 'say "hi"', "two\nlines", "cr\rx", "=1+2", "-"]
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_csv_bytes_are_pandas_bytes(seed: int) -> None:
+    """The pyarrow fast path of csv_bytes writes exactly what pandas writes."""
+    import numpy as np
+
+    from creditsup.io import _arrow_csv_body, csv_bytes
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 60))
+    cells = _CELLS if seed % 3 else _CELLS[:4]  # some frames need no quoting at all
+    text = [cells[i] for i in rng.integers(0, len(cells), n)]
+    nulls = rng.random(n) < 0.2
+    frame = pd.DataFrame(
+        {
+            "id": [f"V{i:05d}" for i in range(n)],
+            "text": pd.Series(text, dtype="str").where(~nulls),
+            "obj": pd.Series(text, dtype=object).where(~nulls, None),
+            "n": rng.integers(-5, 10**12, n),
+            "u": rng.integers(0, 9, n).astype("uint8"),
+        }
+    )
+    for cols in (["id", "text", "n"], ["id", "obj", "u"], ["text", "n"], ["id"]):
+        df = frame[cols]
+        want = "\ufeff".encode() + df.to_csv(index=False, lineterminator="\n").encode()
+        assert csv_bytes(df) == want
+    clean = frame[["id", "n"]]
+    assert _arrow_csv_body(clean) is not None  # the fast path is taken
+
+
+def test_csv_bytes_leave_other_dtypes_to_pandas() -> None:
+    from creditsup.io import _arrow_csv_body, csv_bytes
+
+    df = pd.DataFrame(
+        {"f": [1.0, 2.5], "b": [True, False], "d": pd.to_datetime(["2026-01-01"] * 2)}
+    )
+    for col in df.columns:
+        two = df[[col]].assign(k="x")
+        assert _arrow_csv_body(two) is None
+        assert (
+            csv_bytes(two)
+            == "\ufeff".encode() + two.to_csv(index=False, lineterminator="\n").encode()
+        )
+
+
+def test_gb18030_with_chinese_headers_reads_as_pandas(tmp_path: Path) -> None:
+    """A legacy export with Chinese headers leaves pyarrow's reader for pandas."""
+    p = tmp_path / "export.csv"
+    p.write_bytes(
+        "企业名称,检查日期\n张三商店,2024-01-01\n,2024-02-01\n".encode("gb18030")
+    )
+    got = read_table(p)
+    assert list(got.columns) == ["企业名称", "检查日期"]
+    assert (
+        got["企业名称"].tolist()[0] == "张三商店" and got["企业名称"].isna().tolist()[1]
+    )

@@ -22,6 +22,7 @@ __all__ = [
     "canonical",
     "chain",
     "check_chain",
+    "commitment_of",
     "compute_commitment",
     "sha256",
 ]
@@ -126,11 +127,28 @@ def compute_commitment(
     also binds where the seed will come from, so that the source cannot be
     chosen after the fact.
     """
+    return commitment_of(
+        dataset.table_hashes(), policy, year=year, seed_source=seed_source
+    )
+
+
+def commitment_of(
+    table_hashes: Mapping[str, str],
+    policy: Policy | None = None,
+    *,
+    year: int,
+    seed_source: SeedSource | None = None,
+) -> str:
+    """:func:`compute_commitment` from table hashes already computed.
+
+    ``build_plan`` hashes each input table once and uses the hashes both
+    here and in the ledger.
+    """
     policy = policy or Policy()
     payload: dict[str, Any] = {
         "commitment": ALGORITHM_VERSION,
         "year": int(year),
-        "tables": dataset.table_hashes(),
+        "tables": dict(table_hashes),
         "policy": config_hash(policy),
     }
     if seed_source is not None:

@@ -34,7 +34,7 @@ from creditsup.plan._ledger import (
     SeedSource,
     canonical,
     chain,
-    compute_commitment,
+    commitment_of,
     sha256,
 )
 from creditsup.plan.bundle import InspectionPlan, _frame_for
@@ -103,7 +103,8 @@ def _tier_stage(
     rated = rate_entities(
         dataset, as_of=as_of, scorecard=policy.scorecard, tier_policy=policy.tiers
     )
-    scores = rated.table[["uscc", "score", "tier", "tier_reason", "reasons"]].copy()
+    # pandas copy-on-write: a selection shares the data until either side changes
+    scores = rated.table[["uscc", "score", "tier", "tier_reason", "reasons"]]
     records.append(
         {
             "stage": "tiers",
@@ -155,8 +156,8 @@ def _assemble(
         diagnosis_detail=assigned.diagnosis_detail,
         provenance=provenance,
         ledger=ledger,
-        items=dataset.items.copy(),
-        entity_names=dataset.entities[["uscc", "name"]].copy(),
+        items=dataset.items.copy(deep=False),  # copy-on-write: no data copied
+        entity_names=dataset.entities[["uscc", "name"]],
         capacity=draw.months.reset_index(drop=True),
         strata=draw.strata.reset_index(drop=True),
         cap_removals=draw.cap_removals.reset_index(drop=True),
@@ -262,13 +263,14 @@ def build_plan(
     step = progress or (lambda _name: None)
     created = created_at or _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     as_of = policy.as_of or _default_as_of(year)
-    commitment = compute_commitment(dataset, policy, year=year, seed_source=seed_source)
+    hashes = dataset.table_hashes()  # once: the commitment and the ledger share them
+    commitment = commitment_of(hashes, policy, year=year, seed_source=seed_source)
     inputs: dict[str, Any] = {
         "algorithm": ALGORITHM_VERSION,
         "year": year,
         "seed": seed,
         "seed_commitment": commitment,
-        "tables": dataset.table_hashes(),
+        "tables": hashes,
         "policy_hash": config_hash(policy),
         "operator": operator,
         "created_at": created,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 
 def unavailable_bits(values: pd.Series) -> npt.NDArray[np.int64]:
@@ -71,32 +73,65 @@ def explode_list(series: pd.Series) -> pd.Series:
     return pd.Series(vals[keep], index=index, dtype=str, name=series.name)
 
 
+def _arrow_text(s: pd.Series) -> pa.Array | pa.ChunkedArray | None:
+    """The Arrow array behind a text column (no copy), or ``None`` if not text."""
+    if isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow":
+        return pa.array(s, from_pandas=True)
+    return None
+
+
 def _isin(s: pd.Series, values: object) -> npt.NDArray[np.bool_]:
     """Vectorised ``s.isin(values)`` for text (pyarrow's hash-based ``is_in``).
 
     pandas' ``isin`` on Arrow-backed strings loops in Python; this does not.
     Missing values are never in the set.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    arr = pa.array(
-        s.astype(object).where(s.notna(), None).to_numpy(),
-        type=pa.string(),
-        from_pandas=True,
-    )
+    Examples
+    --------
+    >>> _isin(pd.Series(["a", None, "c"], dtype="str"), {"a", "b"}).tolist()
+    [True, False, False]
+    """
+    arr = _arrow_text(s)
+    if arr is None:
+        arr = pa.array(
+            s.astype(object).where(s.notna(), None).to_numpy(),
+            type=pa.string(),
+            from_pandas=True,
+        )
     if isinstance(values, pd.Series):
-        raw_vals: list[str] = [str(v) for v in values.dropna().unique()]
+        vals = _arrow_text(values)
+        if vals is None:
+            vals = pa.array([str(v) for v in values.dropna().unique()], pa.string())
+        else:
+            vals = pc.unique(vals.drop_null())
     else:
-        raw_vals = sorted({str(v) for v in values})  # type: ignore[attr-defined]
-    vals = pa.array(raw_vals, type=pa.string())
-    out = pc.is_in(arr, value_set=vals).to_numpy(zero_copy_only=False)
-    return np.asarray(out, dtype=bool)
+        vals = pa.array(sorted({str(v) for v in values}), type=pa.string())  # type: ignore[attr-defined]
+    if vals.type != arr.type:
+        vals = vals.cast(arr.type)
+    out = pc.is_in(arr, value_set=vals, skip_nulls=True)
+    return np.asarray(
+        pc.fill_null(out, False).to_numpy(zero_copy_only=False), dtype=bool
+    )
 
 
 def _blank(s: pd.Series) -> pd.Series:
-    """Null or whitespace-only."""
-    return s.isna() | (s.astype(str).str.strip() == "")
+    """Null or whitespace-only.
+
+    On Arrow-backed text, one ``utf8_is_space`` pass (it stops at the first
+    other character) instead of stripping every value.
+
+    >>> _blank(pd.Series(["", " ", "\u3000", "a", " a ", None], dtype="str")).tolist()
+    [True, True, True, False, False, True]
+    """
+    arr = _arrow_text(s)
+    if arr is None:
+        return s.isna() | (s.astype(str).str.strip() == "")
+    blank = pc.fill_null(
+        pc.or_(pc.equal(pc.binary_length(arr), 0), pc.utf8_is_space(arr)), True
+    )
+    return pd.Series(
+        np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool), index=s.index
+    )
 
 
 def _text(s: pd.Series) -> pd.Series:

@@ -11,13 +11,14 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from creditsup import uscc as _uscc
 from creditsup.exceptions import FAILURE_COLUMNS, DataValidationError
-from creditsup.io import read_dataset
+from creditsup.io import dataset_paths, read_table
 from creditsup.labels import codes_from_labels, column_from_header
 from creditsup.schemas.dataset import Dataset
-from creditsup.schemas.lists import _blank, _isin, _text, explode_list
+from creditsup.schemas.lists import _arrow_text, _blank, _isin, _text, explode_list
 from creditsup.schemas.tables import (
     _CONTROL,
     _FALSE,
@@ -30,6 +31,8 @@ from creditsup.schemas.tables import (
 from creditsup.schemas.vocab import ZH_ALIASES
 
 logger = logging.getLogger(__name__)
+
+_USCC_OK = _uscc.PROBLEMS.index(_uscc.UsccProblem.OK)
 
 
 class _Collector:
@@ -92,12 +95,40 @@ class _Cell:
     dates: DateWindow
 
 
+def _per_distinct(raw: pd.Series, fn: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``fn(raw)`` for an element-wise ``fn``, computed once per distinct value.
+
+    Enumerations, flags and dates repeat: a million rows hold a few thousand
+    distinct values (dictionary encoding). Missing values stay missing.
+    """
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    if len(uniques) * 2 > len(raw):
+        return fn(raw)
+    done = fn(pd.Series(uniques, dtype=raw.dtype))
+    missing = fn(pd.Series([None], dtype=raw.dtype))
+    full = pd.concat([done, missing], ignore_index=True)
+    return full.take(np.where(codes < 0, len(done), codes)).set_axis(raw.index)
+
+
+def _uscc_text(raw: pd.Series) -> pd.Series:
+    """Rule U1 for the typed column: spaces and hyphens removed, upper case.
+
+    On clean codes (ASCII, none of ``[ \\t\\n\\r\\f\\v-a-z]``) this is the
+    identity, found from one pass over the bytes; otherwise pandas' own
+    ``str.replace``/``str.upper`` run, so the result is always theirs.
+    """
+    text = raw if isinstance(raw.dtype, pd.StringDtype) else raw.astype("str")
+    if _uscc.needs_compacting(pa.array(text, from_pandas=True)):
+        text = text.str.replace(r"[\s\-]", "", regex=True).str.upper()
+    return text
+
+
 def _parse_uscc(c: _Cell, out: _Collector) -> pd.Series:
-    text = c.raw.astype("str").str.replace(r"[\s\-]", "", regex=True).str.upper()
-    problems = _uscc.check_array(text.where(c.present, ""), allow_legacy=True)
-    bad = c.present & (problems != _uscc.UsccProblem.OK.value)
+    text = _uscc_text(c.raw)
+    problems = _uscc.check_codes(pa.array(text, from_pandas=True), allow_legacy=True)
+    bad = c.present & (problems != _USCC_OK)
     if bad.any():
-        codes = problems[bad]
+        codes = np.array([p.value for p in _uscc.PROBLEMS], dtype=object)[problems[bad]]
         mangled = codes == _uscc.UsccProblem.EXCEL_MANGLED.value
         rule = np.where(mangled, "excel_mangled_uscc", "invalid_uscc")
         for r in ("invalid_uscc", "excel_mangled_uscc"):
@@ -123,13 +154,17 @@ def _enum_aliases(vocab: str | None) -> dict[str, str]:
     return {**codes_from_labels(vocab), **ZH_ALIASES.get(vocab, {})}
 
 
-def _parse_enum(c: _Cell, out: _Collector) -> pd.Series:
-    text = c.raw.astype("str").str.strip()
-    aliases = _enum_aliases(c.col.vocab)
+def _enum_codes(raw: pd.Series, aliases: dict[str, str]) -> pd.Series:
+    text = raw.astype("str").str.strip()
     if aliases:  # Chinese (and English display) names of the codes
         lower = text.str.lower()
         text = text.map(aliases).fillna(lower.map(aliases)).fillna(text)
-    text = text.astype("str").str.lower()
+    return text.astype("str").str.lower()
+
+
+def _parse_enum(c: _Cell, out: _Collector) -> pd.Series:
+    aliases = _enum_aliases(c.col.vocab)
+    text = _per_distinct(c.raw, lambda r: _enum_codes(r, aliases))
     bad = c.present & ~_isin(text, c.col.enum)
     out.add(
         c.table,
@@ -146,8 +181,9 @@ def _parse_date(c: _Cell, out: _Collector) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(c.raw):
         parsed = c.raw
     else:
-        parsed = pd.to_datetime(
-            c.raw.where(c.present, None), format="ISO8601", errors="coerce"
+        parsed = _per_distinct(
+            c.raw.where(c.present, None),
+            lambda r: pd.to_datetime(r, format="ISO8601", errors="coerce"),
         )
     bad = c.present & parsed.isna().to_numpy(dtype=bool)
     out.add(
@@ -203,7 +239,7 @@ def _parse_number(c: _Cell, out: _Collector) -> pd.Series:
 def _parse_bool(c: _Cell, out: _Collector) -> pd.Series:
     if pd.api.types.is_bool_dtype(c.raw):
         return c.raw.astype(bool)
-    text = c.raw.astype("str").str.strip().str.lower()
+    text = _per_distinct(c.raw, lambda r: r.astype("str").str.strip().str.lower())
     is_t = _isin(text, _TRUE)
     bad = c.present & ~is_t & ~_isin(text, _FALSE)
     out.add(
@@ -295,13 +331,38 @@ def _column_keys(table: str, headers: pd.Index) -> list[str]:
     return keys
 
 
+_CONTROL_BYTE = np.zeros(256, dtype=bool)
+_CONTROL_BYTE[[*range(0x00, 0x09), *range(0x0B, 0x20)]] = True
+
+
+def _has_control_byte(text: pd.Series) -> bool:
+    """Whether any value may hold a C0 control character but tab and newline.
+
+    One pass over the UTF-8 bytes (a byte below 0x20 is never part of a
+    multi-byte character); ``True`` sends the column to the regular expression.
+    """
+    arr = _arrow_text(text)
+    if arr is None:
+        return True
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    for chunk in chunks:
+        data = _uscc._value_bytes(chunk)
+        low = data < 0x20  # rare: only then look for which
+        if low.any() and _CONTROL_BYTE[data[low]].any():
+            return True
+    return False
+
+
 def _check_control(table: str, raw: pd.DataFrame, out: _Collector) -> None:
     """Control characters (C0 but tab and newline) in any text cell (vectorised)."""
     for name in raw.columns:
         s = raw[name]
         if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)):
             continue
-        hit = s.astype("str").str.contains(_CONTROL, regex=True).fillna(False)
+        text = s if isinstance(s.dtype, pd.StringDtype) else s.astype("str")
+        if not _has_control_byte(text):
+            continue
+        hit = text.str.contains(_CONTROL, regex=True).fillna(False)
         hit_a = hit.to_numpy(dtype=bool) & s.notna().to_numpy(dtype=bool)
         out.add(
             table,
@@ -486,6 +547,21 @@ def validate_dataset(
     DataValidationError
         With ``failure_cases`` listing every failure.
     """
+    owned: dict[str, pd.DataFrame | Path] = dict(tables)
+    return _validate_owned(owned, dates=dates)
+
+
+def _validate_owned(
+    tables: dict[str, pd.DataFrame | Path], *, dates: DateWindow | None
+) -> Dataset:
+    """:func:`validate_dataset` on a mapping it may empty as it goes.
+
+    Each raw table is dropped from ``tables`` once typed and each typed table
+    replaced by its sorted form, so that no table is held three times. A
+    table given as a file path is read only when its turn comes
+    (``load_dataset``): one raw table at a time is in memory.
+    """
+    unknown = sorted(set(tables) - set(SCHEMAS))
     out = _Collector()
     typed: dict[str, pd.DataFrame] = {}
     for name, schema in SCHEMAS.items():
@@ -511,14 +587,19 @@ def validate_dataset(
                 failures=_Collector(),
             )
             continue
-        typed[name] = validate_table(tables[name], name, failures=out, dates=dates)
-    unknown = sorted(set(tables) - set(SCHEMAS))
+        raw = tables.pop(name)
+        if isinstance(raw, Path):
+            raw = read_table(raw)
+        typed[name] = validate_table(raw, name, failures=out, dates=dates)
+        del raw
     if unknown:
         logger.warning("Ignoring unknown tables: %s", ", ".join(unknown))
     _check_refs(typed, {k: v.index for k, v in typed.items()}, out)
     if out.parts:
         raise DataValidationError(out.frame())
-    return Dataset(**{name: _sorted(df, name) for name, df in typed.items()})
+    for name in list(typed):
+        typed[name] = _sorted(typed[name], name)
+    return Dataset(**typed)
 
 
 def load_dataset(folder: str | Path, *, dates: DateWindow | None = None) -> Dataset:
@@ -533,4 +614,4 @@ def load_dataset(folder: str | Path, *, dates: DateWindow | None = None) -> Data
     DataValidationError
         Some rows break the contract; ``failure_cases`` lists all of them.
     """
-    return validate_dataset(read_dataset(folder), dates=dates)
+    return _validate_owned(dict(dataset_paths(folder)), dates=dates)

@@ -1,0 +1,199 @@
+"""Markdown from ``results/run.json``: the results page and the README speed table.
+
+The README's speed table is never typed by hand: ``run.py --readme README.md``
+(or ``python benchmarks/_report.py README.md``) rewrites the block between
+``<!-- speed-table:start -->`` and ``<!-- speed-table:end -->`` from the JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+START, END = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
+
+
+def _s(x: float) -> str:
+    return f"{x:.3f} s" if x < 1 else f"{x:.2f} s" if x < 10 else f"{x:.1f} s"
+
+
+def _mib(x: float) -> str:
+    return f"{x:,.0f} MiB"
+
+
+def _stage_table(sc: dict[str, Any], stages: list[str]) -> list[str]:
+    a, b = sc["after"], sc.get("before")
+    head = "| stage | wall (median) | CPU | peak RSS after stage |"
+    rule = "|---|---:|---:|---:|"
+    if b:
+        head += " before: wall | before: CPU | before: peak RSS | speed-up, wall | speed-up, CPU |"
+        rule += "---:|---:|---:|---:|---:|"
+    lines = [head, rule]
+    for s in stages:
+        if s not in a["stages"]:
+            continue
+        r = a["stages"][s]
+        line = f"| {s} | {_s(r['wall_s'])} | {_s(r['cpu_s'])} | {_mib(r['peak_rss_mib'])} |"
+        if b and s in b["stages"]:
+            q = b["stages"][s]
+            line += (
+                f" {_s(q['wall_s'])} | {_s(q['cpu_s'])} | {_mib(q['peak_rss_mib'])} | "
+                f"{sc['speedup'][s]:.1f}× | {q['cpu_s'] / max(r['cpu_s'], 1e-9):.1f}× |"
+            )
+        lines.append(line)
+    total = f"| **end to end** | **{_s(a['end_to_end_s'])}** | {_s(a['cpu_s'])} | **{_mib(a['peak_rss_mib'])}** |"
+    if b:
+        total += (
+            f" **{_s(b['end_to_end_s'])}** | {_s(b['cpu_s'])} | **{_mib(b['peak_rss_mib'])}** | "
+            f"**{sc['speedup']['end_to_end']:.1f}×** | {b['cpu_s'] / max(a['cpu_s'], 1e-9):.1f}× |"
+        )
+    return [*lines, total]
+
+
+def _note(key: str, r: dict[str, Any], visits: int) -> str:
+    """What the baseline gives for its time (not only how long it takes)."""
+    if key == "naive_scoring":
+        return f"{r['subset_entities']:,} entities timed, scaled linearly"
+    if key == "naive_draw":
+        return (
+            f"{r['visits']:,} visits (ours {visits:,}): no budget, caps cut afterwards"
+        )
+    if key == "cpsat":
+        return (
+            f"{r['groups_sampled']} of {r['groups_total']} groups timed; objective "
+            f"{r['cpsat_objective']:,} vs MCF {r['mcf_objective']:,} on them"
+        )
+    share = r["filled_tasks"] / max(r["tasks"], 1)
+    return (
+        f"fills {share:.1%} of {r['tasks']:,} tasks, {r['cross_region_slots']:,} "
+        "cross-region slots; no pair/prior-visit randomisation, no repair"
+    )
+
+
+def _baseline_table(bl: dict[str, Any], visits: int) -> list[str]:
+    names = {
+        "naive_scoring": "scoring: naive pandas (`groupby().apply`)",
+        "naive_draw": "draw: `groupby().sample`, caps afterwards",
+        "cpsat": "assignment: monolithic CP-SAT per department-month",
+        "greedy": "assignment: randomised greedy",
+    }
+    lines = [
+        "| baseline | its time | ours | ratio (its / ours) | note |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for key, label in names.items():
+        if key not in bl:
+            continue
+        r = bl[key]
+        note = " (extrapolated)" if r.get("extrapolated") else ""
+        lines.append(
+            f"| {label} | {_s(r['wall_s'])}{note} | {_s(r['ours_s'])} | "
+            f"{r['wall_s'] / max(r['ours_s'], 1e-9):.1f}× | {_note(key, r, visits)} |"
+        )
+    return lines
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    """The results page: one table per scenario, baselines, exponents."""
+    out = ["# `creditsup plan`, stage by stage (`benchmarks/run.py`)", ""]
+    m = doc["machine"]
+    out += [
+        f"Python {m['python']} on {m['cpus']} CPUs, shared with other jobs (1-minute "
+        f"load {m['load_average_1m_at_end']} at the end): read ratios measured in one "
+        "run, not seconds. Wall and CPU are medians over the repeats, each repeat a "
+        "fresh process; peak RSS is the process's high-water mark after the stage.",
+        "",
+    ]
+    for name, sc in doc["scenarios"].items():
+        a = sc["after"]
+        out += [
+            f"## {name}: {sc['entities']:,} entities, {sc['inspectors']:,} inspectors",
+            "",
+            f"{a['visits']:,} visits, {a['assignments']:,} assignments, {a['unfilled']} "
+            f"unfilled; {sc['repeats']} run(s), measured {sc['measured_at']}, spread "
+            f"of end-to-end wall {a['spread']:.0%}.",
+            "",
+            *_stage_table(sc, doc["stages"]),
+            "",
+        ]
+        t = sc.get("target", {})
+        if t.get("wall_s"):
+            ok = (
+                a["end_to_end_s"] <= t["wall_s"]
+                and a["peak_rss_mib"] <= t["peak_rss_mib"]
+            )
+            out += [
+                f"Target ≤ {t['wall_s']:g} s and ≤ {_mib(t['peak_rss_mib'])}: "
+                f"{'met' if ok else 'missed'}.",
+                "",
+            ]
+        if "identical_bundle" in sc:
+            same = "the same bytes" if sc["identical_bundle"] else "DIFFERENT bytes"
+            out += [f"Before and after wrote {same} (whole bundle, SHA-256).", ""]
+        if "baselines" in sc:
+            out += [*_baseline_table(sc["baselines"], a["visits"]), ""]
+    if doc.get("exponents"):
+        out += [
+            "## Growth exponents (CPU time ∝ entities^b)",
+            "",
+            "Fitted on the CPU medians of the scenarios above (peak RSS for `peak_rss`). The "
+            "fit over all sizes is pulled down by fixed costs at the small sizes; the two "
+            "largest scenarios show the growth at scale (1.0 is linear).",
+            "",
+            "| stage | b, all sizes | b, two largest |",
+            "|---|---:|---:|",
+            *(
+                f"| {k} | {v['all_sizes']:.2f} | {v['two_largest']:.2f} |"
+                for k, v in doc["exponents"].items()
+            ),
+            "",
+        ]
+    return "\n".join(out)
+
+
+def readme_table(doc: dict[str, Any]) -> str:
+    """The README's speed table: end to end (wall and CPU) and peak RSS per scenario."""
+    lines = [
+        "| scenario | entities | inspectors | end to end: wall | CPU | peak RSS "
+        "| before: wall | CPU | peak RSS | speed-up, wall | CPU |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, sc in doc["scenarios"].items():
+        a, b = sc["after"], sc.get("before")
+        before = (
+            f"{_s(b['end_to_end_s'])} | {_s(b['cpu_s'])} | {_mib(b['peak_rss_mib'])}"
+            if b
+            else "– | – | –"
+        )
+        speed = (
+            f"{sc['speedup']['end_to_end']:.1f}× | {b['cpu_s'] / a['cpu_s']:.1f}×"
+            if b
+            else "– | –"
+        )
+        lines.append(
+            f"| {name} | {sc['entities']:,} | {sc['inspectors']:,} | "
+            f"{_s(a['end_to_end_s'])} | {_s(a['cpu_s'])} | {_mib(a['peak_rss_mib'])} | "
+            f"{before} | {speed} |"
+        )
+    return "\n".join(lines)
+
+
+def update_readme(path: Path, table: str) -> None:
+    """Replace the block between the speed-table markers of ``path``."""
+    text = path.read_text()
+    if START not in text or END not in text:
+        raise SystemExit(f"{path} has no {START} … {END} block")
+    head, rest = text.split(START, 1)
+    _, tail = rest.split(END, 1)
+    note = (
+        "<!-- generated by `python benchmarks/run.py --readme README.md` from "
+        "benchmarks/results/run.json; do not edit by hand -->"
+    )
+    path.write_text(f"{head}{START}\n{note}\n\n{table}\n\n{END}{tail}")
+
+
+if __name__ == "__main__":
+    doc = json.loads((Path(__file__).parent / "results" / "run.json").read_text())
+    update_readme(Path(sys.argv[1]), readme_table(doc))
