@@ -412,7 +412,10 @@ def test_team_grows_to_cover_expertise_up_to_max_team() -> None:
     assert small.diagnostics["binding"] == [
         {
             "group": "visit V1: team size of market",
+            "group_zh": "检查V1：market部门的检查组人数",
             "department": "market",
+            "month": None,
+            "visit_id": "V1",
             "needed": 3,
             "available": 2,
         }
@@ -521,13 +524,12 @@ def test_capacity_shortage_names_the_binding_group() -> None:
     )
     assert (res.visits["status"] == "unfilled").sum() == 1
     [u] = res.diagnostics["unfilled"]
-    assert u["reason"] == "department market, March: needs 4 inspector-slots, has 2"
-    assert res.diagnostics["binding"] == [
-        {"group": "department market, March", "needed": 4, "available": 2}
-    ]
-    [shown] = res.diagnosis_detail["unfilled"]
     vid = u["visit_id"]
-    assert shown["reason"] == f"visit {vid}: " + u["reason"]  # the visit named once
+    assert u["reason"] == (  # the visit named once
+        f"visit {vid}: department market, March: needs 4 inspector-slots, has 2"
+    )
+    assert res.diagnostics == res.diagnosis_detail  # saved as shown, both languages
+    [shown] = res.diagnosis_detail["unfilled"]
     assert shown["reason_zh"] == f"检查{vid}：market部门，3月：需要4个检查人次，现有2个"
     assert res.diagnosis_detail["binding"] == [
         {
@@ -1272,15 +1274,9 @@ def test_a_new_rule_is_one_registry_entry(
                 "visit_id": "V3",
                 "reason": "visit V3: 1 inspectors of department market from another "
                 "township, the team needs 2",
+                "reason_zh": "检查V3：market部门非本乡镇的检查人员1名，检查组需要2名",
             }
-            assert res.diagnostics["binding"] == [
-                {
-                    "group": "visit V3: inspectors of department market from "
-                    "another township",
-                    "needed": 2,
-                    "available": 1,
-                }
-            ]
+            assert res.diagnostics["binding"] == res.diagnosis_detail["binding"]
             assert res.diagnosis_detail["unfilled"][0]["reason_zh"] == (
                 "检查V3：market部门非本乡镇的检查人员1名，检查组需要2名"
             )

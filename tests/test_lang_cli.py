@@ -182,15 +182,14 @@ def test_infeasible_plan_speaks_chinese_once_per_visit(
     names = set(re.findall(r"市场监督管理局（[^）]+）|[\u4e00-\u9fff]+局", items))
     assert any(name in err for name in names)
     assert not re.search(r"[a-z]+部门", err)
-    # diagnostics.json keeps its English records, as the release writes them
+    # diagnostics.json holds both languages and stable fields for programs
     for u in diag["unfilled"]:
-        assert set(u) == {"visit_id", "reason"} and u["reason"]
+        assert set(u) == {"visit_id", "reason", "reason_zh"} and u["reason"]
+    assert any(u["reason_zh"] in err for u in diag["unfilled"])  # as the CLI says it
     for b in diag["binding"]:
-        assert (
-            {"group", "needed", "available"}
-            <= set(b)
-            <= {"group", "needed", "available", "department"}
-        )
+        assert {"group", "group_zh", "needed", "available", "department"} <= set(b)
+        assert set(b) <= {"group", "group_zh", "needed", "available", "department",
+                          "month", "visit_id"}  # fmt: skip
     # the same bundle bytes whatever the language
     en_plan = plan.parent / "p_en"
     en = cli(

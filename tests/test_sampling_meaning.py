@@ -473,6 +473,8 @@ def test_cli_scarce_capacity_exits_3_with_the_shortfall_said(
     assert rep.returncode == 0, rep.stderr
     html = (tmp_path / "r.html").read_text("utf-8")
     assert "法定底线与检查力量" in html and "检查力量缺口" in html
+    # the saved diagnosis speaks Chinese in a report made from the bundle
+    assert any(u["reason_zh"] in html for u in diag["unfilled"])
 
 
 def test_cli_budget_capacity_and_waivers_are_printed(

@@ -261,7 +261,12 @@ def _finish(
     return AssignmentResult(
         assignments=assignments,
         visits=outputs.visits_frame(P, S, P.v_month.copy()),
-        diagnostics={"unfilled": unfilled, "binding": binding},
+        # saved as they are shown: each visit named once, in English and in
+        # Chinese (reason_zh, group_zh), with stable department/month fields
+        diagnostics={
+            "unfilled": detail.get("unfilled", unfilled),
+            "binding": detail.get("binding", binding),
+        },
         metrics=outputs.metrics(P, S, assignments, chain_stats, moved),
         ledger=R.ledger,
         policy=R.policy,

@@ -389,8 +389,8 @@ def diagnose_bilingual(
     "month", "visit_id"}]}``) names each visit once at the start of its
     reason, departments by their Chinese ``names``; ``department``, ``month``
     (1-12 or ``None``) and ``visit_id`` (``None`` for a whole department-month)
-    are stable fields for programs. It is not saved: ``diagnostics.json`` keeps
-    the English records.
+    are stable fields for programs. The assignment saves the detail as its
+    diagnostics (``diagnostics.json``).
     """
     en = _explain(P, S, failed, orig_month, policy, _Say("en"))
     zh = _explain(P, S, failed, orig_month, policy, _Say("zh", names))

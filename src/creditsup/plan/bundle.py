@@ -154,8 +154,9 @@ class InspectionPlan:
         A plan just built carries :attr:`diagnosis_detail`: each visit named
         once at the start of its reason, in English or in Chinese (departments
         by name, months as 1月…12月), with the stable fields ``department``,
-        ``month`` and ``visit_id`` on each binding group. A plan read from its
-        bundle has the saved English records of ``diagnostics.json`` only.
+        ``month`` and ``visit_id`` on each binding group. ``diagnostics.json``
+        saves the same records (``reason``/``reason_zh``, ``group``/``group_zh``),
+        so a plan read from its bundle shows them in either language too.
 
         Examples
         --------
@@ -170,17 +171,19 @@ class InspectionPlan:
         >>> u["reason"].startswith("检查" + u["visit_id"])
         True
         """
-        detail = self.diagnosis_detail
-        if not detail:
-            return {
-                k: list(self.diagnostics.get(k, [])) for k in ("unfilled", "binding")
-            }
+        detail = self.diagnosis_detail or self.diagnostics
         reason, group = (
             ("reason_zh", "group_zh") if lang == "zh" else ("reason", "group")
         )
         return {
-            "unfilled": [{**u, "reason": u[reason]} for u in detail["unfilled"]],
-            "binding": [{**b, "group": b[group]} for b in detail["binding"]],
+            "unfilled": [
+                {**u, "reason": u.get(reason, u.get("reason"))}
+                for u in detail.get("unfilled", [])
+            ],
+            "binding": [
+                {**b, "group": b.get(group, b.get("group"))}
+                for b in detail.get("binding", [])
+            ],
         }
 
     @property

@@ -70,14 +70,19 @@ class Unfilled(_Open):
 
     visit_id: StrictStr
     reason: StrictStr
+    reason_zh: StrictStr | None = None
 
 
 class Binding(_Open):
     """A constraint group that binds: what is needed against what is available."""
 
     group: StrictStr
+    group_zh: StrictStr | None = None
     needed: int | float | None = None
     available: int | float | None = None
+    department: StrictStr | None = None
+    month: int | None = None
+    visit_id: StrictStr | None = None
 
 
 class Diagnostics(_Open):
