@@ -266,6 +266,51 @@ def test_policy_template_round_trips() -> None:
     assert Policy.model_validate(tomllib.loads(policy_template())) == Policy()
 
 
+def test_policy_template_comments_every_key_and_table() -> None:
+    """Written with tomlkit: a comment above every key and at the top of every
+    table (a list of tables is commented once, on its first entry)."""
+    import tomlkit
+
+    doc = tomlkit.parse(policy_template())
+    seen: set[str] = set()
+    uncommented: list[str] = []
+
+    def walk(box: object, path: str) -> None:
+        doc_like = isinstance(box, tomlkit.TOMLDocument)
+        body = box.body if doc_like else box.value.body  # type: ignore[attr-defined]
+        last_comment = False
+        for key, item in body:
+            if key is None:
+                last_comment = isinstance(item, tomlkit.items.Comment) or (
+                    last_comment and isinstance(item, tomlkit.items.Whitespace)
+                )
+                continue
+            name = f"{path}.{key.key}" if path else key.key
+            if isinstance(item, tomlkit.items.AoT):
+                first = True
+                for entry in item.body:
+                    if first and name not in seen:
+                        walk_table(entry, name)
+                    first = False
+                seen.add(name)
+            elif isinstance(item, tomlkit.items.Table):
+                walk_table(item, name)
+            elif not last_comment and name not in seen:
+                uncommented.append(name)
+            seen.add(name)
+            last_comment = False
+
+    def walk_table(table: tomlkit.items.Table, name: str) -> None:
+        first = next((it for k, it in table.value.body if k is None), None)
+        if not isinstance(first, tomlkit.items.Comment):
+            uncommented.append(f"[{name}]")
+        walk(table, name)
+
+    walk(doc, "")
+    assert uncommented == []
+    assert len(seen) > 60
+
+
 def test_public_view_has_no_internal_data(
     bundle: tuple[InspectionPlan, Path], district: tuple[Path, Dataset]
 ) -> None:

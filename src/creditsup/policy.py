@@ -50,12 +50,36 @@ class Policy(FrozenModel):
     the plan year).
     """
 
-    as_of: _dt.date | None = None
-    scorecard: Scorecard = Field(default_factory=default_scorecard)
-    tiers: TierPolicy = Field(default_factory=TierPolicy)
-    sampling: SamplingPolicy = Field(default_factory=SamplingPolicy)
-    assignment: AssignmentPolicy = Field(default_factory=AssignmentPolicy)
-    publication: PublicationPolicy = Field(default_factory=PublicationPolicy)
+    as_of: _dt.date | None = Field(
+        None,
+        description="评分日 / scoring date YYYY-MM-DD (default: 31 December of the "
+        "year before the plan year).",
+    )
+    scorecard: Scorecard = Field(
+        default_factory=default_scorecard,
+        description="评分卡 / scorecard: indicators over the five SAMR dimensions and "
+        "their points (R01-R05).",
+    )
+    tiers: TierPolicy = Field(
+        default_factory=TierPolicy,
+        description="风险分类 / tiers: how scores become tiers A-D, and the hard "
+        "overrides (serious-illegal list -> D).",
+    )
+    sampling: SamplingPolicy = Field(
+        default_factory=SamplingPolicy,
+        description="抽取 / the draw: tier ratios, legal floors, caps, one door per "
+        "entity, months, capacity budget.",
+    )
+    assignment: AssignmentPolicy = Field(
+        default_factory=AssignmentPolicy,
+        description="选派 / inspector assignment: team sizes, rotation, recusal, "
+        "regions, solver effort.",
+    )
+    publication: PublicationPolicy = Field(
+        default_factory=PublicationPolicy,
+        description="公示 / publication: department names, checking bodies, the "
+        "public plan window.",
+    )
 
 
 def load_policy(

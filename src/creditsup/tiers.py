@@ -91,10 +91,16 @@ class TierOverride(FrozenModel):
         ``1096`` with ``min_tier='top'`` for "three years on the abnormal list").
     """
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    kinds: tuple[RecordKind, ...] = Field(min_length=1)
-    min_tier: str = "top"
-    min_listed_days: int = Field(default=0, ge=0)
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", description="Override id (reason).")
+    kinds: tuple[RecordKind, ...] = Field(
+        min_length=1, description="Live records of these kinds trigger the override."
+    )
+    min_tier: str = Field(
+        "top", description="Lowest tier the entity can get ('top': the riskiest)."
+    )
+    min_listed_days: int = Field(
+        default=0, ge=0, description="Days a record must be live before it counts."
+    )
 
 
 def _default_overrides() -> tuple[TierOverride, ...]:
@@ -137,11 +143,22 @@ class TierPolicy(FrozenModel):
     creditsup.exceptions.ConfigError: TierPolicy: The 'shares' ... must sum to 1. ...
     """
 
-    tiers: tuple[str, ...] = ("A", "B", "C", "D")
-    method: Literal["quantile", "cutoff"] = "quantile"
-    shares: tuple[Share, ...] = ()
-    cutoffs: tuple[float, ...] = ()
-    overrides: tuple[TierOverride, ...] = Field(default_factory=_default_overrides)
+    tiers: tuple[str, ...] = Field(
+        ("A", "B", "C", "D"), description="Tier names, lowest risk first."
+    )
+    method: Literal["quantile", "cutoff"] = Field(
+        "quantile", description="Cut scores at population shares or at fixed scores."
+    )
+    shares: tuple[Share, ...] = Field(
+        (), description="Share of entities per tier (method = 'quantile')."
+    )
+    cutoffs: tuple[float, ...] = Field(
+        (), description="Score cut-offs between tiers (method = 'cutoff')."
+    )
+    overrides: tuple[TierOverride, ...] = Field(
+        default_factory=_default_overrides,
+        description="Hard rules: serious-illegal list -> top tier, abnormal -> >= C.",
+    )
 
     @model_validator(mode="before")
     @classmethod

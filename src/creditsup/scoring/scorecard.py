@@ -98,10 +98,23 @@ class PublicityRule(FrozenModel):
     3
     """
 
-    kind: RecordKind
-    months: int | None = Field(default=36, ge=0)
-    minor_months: int | None = Field(default=None, ge=0)
-    minor_max_severity: float | None = None
+    kind: RecordKind = Field(
+        description="The record kind this publicity period applies to."
+    )
+    months: int | None = Field(
+        default=36,
+        ge=0,
+        description="Months a record of this kind counts after it ends (R21 publicity "
+        "period); none: for ever.",
+    )
+    minor_months: int | None = Field(
+        default=None,
+        ge=0,
+        description="Shorter period for minor records (severity <= minor_max_severity).",
+    )
+    minor_max_severity: float | None = Field(
+        default=None, description="Highest severity that counts as minor."
+    )
 
     @model_validator(mode="after")
     def _check(self) -> PublicityRule:
@@ -182,14 +195,22 @@ class Indicator(FrozenModel):
     ['< 1', '[1, 2)', '>= 2', '(missing)']
     """
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    dimension: Dimension
-    source: Source
-    statistic: Statistic = "count"
-    kinds: tuple[RecordKind, ...] = ()
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9_]*$", description="Indicator id (reason code, C4)."
+    )
+    dimension: Dimension = Field(description="SAMR dimension the indicator belongs to.")
+    source: Source = Field(description="Table it reads: entities, records or history.")
+    statistic: Statistic = Field(
+        "count", description="What it computes from its rows (count, share, value...)."
+    )
+    kinds: tuple[RecordKind, ...] = Field(
+        (), description="Record kinds it counts (source = records)."
+    )
     results: tuple[HistoryResult, ...] = Field(default=(), exclude_if=lambda v: not v)
-    column: str | None = None
-    lookback_days: int | None = Field(default=None, gt=0)
+    column: str | None = Field(None, description="Column it reads, if any.")
+    lookback_days: int | None = Field(
+        default=None, gt=0, description="Window before the scoring date; none: all."
+    )
     prior_rows: float = Field(
         default=0.0, ge=0, allow_inf_nan=False, exclude_if=lambda v: v == 0
     )
@@ -199,15 +220,23 @@ class Indicator(FrozenModel):
     half_life_days: float | None = Field(
         default=None, gt=0, allow_inf_nan=False, exclude_if=lambda v: v is None
     )
-    edges: tuple[Edge, ...] = ()
-    points: tuple[float, ...] = (0.0,)
-    categories: dict[str, float] = Field(default_factory=dict)
-    match: Literal["exact", "prefix"] = "exact"
-    other_points: float = 0.0
-    missing_points: float = 0.0
-    monotone: Monotone = "none"
-    description: str = ""
-    reference: str = ""
+    edges: tuple[Edge, ...] = Field((), description="Bin edges of a numeric statistic.")
+    points: tuple[float, ...] = Field(
+        (0.0,), description="Risk points per bin (one more than edges)."
+    )
+    categories: dict[str, float] = Field(
+        default_factory=dict, description="Risk points per category value."
+    )
+    match: Literal["exact", "prefix"] = Field(
+        "exact", description="Categories match the value exactly or as a prefix."
+    )
+    other_points: float = Field(0.0, description="Points of a category not listed.")
+    missing_points: float = Field(0.0, description="Points when the value is missing.")
+    monotone: Monotone = Field(
+        "none", description="Required trend of the points (checked on load)."
+    )
+    description: str = Field("", description="What the indicator means (reports).")
+    reference: str = Field("", description="Where the indicator comes from.")
 
     @model_validator(mode="after")
     def _check(self) -> Indicator:
@@ -378,21 +407,30 @@ class Scorecard(FrozenModel):
     ['basic', 'dynamic', 'relationship', 'social', 'supervision']
     """
 
-    name: str = Field(default_factory=lambda: str(_profile_default("name")))
-    version: str = Field(default_factory=lambda: str(_profile_default("version")))
-    base_points: float = 0.0
+    name: str = Field(
+        default_factory=lambda: str(_profile_default("name")),
+        description="Scorecard name (recorded in plans and reports).",
+    )
+    version: str = Field(
+        default_factory=lambda: str(_profile_default("version")),
+        description="Scorecard version.",
+    )
+    base_points: float = Field(0.0, description="Points every entity starts with.")
     problem_results: tuple[HistoryResult, ...] = Field(
-        default_factory=lambda: tuple(_profile_default("problem_results"))
+        default_factory=lambda: tuple(_profile_default("problem_results")),
+        description="history.result values that count as a problem found (R19).",
     )
     publicity: tuple[PublicityRule, ...] = Field(
         default_factory=lambda: tuple(
             PublicityRule.model_validate(p) for p in _profile_default("publicity")
-        )
+        ),
+        description="Publicity period per record kind (R21): how long a record counts.",
     )
     indicators: tuple[Indicator, ...] = Field(
         default_factory=lambda: tuple(
             Indicator.model_validate(i) for i in _profile_default("indicators")
-        )
+        ),
+        description="The indicators and their points; a tier's reasons name them (C4).",
     )
 
     @model_validator(mode="after")
