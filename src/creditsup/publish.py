@@ -52,7 +52,7 @@ from creditsup.labels import (
     value_labels,
 )
 from creditsup.outputs import replace_folder
-from creditsup.schemas import PUBLIC_PLAN_COLUMNS
+from creditsup.schemas import PUBLIC_PLAN_COLUMNS, PUBLIC_RESULT_COLUMNS
 from creditsup.workdays import (
     WorkCalendar,
     due_dates,
@@ -124,17 +124,7 @@ PUBLIC_COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "draw": DRAW_COLUMNS,
     # inspection results (R17), when the bundle has them (creditsup.year)
-    "results": (
-        "visit_id",
-        "uscc",
-        "name",
-        "task",
-        "result",
-        "check_date",
-        "checking_body",
-        "published_on",
-        "due_date",
-    ),
+    "results": PUBLIC_RESULT_COLUMNS,
 }
 
 #: Columns that must never appear in a public file (C3); checked by the tests.

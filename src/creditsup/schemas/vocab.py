@@ -125,6 +125,19 @@ PUBLIC_PLAN_COLUMNS = (
     "mode",
 )
 
+#: Columns of the public results table (R17), in order.
+PUBLIC_RESULT_COLUMNS = (
+    "visit_id",
+    "uscc",
+    "name",
+    "task",
+    "result",
+    "check_date",
+    "checking_body",
+    "published_on",
+    "due_date",
+)
+
 
 #: Other names a bureau's export may use for a code, beyond the display labels
 #: of :mod:`creditsup.labels` (which are accepted too).

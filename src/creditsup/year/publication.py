@@ -19,22 +19,10 @@ from typing import Any
 import pandas as pd
 
 from creditsup.plan import InspectionPlan
+from creditsup.schemas import PUBLIC_RESULT_COLUMNS
 from creditsup.year._bundle import table
 
 __all__ = ["PUBLIC_RESULT_COLUMNS", "overdue_results", "public_results"]
-
-#: The columns of the public results table, in order.
-PUBLIC_RESULT_COLUMNS = (
-    "visit_id",
-    "uscc",
-    "name",
-    "task",
-    "result",
-    "check_date",
-    "checking_body",
-    "published_on",
-    "due_date",
-)
 
 
 def _day(value: Any) -> str:
