@@ -88,6 +88,7 @@ joint_share | 联合检查占比 | Joint-visit share
 assignments | 人员派遣（人次） | Inspector assignments
 inspectors_used | 参与检查人员 | Inspectors used
 unfilled | 未能派员的检查 | Unfilled visits
+slots_short | 检查力量缺口（人次） | Inspector-slots short
 seed_commitment | 种子承诺值 | Seed commitment
 tier | 风险分类 | Tier
 n_entities | 主体数 | Entities

@@ -181,6 +181,7 @@ _FIGURES = {
     "assignments": "assignments",
     "inspectors used": "inspectors_used",
     "unfilled visits": "unfilled",
+    "inspector-slots short": "slots_short",
     "seed commitment": "seed_commitment",
 }
 
