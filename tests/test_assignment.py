@@ -421,7 +421,7 @@ def test_team_grows_to_cover_expertise_up_to_max_team() -> None:
         }
     ]
     # the detail to show, in both languages, with the stable fields
-    detail = small.diagnosis_detail
+    detail = small.diagnostics
     assert detail["unfilled"][0]["reason_zh"] == (
         "检查V1：market部门覆盖其所需专长（a, b, c）需要 3 名检查人员，"
         "超过每个部门检查组人数上限 max_team（2）"
@@ -508,7 +508,7 @@ def test_item_of_a_department_not_on_the_visit_is_reported() -> None:
     assert "not among the visit's departments" in reasons["V1"]
     assert "unknown check item(s) X99" in reasons["V2"]
     assert "lists no department" in reasons["V3"]
-    zh = {u["visit_id"]: u["reason_zh"] for u in res.diagnosis_detail["unfilled"]}
+    zh = {u["visit_id"]: u["reason_zh"] for u in res.diagnostics["unfilled"]}
     assert "所属的部门不在该次检查的部门中" in zh["V1"]
     assert zh["V2"].startswith("检查V2：检查事项 X99 不在抽查事项清单中")
     assert zh["V3"] == "检查V3：该次检查没有列出部门"
@@ -528,10 +528,9 @@ def test_capacity_shortage_names_the_binding_group() -> None:
     assert u["reason"] == (  # the visit named once
         f"visit {vid}: department market, March: needs 4 inspector-slots, has 2"
     )
-    assert res.diagnostics == res.diagnosis_detail  # saved as shown, both languages
-    [shown] = res.diagnosis_detail["unfilled"]
+    [shown] = res.diagnostics["unfilled"]
     assert shown["reason_zh"] == f"检查{vid}：market部门，3月：需要4个检查人次，现有2个"
-    assert res.diagnosis_detail["binding"] == [
+    assert res.diagnostics["binding"] == [
         {
             "group": "department market, March",
             "group_zh": "market部门，3月",
@@ -1276,11 +1275,10 @@ def test_a_new_rule_is_one_registry_entry(
                 "township, the team needs 2",
                 "reason_zh": "检查V3：market部门非本乡镇的检查人员1名，检查组需要2名",
             }
-            assert res.diagnostics["binding"] == res.diagnosis_detail["binding"]
-            assert res.diagnosis_detail["unfilled"][0]["reason_zh"] == (
+            assert res.diagnostics["unfilled"][0]["reason_zh"] == (
                 "检查V3：market部门非本乡镇的检查人员1名，检查组需要2名"
             )
-            assert res.diagnosis_detail["binding"] == [
+            assert res.diagnostics["binding"] == [
                 {
                     "group": "visit V3: inspectors of department market from "
                     "another township",

@@ -270,7 +270,6 @@ def _finish(
         metrics=outputs.metrics(P, S, assignments, chain_stats, moved),
         ledger=R.ledger,
         policy=R.policy,
-        diagnosis_detail=detail,
     )
 
 

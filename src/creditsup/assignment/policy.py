@@ -166,10 +166,6 @@ class AssignmentResult:
         Replacements made after the draw (R12), in order.
     policy : AssignmentPolicy
         The policy used.
-    diagnosis_detail : dict
-        The diagnosis to show, in English and Chinese with stable fields
-        (:func:`~creditsup.assignment.diagnose.diagnose_bilingual`); not
-        saved, empty for a result rebuilt from tables.
     """
 
     assignments: pd.DataFrame
@@ -179,9 +175,6 @@ class AssignmentResult:
     ledger: list[dict[str, Any]] = field(default_factory=list)
     redraws: pd.DataFrame = field(default_factory=empty_redraws)
     policy: AssignmentPolicy = field(default_factory=AssignmentPolicy)
-    diagnosis_detail: dict[str, list[dict[str, Any]]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
 
     @classmethod
     def from_tables(

@@ -153,7 +153,6 @@ def _assemble(
             "binding": list(assigned.diagnostics.get("binding", [])),
             **policy_diagnostics(draw),
         },
-        diagnosis_detail=assigned.diagnosis_detail,
         provenance=provenance,
         ledger=ledger,
         items=dataset.items.copy(deep=False),  # copy-on-write: no data copied
@@ -383,7 +382,6 @@ def redraw_plan(
             "unfilled": list(new.diagnostics.get("unfilled", [])),
             "binding": list(new.diagnostics.get("binding", [])),
         },
-        diagnosis_detail={},
         provenance={**plan.provenance, "ledger_head": record["hash"]},
         ledger=[*plan.ledger, record],
         redraws=pd.concat([plan.redraws, pd.DataFrame([row])], ignore_index=True),

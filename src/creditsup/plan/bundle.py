@@ -111,9 +111,6 @@ class InspectionPlan:
         The hash-chained draw record (全程留痕).
     redraws : pandas.DataFrame
         Re-draws made after the plan (R12), in order.
-    diagnosis_detail : dict
-        The diagnosis to show in English or Chinese (:meth:`diagnosis`); not
-        saved.
     extra_tables : mapping of str to pandas.DataFrame
         Tables the steps of the year add to the bundle after the plan (e.g.
         ``results.csv``, written by :mod:`creditsup.year`), as text columns;
@@ -142,21 +139,18 @@ class InspectionPlan:
             columns=["visit_id", "old_inspector_id", "new_inspector_id", "reason"]
         )
     )
-    diagnosis_detail: dict[str, list[dict[str, Any]]] = field(
-        default_factory=dict, repr=False, compare=False
-    )
     extra_tables: Mapping[str, pd.DataFrame] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ views
     def diagnosis(self, lang: str = "en") -> dict[str, list[dict[str, Any]]]:
         """The diagnosis of unfilled visits as shown in ``lang``.
 
-        A plan just built carries :attr:`diagnosis_detail`: each visit named
-        once at the start of its reason, in English or in Chinese (departments
-        by name, months as 1月…12月), with the stable fields ``department``,
-        ``month`` and ``visit_id`` on each binding group. ``diagnostics.json``
-        saves the same records (``reason``/``reason_zh``, ``group``/``group_zh``),
-        so a plan read from its bundle shows them in either language too.
+        :attr:`diagnostics` (and ``diagnostics.json``) hold each reason in
+        both languages (``reason``/``reason_zh``, ``group``/``group_zh``): each
+        visit named once at the start of its reason, departments by name,
+        months as 1月…12月, with the stable fields ``department``, ``month`` and
+        ``visit_id`` on each binding group. A plan read from its bundle shows
+        them in either language too.
 
         Examples
         --------
@@ -171,7 +165,7 @@ class InspectionPlan:
         >>> u["reason"].startswith("检查" + u["visit_id"])
         True
         """
-        detail = self.diagnosis_detail or self.diagnostics
+        detail = self.diagnostics
         reason, group = (
             ("reason_zh", "group_zh") if lang == "zh" else ("reason", "group")
         )
