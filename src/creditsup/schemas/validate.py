@@ -552,6 +552,8 @@ def _check_refs(
 
 
 def _sorted(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    if len(df) < 2:  # nothing to order (sorting an empty table costs milliseconds)
+        return df.reset_index(drop=True)
     keys = [k for k in _SORT_KEYS[table] if k in df.columns]
     return df.sort_values(keys, kind="stable", na_position="first").reset_index(
         drop=True
