@@ -68,5 +68,16 @@ def test_help_and_usage_errors_import_no_data_stack(args: list[str]) -> None:
     assert not _imported(*args) & heavy
 
 
+def test_a_verb_that_solves_nothing_does_not_import_the_solver(tmp_path: Path) -> None:
+    """ortools is imported when a team is drawn, not by every verb."""
+    from _tiny import tiny_tables
+    from creditsup.io import write_dataset
+
+    write_dataset(tiny_tables(), tmp_path / "d")
+    args = ["score", str(tmp_path / "d"), "--as-of", "2026-01-01"]
+    assert "ortools" not in _imported(*args, "--out", str(tmp_path / "s.csv"))
+    assert (tmp_path / "s.csv").is_file()
+
+
 def test_py_typed_marker_ships() -> None:
     assert (Path(creditsup.__file__).parent / "py.typed").is_file()
