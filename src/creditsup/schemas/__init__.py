@@ -29,7 +29,15 @@ from creditsup.schemas.tables import (
     DateWindow,
     TableSchema,
 )
-from creditsup.schemas.validate import load_dataset, validate_dataset, validate_table
+from creditsup.schemas.validate import (
+    assemble_dataset,
+    load_dataset,
+    uscc_buckets,
+    validate_dataset,
+    validate_partition,
+    validate_table,
+    validate_tables,
+)
 from creditsup.schemas.vocab import (
     ASSIGNMENT_COLUMNS,
     ENTITY_TYPES,
@@ -55,6 +63,10 @@ from creditsup.schemas.vocab import (
 )
 
 __all__ = [
+    "assemble_dataset",
+    "validate_tables",
+    "uscc_buckets",
+    "validate_partition",
     "ASSIGNMENT_COLUMNS",
     "EARLIEST_DATE",
     "ENTITY_TYPES",

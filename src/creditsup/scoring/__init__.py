@@ -53,7 +53,13 @@ from creditsup.scoring._arrays import (
     to_day,
 )
 from creditsup.scoring.records import active_flags
-from creditsup.scoring.result import ScoreResult, reason_codes, score_entities
+from creditsup.scoring.indicators import GroupCounts
+from creditsup.scoring.result import (
+    ScoreResult,
+    reason_codes,
+    score_entities,
+    slice_group_counts,
+)
 from creditsup.scoring.scorecard import (
     Indicator,
     PublicityRule,
@@ -63,6 +69,7 @@ from creditsup.scoring.scorecard import (
 )
 
 __all__ = [
+    "GroupCounts",
     "Indicator",
     "PublicityRule",
     "ScoreResult",
@@ -74,6 +81,7 @@ __all__ = [
     "lookup",
     "reason_codes",
     "score_entities",
+    "slice_group_counts",
     "scorecard_profiles",
     "to_day",
 ]
