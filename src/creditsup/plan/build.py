@@ -14,6 +14,7 @@ import logging
 import os
 from collections.abc import Callable
 from importlib import metadata
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -39,10 +40,10 @@ from creditsup.plan._ledger import (
     sha256,
 )
 from creditsup.plan.bundle import InspectionPlan, _frame_for
+from creditsup.plan.partitioned import Staged, stage_partitioned
 from creditsup.policy import Policy
 from creditsup.sampling import DrawResult, draw_partitioned, draw_visits
 from creditsup.sampling.result import ALGORITHM as SAMPLING_ALGORITHM
-from creditsup.plan.partitioned import Staged, stage_partitioned
 from creditsup.schemas import Dataset, load_dataset
 from creditsup.tiers import TierResult, rate_entities
 
@@ -223,10 +224,12 @@ def _stage(
 ) -> tuple[Dataset, Staged | None]:
     """The validated dataset, and with the Dask engine its tiered partitions."""
     if engine not in ("local", "dask"):
-        raise ConfigError(f"The 'engine' must be 'local' or 'dask'. Got {engine!r} instead.")
+        raise ConfigError(
+            f"The 'engine' must be 'local' or 'dask'. Got {engine!r} instead."
+        )
     if engine == "local":
         if isinstance(data, str | os.PathLike):
-            return load_dataset(data), None
+            return load_dataset(Path(data)), None
         require_dataset(data)
         return data, None
     if not isinstance(data, str | os.PathLike):
@@ -235,7 +238,7 @@ def _stage(
             f"Got {type(data).__name__} instead."
         )
     staged = stage_partitioned(
-        data,
+        Path(data),
         scorecard=policy.scorecard,
         tier_policy=policy.tiers,
         as_of=as_of,

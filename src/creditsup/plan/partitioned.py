@@ -264,5 +264,7 @@ def stage_partitioned(
     dataset = assemble_dataset(tables, {**small, **own})
     scores, flags = _merge_scores(scored)
     rated = tier_scores(scores, flags, tier_policy)
-    logger.info("validated and tiered %d entities in %d partitions", len(scores.table), n)
+    logger.info(
+        "validated and tiered %d entities in %d partitions", len(scores.table), n
+    )
     return Staged(dataset, rated, [delayed(_entities)(p) for p in parts])

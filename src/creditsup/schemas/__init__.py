@@ -63,10 +63,6 @@ from creditsup.schemas.vocab import (
 )
 
 __all__ = [
-    "assemble_dataset",
-    "validate_tables",
-    "uscc_buckets",
-    "validate_partition",
     "ASSIGNMENT_COLUMNS",
     "EARLIEST_DATE",
     "ENTITY_TYPES",
@@ -94,11 +90,15 @@ __all__ = [
     "TableSchema",
     "Tier",
     "Trigger",
+    "assemble_dataset",
     "available_in",
     "explode_list",
     "load_dataset",
     "table_hash",
     "unavailable_bits",
+    "uscc_buckets",
     "validate_dataset",
+    "validate_partition",
     "validate_table",
+    "validate_tables",
 ]

@@ -633,9 +633,9 @@ def uscc_buckets(raw: pd.DataFrame, table: str, n: int) -> np.ndarray[Any, Any] 
         return None
     col = raw.iloc[:, keys.index("uscc")]
     text = _uscc_text(col.where(col.notna(), "").astype("str"))
-    return (keyed_uint64(text.to_numpy(dtype=object), BUCKET_KEY) % np.uint64(n)).astype(
-        np.int64
-    )
+    return (
+        keyed_uint64(text.to_numpy(dtype=object), BUCKET_KEY) % np.uint64(n)
+    ).astype(np.int64)
 
 
 def validate_partition(
@@ -697,7 +697,9 @@ def validate_tables(
 def _empty_table(name: str) -> pd.DataFrame:
     """The typed form of an absent table (its required columns, no rows)."""
     cols = SCHEMAS[name].columns
-    empty = pd.DataFrame({c: pd.Series(dtype=str) for c, k in cols.items() if k.required})
+    empty = pd.DataFrame(
+        {c: pd.Series(dtype=str) for c, k in cols.items() if k.required}
+    )
     return validate_table(empty, name, failures=_Collector())
 
 

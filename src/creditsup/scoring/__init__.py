@@ -52,8 +52,8 @@ from creditsup.scoring._arrays import (
     lookup,
     to_day,
 )
-from creditsup.scoring.records import active_flags
 from creditsup.scoring.indicators import GroupCounts
+from creditsup.scoring.records import active_flags
 from creditsup.scoring.result import (
     ScoreResult,
     reason_codes,
@@ -81,7 +81,7 @@ __all__ = [
     "lookup",
     "reason_codes",
     "score_entities",
-    "slice_group_counts",
     "scorecard_profiles",
+    "slice_group_counts",
     "to_day",
 ]
