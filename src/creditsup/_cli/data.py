@@ -46,6 +46,7 @@ def synth(
     seed: Annotated[str, typer.Option()] = "0",
     year: Year = 2026,
     fmt: Annotated[str, typer.Option("--format")] = "csv",
+    partitions: Annotated[int, typer.Option(min=1)] = 1,
     quiet: Quiet = False,
 ) -> None:
     """Write a realistic synthetic district dataset folder."""
@@ -55,11 +56,13 @@ def synth(
 
     if fmt not in ("csv", "parquet", "xlsx"):
         _fail(f"The '--format' must be csv, parquet or xlsx. Got {fmt!r} instead.")
+    if partitions > 1 and fmt != "parquet":
+        _fail("The '--partitions' needs '--format parquet'.")
     check_output(out_dir, kinds=("dataset",))
     tables = synthetic_tables(
         entities, inspectors, seed=_text("--seed", seed), year=year
     )
-    write_dataset(tables, out_dir, fmt=fmt)  # type: ignore[arg-type]
+    write_dataset(tables, out_dir, fmt=fmt, partitions=partitions)  # type: ignore[arg-type]
     if not quiet:
         counts = {k: f"{len(tables[k]):,}" for k in ("entities", "inspectors")}
         out.print(escape(_say("synth_done", path=out_dir, **counts)))
