@@ -564,7 +564,7 @@ synth.entities | 市场主体数量。 | Number of entities.
 synth.inspectors | 执法检查人员数量。 | Number of inspectors.
 synth.seed | 随机种子（任意字符串）。 | Seed (any string).
 synth.fmt | 文件格式：csv、parquet 或 xlsx。 | csv, parquet or xlsx.
-synth.partitions | 大表（主体、记录、检查历史、回避关系）拆成的 Parquet 分片文件数（需 --format parquet）。 | Split the large tables (entities, records, history, conflicts) into this many Parquet part files (needs --format parquet).
+synth.partitions | 大表（主体、记录、检查历史、回避关系）拆成的 Parquet 分片文件数（需 --format parquet；默认每 25 万个主体一个分片）。 | Split the large tables (entities, records, history, conflicts) into this many Parquet part files (needs --format parquet; default: one per 250,000 entities).
 validate | 按数据规范检查每张表，列出全部数据问题。 | Check every table against the contract; list every failure.
 validate.failures_out | 把全部数据问题写入此 CSV 文件。 | Write all failures to this CSV.
 score | 计算每个市场主体的信用分值、风险分类和主要原因。 | Credit score, tier and top reasons for every entity.
