@@ -160,7 +160,10 @@ def _parse_uscc(c: _Cell, out: _Collector) -> pd.Series:
 
 
 def _parse_text(c: _Cell, out: _Collector) -> pd.Series:
-    return _text(c.raw)
+    if c.col.default is not None:  # blanks were filled: which are blank again
+        return _text(c.raw)
+    text = c.raw.astype("str").str.strip()  # as _text, blanks known already
+    return text.where(c.present, None).astype("str")
 
 
 def _enum_aliases(vocab: str | None) -> dict[str, str]:
