@@ -35,6 +35,7 @@ processes, and the peak RSS of that whole process tree (psutil, sampled every
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import threading
@@ -239,7 +240,7 @@ class Monitor:
     def _procs(self) -> list[Any]:
         try:
             return [self._me, *self._me.children(recursive=True)]
-        except Exception:  # noqa: BLE001 - a child may vanish while listed
+        except Exception:
             return [self._me]
 
     def rss_mib(self) -> float:
@@ -247,7 +248,7 @@ class Monitor:
         for p in self._procs():
             try:
                 total += p.memory_info().rss
-            except Exception:  # noqa: BLE001, S112
+            except Exception:
                 continue
         return total / 2**20
 
@@ -258,7 +259,7 @@ class Monitor:
             try:
                 t = p.cpu_times()
                 now[p.pid] = t.user + t.system
-            except Exception:  # noqa: BLE001, S112
+            except Exception:
                 continue
         with self._lock:
             for pid, c in self._seen.items():
@@ -336,7 +337,7 @@ def scheduler(kind: str, workers: int) -> Iterator[dict[str, Any]]:
             n_workers=workers,
             threads_per_worker=1,
             processes=True,
-            dashboard_address=None,
+            dashboard_address=":0",
             memory_limit=0,
         ) as cluster,
         Client(cluster) as client,
@@ -350,7 +351,9 @@ def read_partitions(folder: Path) -> Any:
     import dask.dataframe as dd
 
     return dd.read_parquet(
-        [str(f) for f in files_of(folder)], columns=list(COLUMNS), split_row_groups=False
+        [str(f) for f in files_of(folder)],
+        columns=list(COLUMNS),
+        split_row_groups=False,
     )
 
 
@@ -367,6 +370,8 @@ def run_draw(
     """The draw of the Parquet dataset on Dask; the result and the run's facts."""
     from creditsup.distributed import dask_mapper
     from creditsup.sampling import SamplingPolicy, draw_partitioned
+
+    import dask.dataframe  # noqa: F401 - imported before the clock starts
 
     own = clock is None
     clock = clock or Monitor()
@@ -391,3 +396,127 @@ def run_draw(
             clock.close()
     info.update(rows=rows, partitions=int(ddf.npartitions))
     return result, info
+
+
+#: name: (entities, files, inspectors)
+SIZES = {
+    "nation-smoke": (3_000, 3, 60),
+    "nation-5m": (5_000_000, 10, 9_000),
+    "nation": (50_000_000, 100, 90_000),
+}
+
+
+def _guard(clock: Monitor, limit_mib: float, out: Path, facts: dict[str, Any]) -> None:
+    """Stop the run when the process tree passes ``limit_mib`` (protects the machine).
+
+    Past the limit the main thread gets a KeyboardInterrupt (the run writes
+    what it measured); past the limit + 2 GiB the figures are written here
+    and the process ends at once.
+    """
+    import _thread
+
+    def watch() -> None:
+        hit = False
+        while not clock._stop.wait(0.05):
+            rss = clock.rss_mib()
+            if rss > limit_mib and not hit:
+                hit = True
+                facts["aborted"] = {"stage": clock._name, "rss_mib": rss}
+                _thread.interrupt_main()
+            if rss > limit_mib + 2048:
+                clock.stop()
+                facts["stages"] = clock.rows
+                out.write_text(json.dumps(facts, indent=1))
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def measure(
+    name: str,
+    data_dir: Path,
+    *,
+    kind: str = "threads",
+    workers: int = 2,
+    max_rss_mib: float = 12 * 1024,
+    out: Path | None = None,
+    seed: str = "nation",
+    year: int = 2026,
+) -> dict[str, Any]:
+    """One run of the scenario: generate (or reuse), read, draw; figures per stage."""
+    n, files, k = SIZES[name]
+    folder = data_dir / f"{name}-{n}-{files}"
+    clock = Monitor()
+    facts: dict[str, Any] = {
+        "entities": n,
+        "files": files,
+        "inspectors": k,
+        "scheduler": kind,
+        "workers": workers,
+        "max_rss_mib": max_rss_mib,
+    }
+    if out is not None:
+        _guard(clock, max_rss_mib, out, facts)
+    t0 = time.perf_counter()
+    clock.start("generate")
+    cached = (folder / "_meta.json").is_file()
+    write_dataset(folder, entities=n, files=files, seed=seed, year=year)
+    ds = small_tables(n, k, seed=seed, year=year)
+    clock.stop()
+    gen_path = folder / "_generate.json"
+    if not cached:
+        gen_path.write_text(json.dumps(clock.rows["generate"]))
+    facts["generate_cached"] = cached
+    facts["generate_first_run"] = json.loads(gen_path.read_text())
+    t1 = time.perf_counter()
+    try:
+        result, info = run_draw(
+            folder, ds, kind=kind, workers=workers, year=year, seed=seed, clock=clock
+        )
+    except KeyboardInterrupt:
+        clock.stop()
+        facts.update(stages=clock.rows, draw_s=time.perf_counter() - t1)
+        return facts
+    finally:
+        clock.close()
+    facts.update(info)
+    facts.update(
+        stages=clock.rows,
+        draw_s=time.perf_counter() - t1,
+        end_to_end_s=time.perf_counter() - t0,
+        peak_rss_mib=clock.peak_mib,
+        visits=len(result.visits),
+        checks=len(result.checks),
+        visits_sha256=hashlib.sha256(
+            result.visits.to_csv(index=False).encode()
+        ).hexdigest(),
+    )
+    return facts
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python benchmarks/_nation.py NAME DATA_DIR OUT_JSON [--scheduler ...]``."""
+    import argparse
+
+    ap = argparse.ArgumentParser(description="One run of a nation scenario.")
+    ap.add_argument("name", choices=list(SIZES))
+    ap.add_argument("data_dir", type=Path)
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--scheduler", choices=("threads", "processes"), default="threads")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--max-rss-gib", type=float, default=12.0)
+    a = ap.parse_args(argv)
+    facts = measure(
+        a.name,
+        a.data_dir,
+        kind=a.scheduler,
+        workers=a.workers,
+        max_rss_mib=a.max_rss_gib * 1024,
+        out=a.out,
+    )
+    a.out.write_text(json.dumps(facts, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
