@@ -24,6 +24,7 @@ Scenarios::
     province 5,000,000 entities, 9,000 inspectors   target ≤ 60 s, ≤ 4 GiB
     nation-smoke    3,000 entities in 3 Parquet files   (the test suite)
     nation-5m   5,000,000 entities in 10 Parquet files
+    nation-10m 10,000,000 entities in 20 Parquet files
     nation     50,000,000 entities in 100 Parquet files  target ≤ 600 s, ≤ 8 GiB
 
 The ``nation*`` scenarios run the draw only, out of core, on Dask
@@ -79,9 +80,10 @@ SCENARIOS: dict[str, tuple[int, int, int, float | None, float | None]] = {
     "province": (5_000_000, 9_000, 1, 60.0, 4096.0),
     "nation-smoke": (3_000, 60, 1, None, None),
     "nation-5m": (5_000_000, 9_000, 1, None, None),
+    "nation-10m": (10_000_000, 18_000, 1, None, None),
     "nation": (50_000_000, 90_000, 1, 600.0, 8192.0),
 }
-NATION = ("nation-smoke", "nation-5m", "nation")
+NATION = ("nation-smoke", "nation-5m", "nation-10m", "nation")
 #: The stages of a nation run (``_nation.STAGES``; that module imports creditsup).
 NATION_STAGES = (
     "generate",
