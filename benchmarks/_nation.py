@@ -468,7 +468,9 @@ def measure(
     if not cached:
         gen_path.write_text(json.dumps(clock.rows["generate"]))
     facts["generate_cached"] = cached
-    facts["generate_first_run"] = json.loads(gen_path.read_text())
+    facts["generate_first_run"] = (
+        json.loads(gen_path.read_text()) if gen_path.is_file() else None
+    )
     t1 = time.perf_counter()
     try:
         result, info = run_draw(
