@@ -232,6 +232,8 @@ class Monitor:
         self._seen: dict[int, float] = {}
         self.rows: dict[str, dict[str, float]] = {}
         self.peak_mib = 0.0
+        #: tasks finished in the current pass (threaded scheduler only)
+        self.done = 0
         self._name: str | None = None
         self._t = self._c = 0.0
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -313,7 +315,14 @@ def staged_mapper(mapper: Callable[..., Any], clock: Monitor) -> Callable[..., A
         calls[0] += 1
         first = calls[0] == 1
         clock.start("eligible pools" if first else "select")
-        out = list(mapper(fn, items))
+        clock.done = 0
+
+        def counted(x: Any) -> Any:
+            result = fn(x)
+            clock.done += 1
+            return result
+
+        out = list(mapper(counted, items))
         clock.start("merge/allocate" if first else "merge/visits")
         return out
 
@@ -368,10 +377,10 @@ def run_draw(
     clock: Monitor | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """The draw of the Parquet dataset on Dask; the result and the run's facts."""
+    import dask.dataframe  # noqa: F401 - imported before the clock starts
+
     from creditsup.distributed import dask_mapper
     from creditsup.sampling import SamplingPolicy, draw_partitioned
-
-    import dask.dataframe  # noqa: F401 - imported before the clock starts
 
     own = clock is None
     clock = clock or Monitor()
@@ -410,23 +419,21 @@ SIZES = {
 def _guard(clock: Monitor, limit_mib: float, out: Path, facts: dict[str, Any]) -> None:
     """Stop the run when the process tree passes ``limit_mib`` (protects the machine).
 
-    Past the limit the main thread gets a KeyboardInterrupt (the run writes
-    what it measured); past the limit + 2 GiB the figures are written here
-    and the process ends at once.
+    The figures measured so far are written to ``out`` and the process ends
+    at once (exit status 3): Dask's worker threads would otherwise finish
+    their tasks before the interpreter could exit.
     """
-    import _thread
 
     def watch() -> None:
-        hit = False
-        while not clock._stop.wait(0.05):
+        while True:
+            time.sleep(0.05)
             rss = clock.rss_mib()
-            if rss > limit_mib and not hit:
-                hit = True
-                facts["aborted"] = {"stage": clock._name, "rss_mib": rss}
-                _thread.interrupt_main()
-            if rss > limit_mib + 2048:
+            if rss > limit_mib:
+                stage = clock._name
                 clock.stop()
+                facts["aborted"] = {"stage": stage, "rss_mib": rss}
                 facts["stages"] = clock.rows
+                facts["partitions_done"] = clock.done
                 out.write_text(json.dumps(facts, indent=1))
                 os._exit(3)
 

@@ -109,8 +109,9 @@ def _nation_section(name: str, sc: dict[str, Any]) -> list[str]:
         stop = a["aborted"]
         head += (
             f" **Stopped** in stage *{stop['stage']}* when the process tree passed "
-            f"{_mib(sc['max_rss_mib'])} (RSS {_mib(stop['rss_mib'])}): the stages "
-            "below are those measured until then."
+            f"{_mib(sc['max_rss_mib'])} (RSS {_mib(stop['rss_mib'])}), "
+            f"{a.get('partitions_done')} of {sc['files']} partitions done in that "
+            "stage: the stages below are those measured until then."
         )
     else:
         head += f" {a['visits']:,} visits, {a['checks']:,} checks."

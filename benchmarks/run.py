@@ -180,6 +180,7 @@ def measure_nation(
         "generate_cached": facts.get("generate_cached"),
         "generate_first_run": facts.get("generate_first_run"),
         "aborted": facts.get("aborted"),
+        "partitions_done": facts.get("partitions_done"),
     }
     return {
         "kind": "nation",
