@@ -302,12 +302,15 @@ class Monitor:
         self._thread.join()
 
 
-def staged_mapper(mapper: Callable[..., Any], clock: Monitor) -> Callable[..., Any]:
+def staged_mapper(
+    mapper: Callable[..., Any], clock: Monitor, *, count: bool = False
+) -> Callable[..., Any]:
     """``mapper`` that opens the stage of each pass of ``draw_partitioned``.
 
     Pass 1 is eligibility (then the driver merges and allocates), pass 2 the
     selection (then the driver merges the visits); further passes (a budget
-    fit) add to those two stages.
+    fit) add to those two stages. ``count``: count the tasks done (threads
+    only: the counting function holds the monitor, which does not pickle).
     """
     calls = [0]
 
@@ -322,7 +325,7 @@ def staged_mapper(mapper: Callable[..., Any], clock: Monitor) -> Callable[..., A
             clock.done += 1
             return result
 
-        out = list(mapper(counted, items))
+        out = list(mapper(counted if count else fn, items))
         clock.start("merge/allocate" if first else "merge/visits")
         return out
 
@@ -397,7 +400,7 @@ def run_draw(
                 year=year,
                 seed=seed,
                 partitions=ddf.to_delayed(),
-                mapper=staged_mapper(dask_mapper, clock),
+                mapper=staged_mapper(dask_mapper, clock, count=kind == "threads"),
             )
             clock.stop()
     finally:

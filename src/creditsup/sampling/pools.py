@@ -53,12 +53,27 @@ class Merged:
     warnings: list[dict[str, Any]]
 
 
+def _order_of(g: I64, seen: B, where: I64) -> I64:
+    """``np.argsort(g)`` for distinct positions ``g`` (of at most ``len(seen)``).
+
+    A large pool is ordered by marking its members on the entities (linear,
+    no sort); ``seen`` is all False before and after, ``where`` scratch.
+    """
+    if len(g) * 16 < len(seen):
+        return np.asarray(np.argsort(g, kind="stable"), dtype=np.int64)
+    seen[g] = True
+    where[g] = np.arange(len(g), dtype=np.int64)
+    members = np.flatnonzero(seen)
+    seen[g] = False
+    return where[members]
+
+
 def _concat_pools(
-    parts: Sequence[EntityPools], index: list[I64], i: int
+    parts: Sequence[EntityPools], index: list[I64], i: int, scratch: tuple[B, I64]
 ) -> tuple[I64, F64, I8, B, I8]:
     """Item ``i``'s pool over all slices, in canonical order."""
     g = np.concatenate([ix[p.pools[i]] for p, ix in zip(parts, index, strict=True)])
-    o = np.argsort(g, kind="stable")
+    o = _order_of(g, *scratch)
 
     def cat(name: str) -> Any:
         return np.concatenate([getattr(p, name)[i] for p in parts])[o]
@@ -115,7 +130,11 @@ def _merge(parts: Sequence[EntityPools]) -> tuple[EntityPools, list[I64]]:
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
     index = np.split(pos, np.cumsum([len(p.uscc) for p in parts])[:-1])
-    items = [_concat_pools(parts, index, i) for i in range(len(parts[0].pools))]
+    scratch = (np.zeros(n, dtype=bool), np.empty(n, dtype=np.int64))
+    items = [
+        _concat_pools(parts, index, i, scratch) for i in range(len(parts[0].pools))
+    ]
+    del scratch
     hashes = [p.prn_hash for p in parts]
     one_key = len({p.hash_key for p in parts}) == 1
 
