@@ -101,9 +101,13 @@ def _nation_section(name: str, sc: dict[str, Any]) -> list[str]:
     gen = a.get("generate_first_run") or {}
     head = (
         f"The draw only, out of core: {sc['files']} Parquet files read with "
-        f"`dask.dataframe.read_parquet`, `draw_partitioned` + `dask_mapper` on Dask's "
-        f"{a['scheduler']} scheduler (2 workers). CPU and peak RSS are those of the "
-        "whole process tree (driver and workers)."
+        "`dask.dataframe.read_parquet`, `draw_partitioned` + `dask_mapper` on "
+        + (
+            "Dask's threaded scheduler (2 threads)."
+            if a["scheduler"] == "threads"
+            else "a 2-worker `LocalCluster` (one thread each)."
+        )
+        + " CPU and peak RSS are those of the whole process tree (driver and workers)."
     )
     if a.get("aborted"):
         stop = a["aborted"]

@@ -362,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
     scenarios: dict[str, Any] = doc.get("scenarios", {})
     for name in [] if a.report_only else a.scenario:
         if name in NATION:
-            scenarios[name] = measure_nation(
+            key = name if a.dask == "threads" else f"{name} (LocalCluster)"
+            scenarios[key] = measure_nation(
                 name, a.data_dir, scheduler=a.dask, max_rss_gib=a.max_rss_gib
             )
             continue
