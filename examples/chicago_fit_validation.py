@@ -5,7 +5,11 @@ with 184 days of outcomes, as of 2012-10-01 with 92, the splits the hand card
 was designed on), a scorecard is fitted before the split (365-day horizon) and
 backtested after it, against the hand-designed card of
 ``examples/chicago_policy.toml`` calibrated before the split, on the same
-licences. Prints the AUC of both, overall and among licences with history.
+licences. Prints the AUC of both, overall and among licences with history,
+the lift of both at the hand policy's ratios, and the mix-standardised AUC:
+the evaluated licences weighted so that those with history make up their
+share among all licences established before the split (the validation sets
+have far less history than the licences a card will rank).
 
 This is how every default of :class:`creditsup.fit.FitOptions` was chosen
 (docs/fitting.md); the 2013 test window is not touched.
