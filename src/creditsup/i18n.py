@@ -134,9 +134,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "replanned": (
         "已处理 {changes} 项变动：重新抽取 {redrawn} 人次，取消 {cancelled} 户次检查，"
-        "{unfilled} 户次无法派员",
+        "{unfilled} 户次无法派员，{staffed} 户次原缺员的检查已补派",
         "applied {changes} change(s): {redrawn} inspector re-draw(s), "
-        "{cancelled} visit(s) cancelled, {unfilled} left unfilled",
+        "{cancelled} visit(s) cancelled, {unfilled} left unfilled, "
+        "{staffed} unfilled visit(s) now staffed",
     ),
     "triggered": (
         "新增 {visits} 户次触发式检查（{unfilled} 户次无法派员），{unchanged} 行此前已记录，"
