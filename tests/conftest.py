@@ -37,6 +37,14 @@ settings.register_profile("dev", deadline=None, max_examples=40)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
+# A relative PYTHONPATH (``PYTHONPATH=src``, as the README runs it) must still
+# find the package from a subprocess started in another folder.
+if os.environ.get("PYTHONPATH"):
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        str(Path(p).resolve()) for p in os.environ["PYTHONPATH"].split(os.pathsep) if p
+    )
+
+
 # ------------------------------------------------------- long modules first
 # pytest-xdist (``-n 2``) hands out tests in chunks of consecutive items: when
 # the heaviest module (many CLI runs) comes last in collection order, one worker
