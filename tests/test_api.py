@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import creditsup
 
 
@@ -45,6 +47,36 @@ def test_import_is_light() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def _imported(*args: str) -> set[str]:
+    """The top-level packages ``python -m creditsup *args`` imports."""
+    res = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "creditsup", *args],
+        capture_output=True,
+        text=True,
+    )
+    lines = [x for x in res.stderr.splitlines() if x.startswith("import time:")]
+    assert lines, res.stderr
+    return {x.rsplit("|", 1)[1].strip().split(".")[0] for x in lines}
+
+
+@pytest.mark.parametrize("args", [["--help"], ["plan", "--help"], ["plan", "--bogus"]])
+def test_help_and_usage_errors_import_no_data_stack(args: list[str]) -> None:
+    """``--help`` and a usage error answer at once: no pandas, numpy, solver or plots."""
+    heavy = {"pandas", "numpy", "pyarrow", "ortools", "scipy", "matplotlib"}
+    assert not _imported(*args) & heavy
+
+
+def test_a_verb_that_solves_nothing_does_not_import_the_solver(tmp_path: Path) -> None:
+    """ortools is imported when a team is drawn, not by every verb."""
+    from _tiny import tiny_tables
+    from creditsup.io import write_dataset
+
+    write_dataset(tiny_tables(), tmp_path / "d")
+    args = ["score", str(tmp_path / "d"), "--as-of", "2026-01-01"]
+    assert "ortools" not in _imported(*args, "--out", str(tmp_path / "s.csv"))
+    assert (tmp_path / "s.csv").is_file()
 
 
 def test_py_typed_marker_ships() -> None:

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from creditsup.datasets import synthetic_district
+from creditsup.datasets import synthetic_district, synthetic_tables
 from creditsup.exceptions import ConfigError
+from creditsup.io import write_dataset
 from creditsup.sampling import DrawResult, SamplingPolicy, draw_visits
 from creditsup.sampling.policy import Floors, SeparateVisit, TargetedDraw
 from creditsup.schemas import Dataset, validate_dataset
@@ -402,9 +403,8 @@ def test_cli_refuses_a_policy_below_a_floor_with_exit_2(tmp_path: Path) -> None:
             timeout=300,
         )
 
-    made = cli("synth", "--entities", "1500", "--inspectors", "40", "--seed", "1",
-               "--out", str(data))  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    # the data `creditsup synth --entities 1500 --inspectors 40 --seed 1` writes
+    write_dataset(synthetic_tables(1500, 40, seed="1", year=2026), data)
     pol = tmp_path / "low.toml"
     pol.write_text(
         "[sampling]\nratios = { A = 0.01, B = 0.01, C = 0.05, D = 0.30 }\n", "utf-8"
@@ -420,10 +420,9 @@ def test_cli_refuses_a_policy_below_a_floor_with_exit_2(tmp_path: Path) -> None:
 
 @pytest.fixture(scope="module")
 def cli_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `creditsup synth --entities 1200 --inspectors 60 --seed 4` writes."""
     data = tmp_path_factory.mktemp("fit") / "D"
-    made = _cli("synth", "--entities", "1200", "--inspectors", "60", "--seed", "4",
-                "--out", str(data))  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    write_dataset(synthetic_tables(1200, 60, seed="4", year=2026), data)
     return data
 
 

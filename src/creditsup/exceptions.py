@@ -20,9 +20,10 @@ Warnings derive from :class:`CreditsupWarning` (a ``UserWarning``).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported when a failure table is built, not before
+    import pandas as pd
 
 __all__ = [
     "FAILURE_COLUMNS",
@@ -124,6 +125,8 @@ class DataValidationError(CreditsupError, ValueError):
     @classmethod
     def from_records(cls, records: Sequence[Mapping[str, Any]]) -> DataValidationError:
         """Build the error from a list of failure dictionaries."""
+        import pandas as pd
+
         return cls(pd.DataFrame(list(records), columns=list(FAILURE_COLUMNS)))
 
 

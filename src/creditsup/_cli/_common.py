@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -21,7 +21,9 @@ from rich.table import Table
 from creditsup.exceptions import (
     DataValidationError,
 )
-from creditsup.schemas import Dataset
+
+if TYPE_CHECKING:
+    from creditsup.schemas import Dataset
 
 __all__ = ["app", "err", "out"]
 

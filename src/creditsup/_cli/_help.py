@@ -10,10 +10,10 @@ both go through it, so what they show is the catalogue's text.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import typer
-import typer.rich_utils
 
 from creditsup._cli._common import app
 from creditsup.i18n import help_text
@@ -29,12 +29,23 @@ _WORDS = {
     "ENVVAR_STRING": "[环境变量：{}]",
     "DEPRECATED_STRING": "（已弃用） ",
 }
-_ENGLISH = {k: getattr(typer.rich_utils, k) for k in _WORDS}
+#: typer's English words, kept when they are first replaced.
+_ENGLISH: dict[str, str] = {}
 _USAGE = {"zh": "用法：", "en": "Usage: "}
 
 
 def _typer_words(lang: str) -> None:
-    """typer's words ("[required]", "[default: …]") in ``lang``."""
+    """typer's words ("[required]", "[default: …]") in ``lang``.
+
+    ``typer.rich_utils`` (rich's markdown, pygments: slow to import) is
+    imported for a Chinese run only; an English one uses typer's own words.
+    """
+    if lang != "zh" and "typer.rich_utils" not in sys.modules:
+        return  # typer's words are still its own
+    import typer.rich_utils
+
+    if not _ENGLISH:
+        _ENGLISH.update({k: getattr(typer.rich_utils, k) for k in _WORDS})
     for k, v in (_WORDS if lang == "zh" else _ENGLISH).items():
         setattr(typer.rich_utils, k, v)
 

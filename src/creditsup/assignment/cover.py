@@ -13,18 +13,24 @@ deterministic time limit, never a wall-clock limit.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from ortools.sat.python import cp_model
 
 from creditsup.assignment._arrays import B1, I64, bits
 from creditsup.assignment.flow import GroupProblem, GroupSolution
 from creditsup.assignment.problem import Problem, State, tasks_of
+
+if TYPE_CHECKING:  # imported when a model is solved (ortools is slow to import)
+    from ortools.sat.python import cp_model
 
 __all__ = ["cpsat_candidates", "cpsat_solver", "solve_cpsat"]
 
 
 def cpsat_solver(random_seed: int, max_deterministic_time: float) -> cp_model.CpSolver:
     """A single-threaded, seeded CP-SAT solver with a deterministic time limit."""
+    from ortools.sat.python import cp_model
+
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = int(random_seed) & 0x7FFFFFFF
@@ -53,6 +59,8 @@ def solve_cpsat(
         return GroupSolution(
             np.zeros(n_a, dtype=bool), np.zeros(0, dtype=bool), "EMPTY"
         )
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{a}") for a in range(n_a)]
     f = [model.new_bool_var(f"f{t}") for t in range(n_t)]

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from ortools.graph.python import min_cost_flow
 
 from creditsup.assignment._arrays import B1, I64, U64
 from creditsup.exceptions import SolverError
@@ -252,6 +251,8 @@ def solve_mcf(gp: GroupProblem) -> GroupSolution:
         ro.supply,
         gp.penalty[ro.task],
     )
+    from ortools.graph.python import min_cost_flow  # lazy: slow to import
+
     smcf = min_cost_flow.SimpleMinCostFlow()
     n_arcs = sum(len(s) for s in g.starts)
     arc_idx = smcf.add_arcs_with_capacity_and_unit_cost(

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from ortools.sat.python import cp_model
 
 from creditsup._random import derive_key, seed_sequence
 from creditsup.assignment._arrays import B1, I64, bits
@@ -26,6 +25,9 @@ from creditsup.assignment.flow import CROSS_WEIGHT, RANDOM_COST_RANGE
 from creditsup.assignment.policy import AssignmentPolicy
 from creditsup.assignment.problem import Problem, State
 from creditsup.assignment.rounds import commit
+
+if TYPE_CHECKING:  # imported when a model is solved (ortools is slow to import)
+    from ortools.sat.python import cp_model
 
 __all__ = ["fix_pairs_cpsat", "pair_excess", "pair_matrix"]
 
@@ -99,6 +101,8 @@ def _model(
 ) -> tuple[cp_model.CpModel, list[Any]]:
     """Teams of the right size covering their expertise, within capacity and
     without a pair at the limit meeting again; capped pairs get a budget."""
+    from ortools.sat.python import cp_model
+
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x{k}") for k in range(len(G.a_t))]
     for t in G.tasks:
@@ -146,6 +150,8 @@ def _solve_group(
     P: Problem, G: _Group, limit: int, random_seed: int, det_time: float
 ) -> B1 | None:
     """Solve, then cap the pairs pushed over the limit (lazily, three rounds)."""
+    from ortools.sat.python import cp_model
+
     capped: set[tuple[int, int]] = set()
     best: B1 | None = None
     for _ in range(3):

@@ -12,6 +12,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from creditsup import uscc as _uscc
 from creditsup._random import derive_key, keyed_uint64
@@ -66,6 +67,19 @@ class _Collector:
                 }
             )
         )
+
+    def add_mask(
+        self,
+        table: str,
+        mask: npt.NDArray[np.bool_],
+        column: str,
+        raw: pd.Series,
+        rule: str,
+        message: str,
+    ) -> None:
+        """:meth:`add` for the rows where ``mask`` holds (``raw`` indexed only then)."""
+        if mask.any():
+            self.add(table, np.flatnonzero(mask), column, raw[mask], rule, message)
 
     def frame(self) -> pd.DataFrame:
         if not self.parts:
@@ -146,7 +160,10 @@ def _parse_uscc(c: _Cell, out: _Collector) -> pd.Series:
 
 
 def _parse_text(c: _Cell, out: _Collector) -> pd.Series:
-    return _text(c.raw)
+    if c.col.default is not None:  # blanks were filled: which are blank again
+        return _text(c.raw)
+    text = c.raw.astype("str").str.strip()  # as _text, blanks known already
+    return text.where(c.present, None).astype("str")
 
 
 def _enum_aliases(vocab: str | None) -> dict[str, str]:
@@ -155,11 +172,27 @@ def _enum_aliases(vocab: str | None) -> dict[str, str]:
     return {**codes_from_labels(vocab), **ZH_ALIASES.get(vocab, {})}
 
 
+def _aliased(text: pd.Series, aliases: dict[str, str]) -> pd.Series:
+    """``text.map(aliases)``, else its lower case mapped, else ``text`` itself.
+
+    On Arrow-backed text one hash lookup per value (``index_in``), as the
+    dictionary ``map`` of pandas would do it value by value.
+    """
+    lower = text.str.lower()
+    arr, low = _arrow_text(text), _arrow_text(lower)
+    if arr is None or low is None:
+        return text.map(aliases).fillna(lower.map(aliases)).fillna(text)
+    keys = pa.array(list(aliases), type=arr.type)
+    codes = pa.array(list(aliases.values()), type=arr.type)
+    exact = codes.take(pc.index_in(arr, value_set=keys))
+    folded = codes.take(pc.index_in(low, value_set=keys))
+    return pd.Series(pc.coalesce(exact, folded, arr), index=text.index, dtype="str")
+
+
 def _enum_codes(raw: pd.Series, aliases: dict[str, str]) -> pd.Series:
     text = raw.astype("str").str.strip()
     if aliases:  # Chinese (and English display) names of the codes
-        lower = text.str.lower()
-        text = text.map(aliases).fillna(lower.map(aliases)).fillna(text)
+        text = _aliased(text, aliases)
     return text.astype("str").str.lower()
 
 
@@ -167,11 +200,11 @@ def _parse_enum(c: _Cell, out: _Collector) -> pd.Series:
     aliases = _enum_aliases(c.col.vocab)
     text = _per_distinct(c.raw, lambda r: _enum_codes(r, aliases))
     bad = c.present & ~_isin(text, c.col.enum)
-    out.add(
+    out.add_mask(
         c.table,
-        c.rows[bad],
+        bad,
         c.name,
-        c.raw[bad],
+        c.raw,
         "unknown_enum",
         f"The '{c.name}' of {c.table} must be one of {', '.join(c.col.enum)}.",
     )
@@ -187,21 +220,21 @@ def _parse_date(c: _Cell, out: _Collector) -> pd.Series:
             lambda r: pd.to_datetime(r, format="ISO8601", errors="coerce"),
         )
     bad = c.present & parsed.isna().to_numpy(dtype=bool)
-    out.add(
+    out.add_mask(
         c.table,
-        c.rows[bad],
+        bad,
         c.name,
-        c.raw[bad],
+        c.raw,
         "bad_date",
         f"The '{c.name}' of {c.table} must be a date YYYY-MM-DD.",
     )
     lo, hi = c.dates.bounds(c.col.future_ok)
     odd = c.present & ~bad & ((parsed < lo) | (parsed > hi)).to_numpy(dtype=bool)
-    out.add(
+    out.add_mask(
         c.table,
-        c.rows[odd],
+        odd,
         c.name,
-        c.raw[odd],
+        c.raw,
         "implausible_date",
         f"The '{c.name}' of {c.table} must lie between {lo.date()} and {hi.date()}.",
     )
@@ -216,21 +249,21 @@ def _parse_number(c: _Cell, out: _Collector) -> pd.Series:
     if is_int:
         bad |= present & ~np.isnan(values) & (values % 1 != 0)
     what = "an integer" if is_int else "a number"
-    out.add(
+    out.add_mask(
         c.table,
-        c.rows[bad],
+        bad,
         c.name,
-        raw[bad],
+        raw,
         "wrong_type",
         f"The '{c.name}' of {c.table} must be {what}.",
     )
     if c.col.min_value is not None:
         neg = present & ~bad & (values < c.col.min_value)
-        out.add(
+        out.add_mask(
             c.table,
-            c.rows[neg],
+            neg,
             c.name,
-            raw[neg],
+            raw,
             "negative_value",
             f"The '{c.name}' of {c.table} must be >= {c.col.min_value:g}.",
         )
@@ -243,11 +276,11 @@ def _parse_bool(c: _Cell, out: _Collector) -> pd.Series:
     text = _per_distinct(c.raw, lambda r: r.astype("str").str.strip().str.lower())
     is_t = _isin(text, _TRUE)
     bad = c.present & ~is_t & ~_isin(text, _FALSE)
-    out.add(
+    out.add_mask(
         c.table,
-        c.rows[bad],
+        bad,
         c.name,
-        c.raw[bad],
+        c.raw,
         "wrong_type",
         f"The '{c.name}' of {c.table} must be true or false.",
     )
@@ -448,23 +481,24 @@ def validate_table(
         result[c] = raw[c]
     if schema.key and all(k in raw.columns for k in schema.key):
         dup = result.duplicated(list(schema.key), keep="first").to_numpy(dtype=bool)
-        rows = np.flatnonzero(dup)
-        key_vals = result.loc[dup, list(schema.key)].astype(str).agg("/".join, axis=1)
-        out.add(
-            table,
-            rows,
-            "/".join(schema.key),
-            key_vals,
-            "duplicate_key",
-            f"Duplicate key ({', '.join(schema.key)}) in {table}: an earlier row has the same value.",
-        )
+        if dup.any():
+            rows = np.flatnonzero(dup)
+            keys = result.loc[dup, list(schema.key)].astype(str)
+            out.add(
+                table,
+                rows,
+                "/".join(schema.key),
+                keys.agg("/".join, axis=1),
+                "duplicate_key",
+                f"Duplicate key ({', '.join(schema.key)}) in {table}: an earlier row has the same value.",
+            )
     if table == "items" and "legal_basis" in raw.columns:
         empty = _blank(raw["legal_basis"]).to_numpy(dtype=bool)
-        out.add(
+        out.add_mask(
             table,
-            np.flatnonzero(empty),
+            empty,
             "legal_basis",
-            raw.loc[empty, "legal_basis"],
+            raw["legal_basis"],
             "empty_legal_basis",
             "R02: only items authorised by law may be listed; 'legal_basis' is empty.",
         )
@@ -486,11 +520,11 @@ def _check_refs(
             continue
         s = df["uscc"]
         bad = s.notna().to_numpy(dtype=bool) & ~_isin(s, ents["uscc"])
-        out.add(
+        out.add_mask(
             table,
-            np.flatnonzero(bad),
+            bad,
             "uscc",
-            s[bad],
+            s,
             "unknown_reference",
             f"This USCC is not in the entities table (referenced from {table}).",
         )
@@ -498,11 +532,11 @@ def _check_refs(
     if conf is not None and len(conf) and insp is not None:
         s = conf["inspector_id"]
         bad = s.notna().to_numpy(dtype=bool) & ~_isin(s, insp["inspector_id"])
-        out.add(
+        out.add_mask(
             "conflicts",
-            np.flatnonzero(bad),
+            bad,
             "inspector_id",
-            s[bad],
+            s,
             "unknown_reference",
             "This inspector_id is not in the inspectors table.",
         )
@@ -522,6 +556,8 @@ def _check_refs(
 
 
 def _sorted(df: pd.DataFrame, table: str) -> pd.DataFrame:
+    if len(df) < 2:  # nothing to order (sorting an empty table costs milliseconds)
+        return df.reset_index(drop=True)
     keys = [k for k in _SORT_KEYS[table] if k in df.columns]
     return df.sort_values(keys, kind="stable", na_position="first").reset_index(
         drop=True
