@@ -87,6 +87,13 @@ def test_chain_candidates_match_the_sorted_reference(
     )
 
 
+def _union(kt: Any, ki: Any, keep: Any, nt: Any, ni: Any) -> tuple[Any, Any]:
+    at = np.concatenate([kt[keep], nt])
+    ai = np.concatenate([ki[keep], ni])
+    order = np.lexsort((ai, at))
+    return at[order], ai[order]
+
+
 def test_merge_arcs_equals_the_sorted_union() -> None:
     kt = np.array([0, 0, 2, 5, 5], dtype=np.int32)
     ki = np.array([1, 4, 0, 2, 3], dtype=np.int32)
@@ -95,11 +102,23 @@ def test_merge_arcs_equals_the_sorted_union() -> None:
     ni = np.array([0, 9, 1, 0], dtype=np.int32)
     for new_t in (nt, np.array([0, 1, 2, 5], dtype=np.int32)):  # disjoint, overlapping
         t, i = merge_arcs(kt, ki, keep, new_t, ni)
-        at = np.concatenate([kt[keep], new_t])
-        ai = np.concatenate([ki[keep], ni])
-        order = np.lexsort((ai, at))
-        np.testing.assert_array_equal(t, at[order])
-        np.testing.assert_array_equal(i, ai[order])
+        for got, want in zip((t, i), _union(kt, ki, keep, new_t, ni), strict=True):
+            np.testing.assert_array_equal(got, want)
+    rng = np.random.default_rng(3)
+    for _ in range(200):  # tasks dropped and re-candidated, as the rounds do
+        n_t, n_i = int(rng.integers(1, 30)), 12
+        key = np.unique(rng.integers(0, n_t * n_i, int(rng.integers(0, 80))))
+        kt, ki = (key // n_i).astype(np.int32), (key % n_i).astype(np.int32)
+        again = np.flatnonzero(rng.random(n_t) < 0.3)
+        keep = ~np.isin(kt, again)
+        new = np.unique(rng.integers(0, n_i * len(again) + 1, 20)) if len(again) else []
+        new = np.asarray(new, dtype=np.int64)
+        new = new[new < n_i * len(again)]
+        nt, ni = again[new // n_i].astype(np.int32), (new % n_i).astype(np.int32)
+        t, i = merge_arcs(kt, ki, keep, nt, ni)
+        want_t, want_i = _union(kt, ki, keep, nt, ni)
+        np.testing.assert_array_equal(t, want_t)
+        np.testing.assert_array_equal(i, want_i)
 
 
 @pytest.fixture(scope="module")

@@ -251,21 +251,63 @@ def release_failed(P: Problem, S: State, visits: I64) -> I64:
     return failed
 
 
+def _sorted_pairs(t: I32, i: I32) -> bool:
+    """Whether the arcs are strictly increasing by (task, inspector)."""
+    dt = np.diff(t.astype(np.int64))
+    return bool(np.all((dt > 0) | ((dt == 0) & (np.diff(i.astype(np.int64)) > 0))))
+
+
+def _merge_pieces(keep_t: I32, drop: I64, lo: I64) -> list[tuple[int, int, int, int]]:
+    """Slices ``(kept start, kept stop, new start, new stop)`` of the merge.
+
+    Each piece copies ``keep[start:stop]`` then ``new[start:stop]``; runs of
+    dropped arcs are skipped and the new arcs go where their task would be.
+    """
+    events: list[tuple[int, int, int]] = []  # (position, kind, end)
+    if len(drop):
+        run = np.flatnonzero(np.diff(drop) != 1) + 1
+        starts = drop[np.concatenate([[0], run])]
+        ends = drop[np.concatenate([run - 1, [len(drop) - 1]])] + 1
+        events += [(int(a), 1, int(b)) for a, b in zip(starts, ends, strict=True)]
+    if len(lo):
+        at = np.flatnonzero(np.diff(lo) != 0) + 1
+        firsts = np.concatenate([[0], at])
+        lasts = np.concatenate([at, [len(lo)]])
+        events += [(int(lo[a]), 0, int(b)) for a, b in zip(firsts, lasts, strict=True)]
+    pieces, cur, new_at = [], 0, 0
+    for pos, kind, end in sorted(events):
+        if kind == 1:
+            pieces.append((cur, max(cur, pos), 0, 0))
+            cur = max(cur, end)
+        else:
+            pieces.append((cur, max(cur, pos), new_at, end))
+            cur, new_at = max(cur, pos), end
+    pieces.append((cur, len(keep_t), 0, 0))
+    return pieces
+
+
 def merge_arcs(
     keep_t: I32, keep_i: I32, keep_mask: B1, new_t: I32, new_i: I32
 ) -> tuple[I32, I32]:
     """The kept arcs plus the new ones, sorted by (task, inspector).
 
-    Both lists are sorted by (task, inspector); when no new arc's task is
-    among the kept ones (as the callers make it) the new arcs are inserted
-    in one pass, otherwise the union is sorted.
+    ``keep_t, keep_i`` are sorted by (task, inspector). When the new arcs are
+    sorted too and none of their tasks keeps an arc (as the callers make it),
+    one pass copies the kept runs and the new arcs into place (a few dropped
+    runs, no temporary of the kept arcs); otherwise the union is sorted.
     """
-    kt, ki = keep_t[keep_mask], keep_i[keep_mask]
-    nt, ni = new_t.astype(kt.dtype), new_i.astype(ki.dtype)
-    lo = np.searchsorted(kt, nt)
-    if len(nt) and not np.array_equal(lo, np.searchsorted(kt, nt, side="right")):
-        a_t = np.concatenate([kt, nt])
-        a_i = np.concatenate([ki, ni])
+    nt, ni = new_t.astype(keep_t.dtype), new_i.astype(keep_i.dtype)
+    drop = np.flatnonzero(~keep_mask)
+    lo = np.searchsorted(keep_t, nt)
+    hi = np.searchsorted(keep_t, nt, side="right")
+    dropped = np.searchsorted(drop, hi) - np.searchsorted(drop, lo)
+    if not (_sorted_pairs(nt, ni) and np.array_equal(dropped, hi - lo)):
+        a_t = np.concatenate([keep_t[keep_mask], nt])
+        a_i = np.concatenate([keep_i[keep_mask], ni])
         order = np.lexsort((a_i, a_t))
         return a_t[order], a_i[order]
-    return np.insert(kt, lo, nt), np.insert(ki, lo, ni)
+    pieces = _merge_pieces(keep_t, drop, lo)
+    return (
+        np.concatenate([x for a, b, c, d in pieces for x in (keep_t[a:b], nt[c:d])]),
+        np.concatenate([x for a, b, c, d in pieces for x in (keep_i[a:b], ni[c:d])]),
+    )
