@@ -210,3 +210,48 @@ def test_dask_mapper_gives_the_serial_result(
     visits = visits.iloc[: len(visits) // 2]
     ref = assign_inspectors(visits, ds, year=YEAR, seed="d")
     _same(assign_inspectors(visits, ds, year=YEAR, seed="d", mapper=dask_mapper), ref)
+
+
+def _pair_metrics_by_merge(assignments: pd.DataFrame) -> dict[str, Any]:
+    """The pandas self-merge the array version replaces (the reference)."""
+    a = assignments[["visit_id", "inspector_id"]]
+    pairs = a.merge(a, on="visit_id")
+    pairs = pairs[pairs["inspector_id_x"] < pairs["inspector_id_y"]]
+    pc = pairs.groupby(["inspector_id_x", "inspector_id_y"]).size()
+    top = pc.sort_values(ascending=False, kind="stable").head(5)
+    return {
+        "pairs": len(pc),
+        "pair_max": int(pc.max()) if len(pc) else 0,
+        "pairs_repeated": int((pc >= 2).sum()),
+        "pair_top": [
+            {"inspectors": [str(x), str(y)], "visits": int(c)}
+            for x, y, c in zip(
+                top.index.get_level_values(0),
+                top.index.get_level_values(1),
+                top,
+                strict=True,
+            )
+        ],
+    }
+
+
+def test_pair_metrics_equal_the_self_merge(district: tuple[pd.DataFrame, Any]) -> None:
+    from creditsup.assignment.outputs import _pair_metrics
+
+    visits, ds = district
+    res = assign_inspectors(visits, ds, year=YEAR, seed="p")
+    rng = np.random.default_rng(0)
+    frames = [res.assignments, res.assignments.iloc[:0]]
+    for _ in range(20):  # ties, repeated pairs, an inspector twice on a visit
+        n = int(rng.integers(1, 60))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "visit_id": rng.choice(["V1", "V2", "V10", "V3"], n),
+                    "inspector_id": rng.choice(["a", "B", "b", "I10", "I9", "甲"], n),
+                }
+            )
+        )
+    for f in frames:
+        assert _pair_metrics(f) == _pair_metrics_by_merge(f)
+    assert _pair_metrics(res.assignments)["pairs_repeated"] > 0
