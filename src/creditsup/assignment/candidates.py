@@ -134,14 +134,14 @@ def candidate_arcs(
     tasks = np.asarray(tasks, dtype=np.int64)
     months = np.asarray(months, dtype=np.int64)
     window_key = derive_key(seed, year, "assignment", "window-start") if prune else None
-    n_i = max(len(P.insp_id), 1)
+    shift = max(len(P.insp_id) - 1, 1).bit_length()  # (task, inspector) in one key
     out_t: list[I32] = [np.zeros(0, dtype=np.int32)]
     out_i: list[I32] = [np.zeros(0, dtype=np.int32)]
     for lo, hi in _chunks(P, tasks, prune=prune) if len(tasks) else []:
         a_t, a_i = _chunk_arcs(P, tasks[lo:hi], months[lo:hi], k_cross, window_key)
-        key = np.sort(a_t * n_i + a_i)
-        out_t.append((key // n_i).astype(np.int32))
-        out_i.append((key % n_i).astype(np.int32))
+        key = np.sort((a_t << shift) | a_i)
+        out_t.append((key >> shift).astype(np.int32))
+        out_i.append((key & ((1 << shift) - 1)).astype(np.int32))
     return np.concatenate(out_t), np.concatenate(out_i)
 
 

@@ -286,6 +286,7 @@ class _Walk:
     team: I64
     load: I64
     tpos: I64  # position of each team member in the candidate array
+    tcls: npt.NDArray[np.int8]  # and its region class (kept beside: no gather)
     pair: npt.NDArray[np.int16] | None
     n_tkeys: int  # touched-key space: tasks (visits with pairs) then inspectors
 
@@ -322,10 +323,11 @@ def _propose(W: _Walk, rng: np.random.Generator, bsz: int, p_exchange: float) ->
     # region class as the slot's occupant (uniform over a number of choices
     # that is the same before and after the move: a symmetric proposal)
     prow = W.tpos[t1]
-    c1 = C.cls[prow[np.arange(bsz), k1]]
+    pcls = W.tcls[t1]
+    c1 = pcls[np.arange(bsz), k1]
     lo = ci.cand_ptr[t1] + c1 * C.n_cls0[t1]
     hi = np.where(c1 == 1, ci.cand_ptr[t1 + 1], ci.cand_ptr[t1] + C.n_cls0[t1])
-    same_c = (prow >= 0) & (C.cls[np.maximum(prow, 0)] == c1[:, None])
+    same_c = (prow >= 0) & (pcls == c1[:, None])
     tp = np.where(same_c, prow - lo[:, None], _BIG)
     free = hi - lo - same_c.sum(axis=1)
     u = np.minimum(
@@ -448,6 +450,8 @@ def _exchange(W: _Walk, B: _Batch, xidx: I64) -> int:
     team[tb[acc], kb[acc]] = ia[acc]
     W.tpos[ta[acc], ka[acc]] = pos_ib[acc]
     W.tpos[tb[acc], kb[acc]] = pos_ia[acc]
+    W.tcls[ta[acc], ka[acc]] = W.cands.cls[pos_ib[acc]]
+    W.tcls[tb[acc], kb[acc]] = W.cands.cls[pos_ia[acc]]
     return len(acc)
 
 
@@ -473,7 +477,15 @@ def _walk(
     if np.any((team >= 0) & (tpos < 0)):
         raise ValueError("A team member is not a candidate of its task.")
     walk = _Walk(
-        ci, cands, slots, team, load, tpos, pair if use_pairs else None, n_tkeys
+        ci,
+        cands,
+        slots,
+        team,
+        load,
+        tpos,
+        np.where(tpos >= 0, cands.cls[np.maximum(tpos, 0)], 0).astype(np.int8),
+        pair if use_pairs else None,
+        n_tkeys,
     )
     return walk, batch
 
