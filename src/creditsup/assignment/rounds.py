@@ -78,12 +78,17 @@ def in_tasks(arc_t: I32 | I64, tasks: I64, n_tasks: int) -> B1:
     return np.asarray(mark[arc_t])
 
 
-def _group_arcs(a_t: I32, g_tasks: I64) -> tuple[I64, I64]:
-    """Each arc of the group's tasks: its task row and its position in ``a_t``."""
-    key = g_tasks.astype(a_t.dtype)
-    lo = np.searchsorted(a_t, key)
-    hi = np.searchsorted(a_t, key, side="right")
-    return expand(lo.astype(np.int64), (hi - lo).astype(np.int64))
+def _arc_ptr(a_t: I32, n_tasks: int) -> I64:
+    """CSR offsets of the arcs (sorted by task): task ``t``'s arcs are
+    ``[ptr[t], ptr[t + 1])``."""
+    return np.searchsorted(a_t, np.arange(n_tasks + 1, dtype=a_t.dtype)).astype(
+        np.int64
+    )
+
+
+def _group_arcs(ptr: I64, g_tasks: I64) -> tuple[I64, I64]:
+    """Each arc of the group's tasks: its task row and its position in the arcs."""
+    return expand(ptr[g_tasks], ptr[g_tasks + 1] - ptr[g_tasks])
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ class _Round:
     P: Problem
     month: I64  # per task (the repair may have moved it)
     capacity: I64  # [n_inspectors, 13] capacity left at the start of the round
-    a_t: I32
+    ptr: I64  # CSR offsets of the arcs by task
     a_i: I32
     hashes: tuple[U64, U64]
     cross: bool
@@ -129,7 +134,7 @@ class _Groups(Sequence[GroupTask]):
 def _group_task(rd: _Round, g_tasks: I64) -> GroupTask:
     """The sub-problem of one group."""
     P = rd.P
-    r, pos = _group_arcs(rd.a_t, g_tasks)
+    r, pos = _group_arcs(rd.ptr, g_tasks)
     g_ai = rd.a_i[pos].astype(np.int64)
     a_t = g_tasks[r]
     rank_v = P.v_rank[P.t_visit[g_tasks]]
@@ -193,7 +198,7 @@ def solve_round(
         P,
         S.month,
         P.insp_cap[:, None] - S.load,
-        a_t,
+        _arc_ptr(a_t, len(P.t_visit)),
         a_i,
         cost_hashes(P, cost_key),
         policy.same_region_first,
@@ -207,7 +212,7 @@ def solve_round(
         if use_cpsat:
             S.n_cpsat += 1
             S.cpsat_status[sol.status] = S.cpsat_status.get(sol.status, 0) + 1
-        r, pos = _group_arcs(a_t, g_tasks)
+        r, pos = _group_arcs(rd.ptr, g_tasks)
         chosen = sol.chosen & sol.filled[r]
         commit(
             S,
