@@ -135,14 +135,37 @@ def candidate_arcs(
     months = np.asarray(months, dtype=np.int64)
     window_key = derive_key(seed, year, "assignment", "window-start") if prune else None
     shift = max(len(P.insp_id) - 1, 1).bit_length()  # (task, inspector) in one key
-    out_t: list[I32] = [np.zeros(0, dtype=np.int32)]
-    out_i: list[I32] = [np.zeros(0, dtype=np.int32)]
+    out = _Growing()
     for lo, hi in _chunks(P, tasks, prune=prune) if len(tasks) else []:
         a_t, a_i = _chunk_arcs(P, tasks[lo:hi], months[lo:hi], k_cross, window_key)
         key = np.sort((a_t << shift) | a_i)
-        out_t.append((key >> shift).astype(np.int32))
-        out_i.append((key & ((1 << shift) - 1)).astype(np.int32))
-    return np.concatenate(out_t), np.concatenate(out_i)
+        out.append(key >> shift, key & ((1 << shift) - 1))
+    return out.done()
+
+
+class _Growing:
+    """Two int32 arrays grown in place (``realloc``: no second copy of the arcs
+    while they are built, as a concatenation of the chunks would make)."""
+
+    def __init__(self) -> None:
+        self.t = np.zeros(1 << 16, dtype=np.int32)
+        self.i = np.zeros(1 << 16, dtype=np.int32)
+        self.n = 0
+
+    def append(self, t: I64, i: I64) -> None:
+        end = self.n + len(t)
+        if end > len(self.t):
+            cap = max(end, len(self.t) * 3 // 2)
+            self.t.resize(cap, refcheck=False)
+            self.i.resize(cap, refcheck=False)
+        self.t[self.n : end] = t
+        self.i[self.n : end] = i
+        self.n = end
+
+    def done(self) -> tuple[I32, I32]:
+        self.t.resize(self.n, refcheck=False)
+        self.i.resize(self.n, refcheck=False)
+        return self.t, self.i
 
 
 def cost_hashes(P: Problem, key: str) -> tuple[U64, U64]:

@@ -471,23 +471,18 @@ def _walk(
     if batch is None:
         n_eff = _n_eff(ci, team, pairs=use_pairs)
         batch = max(1, min(4096, n_eff // 24, len(slots.task) // 4))
-    tpos = cands.pos(
-        np.repeat(np.arange(n_tasks, dtype=np.int64)[:, None], width, axis=1), team
-    )
+    tpos = np.full((n_tasks, width), -1, dtype=np.int64)
+    tcls = np.zeros((n_tasks, width), dtype=np.int8)
+    step = max(_CHUNK_ARCS // max(width, 1), 1)
+    for t0 in range(0, n_tasks, step):  # chunks of tasks: small temporaries
+        rows = np.arange(t0, min(t0 + step, n_tasks), dtype=np.int64)
+        p = cands.pos(np.repeat(rows[:, None], width, axis=1), team[rows])
+        tpos[rows] = p
+        tcls[rows] = np.where(p >= 0, cands.cls[np.maximum(p, 0)], 0)
     if np.any((team >= 0) & (tpos < 0)):
         raise ValueError("A team member is not a candidate of its task.")
-    walk = _Walk(
-        ci,
-        cands,
-        slots,
-        team,
-        load,
-        tpos,
-        np.where(tpos >= 0, cands.cls[np.maximum(tpos, 0)], 0).astype(np.int8),
-        pair if use_pairs else None,
-        n_tkeys,
-    )
-    return walk, batch
+    use = pair if use_pairs else None
+    return _Walk(ci, cands, slots, team, load, tpos, tcls, use, n_tkeys), batch
 
 
 def run_chain(
