@@ -185,11 +185,9 @@ def assign_inspectors(
     seed : str
         The seed string; all randomness derives from it.
     mapper : Mapper, optional
-        Runs the (department, month) sub-problems of a solving round:
-        ``mapper(solve_group, group_tasks)`` returns the solutions in order
-        (:class:`creditsup.sampling.pipeline.Mapper`; serial by default, a
-        thread pool or :func:`creditsup.distributed.dask_mapper` give the
-        same result).
+        Solves the (department, month) groups of each round, in order
+        (:class:`~creditsup.sampling.pipeline.Mapper`: serial by default; a
+        thread pool or :func:`~creditsup.distributed.dask_mapper` agree).
 
     Returns
     -------

@@ -6,6 +6,9 @@ pruned to every same-region candidate plus ``cross_region_candidates``
 cross-region ones drawn from a keyed random window of the department. Each
 arc gets a keyed random cost (:func:`arc_costs`), the tie-break that makes
 the flow's optimum a random one.
+
+At city scale the arcs number tens of millions: they are tested and sorted
+chunk by chunk of tasks and kept as two int32 arrays.
 """
 
 from __future__ import annotations
