@@ -170,7 +170,7 @@ def _slots(ci: ChainInput, team: I64) -> _Slots:
 
 
 #: Arcs handled per chunk of tasks when the candidates are reordered.
-_CHUNK_ARCS = 1 << 20
+_CHUNK_ARCS = 1 << 18
 
 
 def _task_chunks(ptr: I64) -> list[tuple[int, int]]:
