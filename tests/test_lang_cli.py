@@ -95,6 +95,13 @@ def test_help_speaks_the_language_of_the_run() -> None:
     en = cli("--lang", "en", "plan", "--help", COLUMNS="200", **ZH)
     assert "Build the annual plan bundle" in en.stdout
     assert "The seed: any string" in en.stdout and "随机种子" not in en.stdout
+    # typer's own words too: the usage line, [required], [default: ...]
+    assert "用法：creditsup plan [选项]" in zh.stdout
+    assert "[必填]" in zh.stdout and "[默认：text]" in zh.stdout
+    for word in ("Usage:", "[required]", "[default:", "[OPTIONS]"):
+        assert word not in zh.stdout, word
+    for word in ("Usage: creditsup plan [OPTIONS]", "[required]", "[default: text]"):
+        assert word in en.stdout, word
     assert not english_runs(
         "\n".join(
             line

@@ -787,3 +787,64 @@ def test_a_plan_as_drawn_has_no_year_tables(drawn: tuple[InspectionPlan, Path]) 
     plan, path = drawn
     assert dict(load_plan(path).extra_tables) == {}
     assert load_plan(path).to_files() == plan.to_files()
+
+
+def test_a_joining_inspector_staffs_the_unfilled_visits_of_her_department(
+    tmp_path: Path,
+) -> None:
+    """A department short of staff: its visits are unfilled until someone joins."""
+    from creditsup.year import replan
+
+    tables = synthetic_tables(1500, 40, seed=12, year=YEAR)
+    insp = tables["inspectors"].copy()
+    dept = str(insp["department"].value_counts().index[0])
+    mine = insp.index[insp["department"].eq(dept)]
+    # one active inspector: a team of two cannot be formed; the others join later
+    insp.loc[mine[1:], "active"] = False
+    tables["inspectors"] = insp
+    ds = validate_dataset(tables)
+    plan = build_plan(ds, year=YEAR, seed="short", created_at=CREATED)
+    v = plan.visits
+    short = v["status"].eq("unfilled") & v["departments"].str.contains(dept)
+    assert short.sum() > 5
+    joiner = str(insp.loc[mine[1], "inspector_id"])
+    other = str(insp.loc[mine[2], "inspector_id"])
+    changes = pd.DataFrame(
+        {"kind": ["inspector_joined", "inspector_joined"], "id": [joiner, other],
+         "from_date": [f"{YEAR}-07-01", f"{YEAR}-07-01"], "value": ["", ""]}
+    )  # fmt: skip
+    out = replan(plan, ds, changes, recorded_at=AT)
+    assert out.failures.empty
+    nv = out.plan.visits
+    late = short & v["month"].ge(7)
+    early = short & v["month"].lt(7)
+    # visits from July on can be staffed now; earlier ones stay unfilled
+    assert nv.loc[late, "status"].eq("staffed").sum() > 0
+    assert nv.loc[early, "status"].eq("unfilled").all()
+    # no staffed visit moved
+    before = plan.assignments[
+        plan.assignments["visit_id"].isin(v.loc[~short, "visit_id"])
+    ]
+    after = out.plan.assignments[
+        out.plan.assignments["visit_id"].isin(before["visit_id"])
+    ]
+    pd.testing.assert_frame_equal(
+        before.reset_index(drop=True), after.reset_index(drop=True)
+    )
+    staffed_ids = set(out.log.loc[out.log["outcome"].eq("staffed"), "visit_id"])
+    assert staffed_ids == set(nv.loc[late & nv["status"].eq("staffed"), "visit_id"])
+    unfilled_ids = {str(u["visit_id"]) for u in out.plan.diagnostics["unfilled"]}
+    assert not unfilled_ids & staffed_ids
+    assert out.counts()["staffed"] == len(staffed_ids)
+    from creditsup.plan import check_invariants
+
+    assert check_invariants(out.plan, roster_so_far_of(out.plan, ds)) == []
+    path = tmp_path / "plan"
+    out.plan.save(path)
+    assert verify_plan(path, ds).ok
+
+
+def roster_so_far_of(plan: InspectionPlan, ds: Dataset) -> Dataset:
+    from creditsup.year.replan import roster_so_far
+
+    return roster_so_far(plan, ds)

@@ -134,9 +134,10 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     ),
     "replanned": (
         "已处理 {changes} 项变动：重新抽取 {redrawn} 人次，取消 {cancelled} 户次检查，"
-        "{unfilled} 户次无法派员",
+        "{unfilled} 户次无法派员，{staffed} 户次原缺员的检查已补派",
         "applied {changes} change(s): {redrawn} inspector re-draw(s), "
-        "{cancelled} visit(s) cancelled, {unfilled} left unfilled",
+        "{cancelled} visit(s) cancelled, {unfilled} left unfilled, "
+        "{staffed} unfilled visit(s) now staffed",
     ),
     "triggered": (
         "新增 {visits} 户次触发式检查（{unfilled} 户次无法派员），{unchanged} 行此前已记录，"
@@ -325,6 +326,14 @@ ERRORS: tuple[tuple[str, str], ...] = (
     (
         r"The '(?P<name>[^']+)' must be (?P<a>[a-z]+) or (?P<b>[a-z]+)\. Got (?P<got>.+) instead\.",
         "{name} 只能是 {a} 或 {b}；收到的是 {got}。",
+    ),
+    (
+        r"The '(?P<name>[^']+)' needs '(?P<other>[^']+)'\.",
+        "选项 '{name}' 需要同时给出 '{other}'。",
+    ),
+    (
+        r"The '(?P<a>[^']+)' and '(?P<b>[^']+)' need '(?P<other>[^']+)'\.",
+        "选项 '{a}' 和 '{b}' 需要同时给出 '{other}'。",
     ),
     (
         r"The 'lang' must be 'zh' or 'en'\. Got (?P<got>.+) instead\.",
@@ -556,6 +565,7 @@ synth.entities | 市场主体数量。 | Number of entities.
 synth.inspectors | 执法检查人员数量。 | Number of inspectors.
 synth.seed | 随机种子（任意字符串）。 | Seed (any string).
 synth.fmt | 文件格式：csv、parquet 或 xlsx。 | csv, parquet or xlsx.
+synth.partitions | 大表（主体、记录、检查历史、回避关系）拆成的 Parquet 分片文件数（需 --format parquet；默认每 25 万个主体一个分片）。 | Split the large tables (entities, records, history, conflicts) into this many Parquet part files (needs --format parquet; default: one per 250,000 entities).
 validate | 按数据规范检查每张表，列出全部数据问题。 | Check every table against the contract; list every failure.
 validate.failures_out | 把全部数据问题写入此 CSV 文件。 | Write all failures to this CSV.
 score | 计算每个市场主体的信用分值、风险分类和主要原因。 | Credit score, tier and top reasons for every entity.
@@ -586,6 +596,10 @@ plan | 生成年度抽查计划包（数据规范第 3 节）；计划无法全�
 plan.seed | 随机种子：任意字符串，例如公开的彩票开奖号码。 | The seed: any string, e.g. a lottery result.
 plan.out_dir | 要写入的计划包文件夹。 | Bundle folder to write.
 plan.operator | 抽取操作人（R10）。 | Who runs the draw (R10).
+plan.engine | 计算引擎：local（单机）或 dask（按分区并行，结果逐字节相同）。 | local (one process) or dask (partition by partition, the same bytes).
+plan.partitions | dask 引擎按统一社会信用代码划分的分区数（默认：主体表的分片文件数）。 | The Dask engine's USCC partitions (default: the entities' part files).
+plan.workers | dask 引擎在本机启动的工作进程数（0：只用线程）。 | Worker processes of the local Dask cluster (0: threads only).
+plan.scheduler | 已有 Dask 集群调度器的地址，例如 tcp://10.0.0.5:8786。 | Address of an existing Dask scheduler, e.g. tcp://10.0.0.5:8786.
 commit | 输出承诺值：须在种子产生之前公布。 | Print the commitment to publish before the seed is known.
 verify | 由输入数据和种子重新推导计划；发现第一处不一致时退出码为 1。 | Re-derive the plan from its inputs and seed; exit 1 on the first difference.
 verify.data_dir | 输入数据集文件夹。 | The input dataset folder.

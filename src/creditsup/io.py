@@ -23,6 +23,7 @@ from creditsup.exceptions import DataReadError, MissingDependencyError
 from creditsup.outputs import replace_folder, write_atomic
 
 __all__ = [
+    "PARTITIONED_TABLES",
     "TABLE_NAMES",
     "csv_bytes",
     "dataset_files",
@@ -30,6 +31,7 @@ __all__ = [
     "inert_cells",
     "read_dataset",
     "read_table",
+    "table_parts",
     "write_atomic",
     "write_csv",
     "write_dataset",
@@ -195,7 +197,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
     Parameters
     ----------
     path : str or Path
-        A ``.csv``, ``.parquet`` or ``.xlsx`` file.
+        A ``.csv``, ``.parquet`` or ``.xlsx`` file, or a folder of ``.parquet``
+        part files read in name order (:func:`table_parts`).
 
     Returns
     -------
@@ -209,6 +212,9 @@ def read_table(path: str | Path) -> pd.DataFrame:
         The file is missing, unreadable, or of an unknown format.
     """
     p = Path(path)
+    if p.is_dir() and (parts := table_parts(p)):
+        frames = [read_table(q) for q in parts]
+        return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
     if not p.is_file():
         raise DataReadError(f"The file {str(p)!r} does not exist.")
     suffix = p.suffix.lower()
@@ -235,10 +241,25 @@ def read_table(path: str | Path) -> pd.DataFrame:
     )
 
 
+#: The tables a partitioned Parquet dataset may split into part files.
+PARTITIONED_TABLES = ("entities", "records", "history", "conflicts")
+
+
+def table_parts(path: str | Path) -> list[Path]:
+    """The files of a table: the file itself, or a folder's ``*.parquet`` parts
+    in name order (a partitioned table, e.g. ``entities/part-00000.parquet``)."""
+    p = Path(path)
+    if p.is_dir():
+        return sorted(q for q in p.glob("*.parquet") if q.is_file())
+    return [p]
+
+
 def _find(folder: Path, table: str) -> Path | None:
     found = [
         folder / f"{table}{s}" for s in _SUFFIXES if (folder / f"{table}{s}").is_file()
     ]
+    if (folder / table).is_dir() and table_parts(folder / table):
+        found.append(folder / table)
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise DataReadError(
@@ -397,16 +418,35 @@ def write_csv(df: pd.DataFrame, path: str | Path) -> None:
     write_atomic(path, csv_bytes(_to_text_frame(df)))
 
 
+def _parquet_bytes(df: pd.DataFrame) -> bytes:
+    buf = io.BytesIO()
+    df.to_parquet(buf, index=False)
+    return buf.getvalue()
+
+
 def dataset_files(
     tables: Mapping[str, pd.DataFrame],
     *,
     fmt: Literal["csv", "parquet", "xlsx"] = "csv",
+    partitions: int = 1,
 ) -> dict[str, bytes]:
-    """The files of a dataset folder as bytes, one ``<table>.<fmt>`` each."""
+    """The files of a dataset folder as bytes, one ``<table>.<fmt>`` each.
+
+    With ``fmt="parquet"`` and ``partitions > 1``, each table of
+    :data:`PARTITIONED_TABLES` is split into that many part files of
+    consecutive rows, ``<table>/part-00000.parquet`` … (a partitioned
+    Parquet dataset, read part by part by ``build_plan(engine="dask")``).
+    """
     files: dict[str, bytes] = {}
     for name, df in tables.items():
         if fmt == "csv":
             files[f"{name}.csv"] = csv_bytes(_to_text_frame(df))
+            continue
+        if fmt == "parquet" and partitions > 1 and name in PARTITIONED_TABLES:
+            bounds = np.linspace(0, len(df), partitions + 1).astype(np.int64)
+            for k in range(partitions):
+                part = df.iloc[bounds[k] : bounds[k + 1]]
+                files[f"{name}/part-{k:05d}.parquet"] = _parquet_bytes(part)
             continue
         buf = io.BytesIO()
         if fmt == "parquet":
@@ -426,10 +466,13 @@ def write_dataset(
     folder: str | Path,
     *,
     fmt: Literal["csv", "parquet", "xlsx"] = "csv",
+    partitions: int = 1,
 ) -> Path:
-    """Write tables as a dataset folder, one ``<table>.<fmt>`` file each.
+    """Write tables as a dataset folder, one ``<table>.<fmt>`` file each
+    (or part files, see :func:`dataset_files`).
 
     The folder is written atomically and only over a new or empty folder or a
     dataset folder creditsup wrote (see :mod:`creditsup.outputs`).
     """
-    return replace_folder(folder, dataset_files(tables, fmt=fmt), kind="dataset")
+    files = dataset_files(tables, fmt=fmt, partitions=partitions)
+    return replace_folder(folder, files, kind="dataset")

@@ -63,6 +63,7 @@ __all__ = [
     "override_flags",
     "rate_entities",
     "tier_cutoffs",
+    "tier_scores",
     "write_scores",
 ]
 
@@ -407,20 +408,35 @@ def assign_tiers(
             f"The 'as_of' of assign_tiers must equal the scores' date "
             f"{scores.as_of.date()}. Got {as_of!r} instead."
         )
-    tab = scores.table
-    score = tab["score"].to_numpy(dtype=np.float64)
-    cuts = tier_cutoffs(score, pol)
-    score_idx = np.searchsorted(np.asarray(cuts, dtype=np.float64), score, side="right")
     flags: list[BoolArray] = []
     if pol.overrides:
         flags = override_flags(
             dataset,
             pol,
             scorecard=scores.scorecard,
-            unit_ent=lookup(dataset.entities["uscc"], tab["uscc"]),
-            unit_day=np.full(len(tab), day, dtype=np.int64),
+            unit_ent=lookup(dataset.entities["uscc"], scores.table["uscc"]),
+            unit_day=np.full(len(scores.table), day, dtype=np.int64),
         )
-    idx, reason = apply_overrides(score_idx.astype(np.int64), flags, pol)
+    return tier_scores(scores, flags, pol)
+
+
+def tier_scores(
+    scores: ScoreResult, flags: Sequence[BoolArray], policy: TierPolicy
+) -> TierResult:
+    """Tiers from scores and the override flags of their rows.
+
+    What :func:`assign_tiers` does once the flags are known
+    (:func:`override_flags`, one boolean array per override, aligned with
+    ``scores.table``): the cut-offs come from all the scores together, so
+    slices scored apart (each with its flags) and then concatenated in USCC
+    order tier exactly as the whole.
+    """
+    pol = policy
+    tab = scores.table
+    score = tab["score"].to_numpy(dtype=np.float64)
+    cuts = tier_cutoffs(score, pol)
+    score_idx = np.searchsorted(np.asarray(cuts, dtype=np.float64), score, side="right")
+    idx, reason = apply_overrides(score_idx.astype(np.int64), list(flags), pol)
     names = ["score", *(o.name for o in pol.overrides)]
     table = pd.DataFrame(
         {

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+import typer.rich_utils
 
 from creditsup._cli._common import app
 from creditsup.i18n import help_text
@@ -21,6 +22,39 @@ __all__ = ["command", "help_keys"]
 
 #: The titles of typer's help panels, in Chinese (English: typer's own).
 _PANELS = {"argument": "参数", "option": "选项", "command": "命令"}
+#: typer's own words in a help page (English: typer's own values).
+_WORDS = {
+    "REQUIRED_LONG_STRING": "[必填]",
+    "DEFAULT_STRING": "[默认：{}]",
+    "ENVVAR_STRING": "[环境变量：{}]",
+    "DEPRECATED_STRING": "（已弃用） ",
+}
+_ENGLISH = {k: getattr(typer.rich_utils, k) for k in _WORDS}
+_USAGE = {"zh": "用法：", "en": "Usage: "}
+
+
+def _typer_words(lang: str) -> None:
+    """typer's words ("[required]", "[default: …]") in ``lang``."""
+    for k, v in (_WORDS if lang == "zh" else _ENGLISH).items():
+        setattr(typer.rich_utils, k, v)
+
+
+def _usage_in(cmd: Any, lang: str) -> None:
+    """The usage line of ``cmd`` starts with "用法：" in Chinese."""
+    base = cmd.context_class
+    fmt_base = base.formatter_class
+
+    class Formatter(fmt_base):  # type: ignore[misc, valid-type]
+        def write_usage(
+            self, prog: str, args: str = "", prefix: str | None = None
+        ) -> None:
+            super().write_usage(prog, args, _USAGE[lang] if prefix is None else prefix)
+
+    cmd.context_class = type(base.__name__, (base,), {"formatter_class": Formatter})
+    if lang == "zh":
+        cmd.options_metavar = "[选项]"
+        if getattr(cmd, "subcommand_metavar", None):
+            cmd.subcommand_metavar = "命令 [参数]..."
 
 
 # typer bundles its own click: the objects are used by their attributes only.
@@ -53,9 +87,12 @@ def command(lang: str) -> Any:
     True
     """
     group: Any = typer.main.get_command(app)
+    _typer_words(lang)
     _localise(group, "creditsup", lang)
+    _usage_in(group, lang)
     for name, cmd in group.commands.items():
         _localise(cmd, name, lang)
+        _usage_in(cmd, lang)
         if lang == "zh":
             cmd.rich_help_panel = _PANELS["command"]
     return group

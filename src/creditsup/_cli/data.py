@@ -46,6 +46,7 @@ def synth(
     seed: Annotated[str, typer.Option()] = "0",
     year: Year = 2026,
     fmt: Annotated[str, typer.Option("--format")] = "csv",
+    partitions: Annotated[int | None, typer.Option(min=1)] = None,
     quiet: Quiet = False,
 ) -> None:
     """Write a realistic synthetic district dataset folder."""
@@ -55,11 +56,15 @@ def synth(
 
     if fmt not in ("csv", "parquet", "xlsx"):
         _fail(f"The '--format' must be csv, parquet or xlsx. Got {fmt!r} instead.")
+    if partitions is not None and partitions > 1 and fmt != "parquet":
+        _fail("The '--partitions' needs '--format parquet'.")
+    if partitions is None:  # Parquet: one part file per 250,000 entities
+        partitions = -(-entities // 250_000) if fmt == "parquet" else 1
     check_output(out_dir, kinds=("dataset",))
     tables = synthetic_tables(
         entities, inspectors, seed=_text("--seed", seed), year=year
     )
-    write_dataset(tables, out_dir, fmt=fmt)  # type: ignore[arg-type]
+    write_dataset(tables, out_dir, fmt=fmt, partitions=partitions)  # type: ignore[arg-type]
     if not quiet:
         counts = {k: f"{len(tables[k]):,}" for k in ("entities", "inspectors")}
         out.print(escape(_say("synth_done", path=out_dir, **counts)))

@@ -4,7 +4,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +34,7 @@ from creditsup._cli._common import (
     _lang,
     _load,
     _policy,
+    _print_failures,
     _print_figures,
     _say,
     _seed_source,
@@ -38,6 +43,7 @@ from creditsup._cli._common import (
     err,
     out,
 )
+from creditsup.exceptions import DataValidationError, MissingDependencyError
 from creditsup.i18n import MESSAGES
 
 logger = logging.getLogger(__name__)
@@ -193,11 +199,74 @@ def _print_summary(result: Any) -> None:
     _print_figures(result.summary(), lambda f: label(_FIGURES.get(f, f)))
 
 
-def _build_with_progress(ds_dir: Path, policy: Any, *, quiet: bool, **kw: Any) -> Any:
+@dataclass(frozen=True)
+class Engine:
+    """Where ``plan --engine dask`` runs: an existing scheduler or a local cluster."""
+
+    partitions: int | None
+    workers: int
+    scheduler: str | None
+
+    @contextlib.contextmanager
+    def client(self) -> Iterator[None]:
+        """A Dask client for the run: the given scheduler, a ``LocalCluster`` of
+        ``workers`` processes, or (``workers = 0``) Dask's threads."""
+        if self.scheduler is None and self.workers == 0:
+            yield
+            return
+        try:
+            dist: Any = importlib.import_module("dask.distributed")
+        except ImportError:
+            raise MissingDependencyError("distributed", "dask") from None
+        if self.scheduler is not None:
+            with dist.Client(self.scheduler):
+                yield
+            return
+        with (
+            dist.LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            ) as cluster,
+            dist.Client(cluster),
+        ):
+            yield
+
+
+def _engine(
+    name: str, *, partitions: int | None, workers: int, scheduler: str | None
+) -> Engine | None:
+    if name not in ("local", "dask"):
+        _fail(f"The '--engine' must be local or dask. Got {name!r} instead.")
+    if name == "local":
+        if partitions is not None or scheduler is not None:
+            _fail("The '--partitions' and '--scheduler' need '--engine dask'.")
+        return None
+    return Engine(partitions, workers, scheduler)
+
+
+def _build(ds_dir: Path, policy: Any, *, engine: Engine | None, **kw: Any) -> Any:
+    """The plan from the local engine, or from the Dask engine on its scheduler."""
     from creditsup.plan import build_plan
 
-    if quiet:
+    if engine is None:
         return build_plan(_load(ds_dir), policy, **kw)
+    try:
+        with engine.client():
+            return build_plan(
+                ds_dir, policy, engine="dask", partitions=engine.partitions, **kw
+            )
+    except DataValidationError as exc:
+        _print_failures(exc, limit=20)
+        _fail(_say("dataset_invalid", path=str(ds_dir), n=len(exc.failure_cases)))
+
+
+def _build_with_progress(
+    ds_dir: Path, policy: Any, *, quiet: bool, engine: Engine | None = None, **kw: Any
+) -> Any:
+    if quiet:
+        return _build(ds_dir, policy, engine=engine, **kw)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     stages = ["load", "tiers", "draw", "assignment", "ledger", "save"]
@@ -215,8 +284,7 @@ def _build_with_progress(ds_dir: Path, policy: Any, *, quiet: bool, **kw: Any) -
             text = _say(f"stage_{name}") if f"stage_{name}" in MESSAGES else name
             bar.update(task, description=text, advance=1)
 
-        ds = _load(ds_dir)
-        return build_plan(ds, policy, progress=step, **kw)
+        return _build(ds_dir, policy, engine=engine, progress=step, **kw)
 
 
 @app.command()
@@ -230,11 +298,18 @@ def plan(
     seed_source: SeedSourceOpt = None,
     seed_form: SeedFormOpt = None,
     fmt: Format = "text",
+    engine: Annotated[str, typer.Option("--engine")] = "local",
+    partitions: Annotated[int | None, typer.Option(min=1)] = None,
+    workers: Annotated[int, typer.Option(min=0)] = 2,
+    scheduler: Annotated[str | None, typer.Option("--scheduler")] = None,
     quiet: Quiet = False,
 ) -> None:
     """Build the annual plan bundle (contract §3). Exit 3 when infeasible."""
     from creditsup.outputs import check_output
 
+    run_on = _engine(
+        engine, partitions=partitions, workers=workers, scheduler=scheduler
+    )
     as_json = _check_format(fmt)
     quiet = quiet or as_json
     check_output(out_dir, kinds=("plan",), protect=[data_dir])
@@ -248,6 +323,7 @@ def plan(
         operator=operator,
         quiet=quiet,
         seed_source=source,
+        engine=run_on,
     )
     result.save(out_dir, protect=[data_dir])
     if not as_json:

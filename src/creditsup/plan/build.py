@@ -11,9 +11,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as _dt
 import logging
+import os
 from collections.abc import Callable
 from importlib import metadata
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -38,11 +40,12 @@ from creditsup.plan._ledger import (
     sha256,
 )
 from creditsup.plan.bundle import InspectionPlan, _frame_for
+from creditsup.plan.partitioned import Staged, stage_partitioned
 from creditsup.policy import Policy
-from creditsup.sampling import DrawResult, draw_visits
+from creditsup.sampling import DrawResult, draw_partitioned, draw_visits
 from creditsup.sampling.result import ALGORITHM as SAMPLING_ALGORITHM
-from creditsup.schemas import Dataset
-from creditsup.tiers import rate_entities
+from creditsup.schemas import Dataset, load_dataset
+from creditsup.tiers import TierResult, rate_entities
 
 __all__ = ["ProgressFn", "build_plan", "redraw_plan"]
 
@@ -98,11 +101,16 @@ def _within_months(policy: Policy) -> AssignmentPolicy:
 
 
 def _tier_stage(
-    dataset: Dataset, policy: Policy, as_of: _dt.date, records: _Records
+    dataset: Dataset,
+    policy: Policy,
+    as_of: _dt.date,
+    records: _Records,
+    rated: TierResult | None = None,
 ) -> pd.DataFrame:
-    rated = rate_entities(
-        dataset, as_of=as_of, scorecard=policy.scorecard, tier_policy=policy.tiers
-    )
+    if rated is None:
+        rated = rate_entities(
+            dataset, as_of=as_of, scorecard=policy.scorecard, tier_policy=policy.tiers
+        )
     # pandas copy-on-write: a selection shares the data until either side changes
     scores = rated.table[["uscc", "score", "tier", "tier_reason", "reasons"]]
     records.append(
@@ -207,8 +215,40 @@ def policy_diagnostics(draw: DrawResult) -> dict[str, Any]:
     }
 
 
+def _stage(
+    data: Dataset | str | os.PathLike[str],
+    policy: Policy,
+    as_of: _dt.date,
+    engine: str,
+    partitions: int | None,
+) -> tuple[Dataset, Staged | None]:
+    """The validated dataset, and with the Dask engine its tiered partitions."""
+    if engine not in ("local", "dask"):
+        raise ConfigError(
+            f"The 'engine' must be 'local' or 'dask'. Got {engine!r} instead."
+        )
+    if engine == "local":
+        if isinstance(data, str | os.PathLike):
+            return load_dataset(Path(data)), None
+        require_dataset(data)
+        return data, None
+    if not isinstance(data, str | os.PathLike):
+        raise TypeError(
+            "The Dask engine reads a dataset folder: pass its path as 'dataset'. "
+            f"Got {type(data).__name__} instead."
+        )
+    staged = stage_partitioned(
+        Path(data),
+        scorecard=policy.scorecard,
+        tier_policy=policy.tiers,
+        as_of=as_of,
+        partitions=partitions,
+    )
+    return staged.dataset, staged
+
+
 def build_plan(
-    dataset: Dataset,
+    dataset: Dataset | str | os.PathLike[str],
     policy: Policy | None = None,
     *,
     year: int,
@@ -217,13 +257,17 @@ def build_plan(
     created_at: str | None = None,
     progress: ProgressFn | None = None,
     seed_source: SeedSource | None = None,
+    engine: Literal["local", "dask"] = "local",
+    partitions: int | None = None,
 ) -> InspectionPlan:
     """Build the annual plan: tiers, the coordinated draw and the assignment.
 
     Parameters
     ----------
-    dataset : Dataset
-        The validated inputs (:func:`creditsup.schemas.load_dataset`).
+    dataset : Dataset or path-like
+        The validated inputs (:func:`creditsup.schemas.load_dataset`), or a
+        dataset folder (read and validated here; with ``engine="dask"``, a
+        folder is required).
     policy : Policy, optional
         The bureau's policy; the default policy when omitted.
     year : int
@@ -242,12 +286,20 @@ def build_plan(
         Where the seed came from, as declared in the commitment before the
         draw (e.g. a lottery draw). Recorded in the commitment, the provenance
         and the ledger; a seed that does not have the declared form is refused.
+    engine : {'local', 'dask'}
+        ``'dask'`` validates, scores and draws the folder partition by
+        partition as Dask tasks on the active scheduler and solves the
+        assignment's (department, month) problems as tasks
+        (:mod:`creditsup.plan.partitioned`); the plan is byte-identical to
+        the local engine's.
+    partitions : int, optional
+        The number of USCC partitions of the Dask engine (default: the
+        number of part files of ``entities``).
 
     Returns
     -------
     InspectionPlan
     """
-    require_dataset(dataset)
     year = require_year(year)
     if policy is not None and not isinstance(policy, Policy):
         raise TypeError(
@@ -262,6 +314,7 @@ def build_plan(
     step = progress or (lambda _name: None)
     created = created_at or _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat()
     as_of = policy.as_of or _default_as_of(year)
+    dataset, staged = _stage(dataset, policy, as_of, engine, partitions)
     hashes = dataset.table_hashes()  # once: the commitment and the ledger share them
     commitment = commitment_of(hashes, policy, year=year, seed_source=seed_source)
     inputs: dict[str, Any] = {
@@ -278,11 +331,24 @@ def build_plan(
         inputs["seed_source"] = seed_source.as_json()
     records: _Records = [{"stage": "inputs", **inputs}]
     step("tiers")
-    scores = _tier_stage(dataset, policy, as_of, records)
+    rated = None if staged is None else staged.rated
+    scores = _tier_stage(dataset, policy, as_of, records, rated)
     step("draw")
-    draw = draw_visits(
-        dataset, scores[["uscc", "tier"]], policy.sampling, year=year, seed=seed
-    )
+    tiers = scores[["uscc", "tier"]]
+    if staged is None:
+        draw = draw_visits(dataset, tiers, policy.sampling, year=year, seed=seed)
+    else:
+        from creditsup.distributed import dask_mapper
+
+        draw = draw_partitioned(
+            dataset,
+            tiers,
+            policy.sampling,
+            year=year,
+            seed=seed,
+            partitions=staged.entity_parts,
+            mapper=dask_mapper,
+        )
     records += [{"stage": "draw", **rec} for rec in draw.ledger]
     step("assignment")
     assigned = assign_inspectors(

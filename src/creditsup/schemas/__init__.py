@@ -29,7 +29,15 @@ from creditsup.schemas.tables import (
     DateWindow,
     TableSchema,
 )
-from creditsup.schemas.validate import load_dataset, validate_dataset, validate_table
+from creditsup.schemas.validate import (
+    assemble_dataset,
+    load_dataset,
+    uscc_buckets,
+    validate_dataset,
+    validate_partition,
+    validate_table,
+    validate_tables,
+)
 from creditsup.schemas.vocab import (
     ASSIGNMENT_COLUMNS,
     ENTITY_TYPES,
@@ -82,11 +90,15 @@ __all__ = [
     "TableSchema",
     "Tier",
     "Trigger",
+    "assemble_dataset",
     "available_in",
     "explode_list",
     "load_dataset",
     "table_hash",
     "unavailable_bits",
+    "uscc_buckets",
     "validate_dataset",
+    "validate_partition",
     "validate_table",
+    "validate_tables",
 ]

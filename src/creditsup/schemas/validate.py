@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import pandas as pd
 import pyarrow as pa
 
 from creditsup import uscc as _uscc
+from creditsup._random import derive_key, keyed_uint64
 from creditsup.exceptions import FAILURE_COLUMNS, DataValidationError
 from creditsup.io import dataset_paths, read_table
 from creditsup.labels import codes_from_labels, column_from_header
@@ -575,17 +576,7 @@ def _validate_owned(
                     "missing_table",
                     f"The required table '{name}' is missing from the dataset.",
                 )
-            typed[name] = validate_table(
-                pd.DataFrame(
-                    {
-                        c: pd.Series(dtype=str)
-                        for c, k in schema.columns.items()
-                        if k.required
-                    }
-                ),
-                name,
-                failures=_Collector(),
-            )
+            typed[name] = _empty_table(name)
             continue
         raw = tables.pop(name)
         if isinstance(raw, Path):
@@ -615,3 +606,112 @@ def load_dataset(folder: str | Path, *, dates: DateWindow | None = None) -> Data
         Some rows break the contract; ``failure_cases`` lists all of them.
     """
     return _validate_owned(dict(dataset_paths(folder)), dates=dates)
+
+
+#: The key of the hash that spreads rows over partitions by USCC.
+BUCKET_KEY = derive_key("creditsup", "partition")
+
+
+def uscc_buckets(raw: pd.DataFrame, table: str, n: int) -> np.ndarray[Any, Any] | None:
+    """The partition (``0 <= b < n``) of each raw row, from its USCC.
+
+    The USCC is read as validation reads it (rule U1: spaces and hyphens
+    removed, upper case), so every row of an entity -- in ``entities``,
+    ``records``, ``history`` and ``conflicts`` -- falls in the same
+    partition, whatever file it comes from. ``None`` when the table has no
+    USCC column (validation reports it).
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"uscc": ["914403001922038216", " 9144-03001922038216"]})
+    >>> b = uscc_buckets(raw, "records", 7)
+    >>> bool(b[0] == b[1]), bool(0 <= b[0] < 7)
+    (True, True)
+    """
+    keys = _column_keys(table, raw.columns)
+    if "uscc" not in keys:
+        return None
+    col = raw.iloc[:, keys.index("uscc")]
+    text = _uscc_text(col.where(col.notna(), "").astype("str"))
+    return (
+        keyed_uint64(text.to_numpy(dtype=object), BUCKET_KEY) % np.uint64(n)
+    ).astype(np.int64)
+
+
+def validate_partition(
+    raw: Mapping[str, pd.DataFrame],
+    *,
+    inspectors: pd.DataFrame,
+    dates: DateWindow | None = None,
+) -> dict[str, pd.DataFrame] | None:
+    """Validate one partition of the per-entity tables; ``None`` if any row fails.
+
+    ``raw`` holds the rows of ``entities``, ``records``, ``history`` and
+    ``conflicts`` of one partition by USCC (:func:`uscc_buckets`), in their
+    order in the dataset; ``inspectors`` is the validated inspectors table
+    (for the references). Each table is checked and typed as
+    :func:`validate_dataset` does, references to entities checked inside
+    the partition (exact, since an entity's rows share it), and the typed
+    tables are returned sorted by their keys. On a failure the caller
+    validates the whole dataset for the report (every failure, row numbers
+    of the whole table).
+    """
+    out = _Collector()
+    typed = {
+        name: validate_table(df, name, failures=out, dates=dates)
+        for name, df in raw.items()
+    }
+    _check_refs({**typed, "inspectors": inspectors}, {}, out)
+    if out.parts:
+        return None
+    return {name: _sorted(df, name) for name, df in typed.items()}
+
+
+def validate_tables(
+    raw: Mapping[str, pd.DataFrame],
+    names: Sequence[str],
+    *,
+    dates: DateWindow | None = None,
+) -> dict[str, pd.DataFrame] | None:
+    """Validate the named tables each alone, sorted; ``None`` if any fails.
+
+    A table of ``names`` absent from ``raw`` is typed empty when optional
+    and is a failure when required (as in :func:`validate_dataset`).
+    References between tables are not checked here (see
+    :func:`validate_partition`).
+    """
+    out = _Collector()
+    typed: dict[str, pd.DataFrame] = {}
+    for name in names:
+        if name in raw:
+            typed[name] = validate_table(raw[name], name, failures=out, dates=dates)
+            continue
+        if SCHEMAS[name].required:
+            return None
+        typed[name] = _empty_table(name)
+    if out.parts:
+        return None
+    return {name: _sorted(df, name) for name, df in typed.items()}
+
+
+def _empty_table(name: str) -> pd.DataFrame:
+    """The typed form of an absent table (its required columns, no rows)."""
+    cols = SCHEMAS[name].columns
+    empty = pd.DataFrame(
+        {c: pd.Series(dtype=str) for c, k in cols.items() if k.required}
+    )
+    return validate_table(empty, name, failures=_Collector())
+
+
+def assemble_dataset(
+    parts: Sequence[Mapping[str, pd.DataFrame]], shared: Mapping[str, pd.DataFrame]
+) -> Dataset:
+    """The dataset of validated partitions and shared tables, as
+    :func:`validate_dataset` returns it: each table's rows concatenated and
+    stably sorted by its keys (rows with equal keys belong to one entity, so
+    they keep their order in the dataset)."""
+    typed = dict(shared)
+    for name in parts[0] if parts else ():
+        frames = [p[name] for p in parts]
+        typed[name] = _sorted(pd.concat(frames, ignore_index=True), name)
+    return Dataset(**typed)

@@ -52,8 +52,14 @@ from creditsup.scoring._arrays import (
     lookup,
     to_day,
 )
+from creditsup.scoring.indicators import GroupCounts
 from creditsup.scoring.records import active_flags
-from creditsup.scoring.result import ScoreResult, reason_codes, score_entities
+from creditsup.scoring.result import (
+    ScoreResult,
+    reason_codes,
+    score_entities,
+    slice_group_counts,
+)
 from creditsup.scoring.scorecard import (
     Indicator,
     PublicityRule,
@@ -63,6 +69,7 @@ from creditsup.scoring.scorecard import (
 )
 
 __all__ = [
+    "GroupCounts",
     "Indicator",
     "PublicityRule",
     "ScoreResult",
@@ -75,5 +82,6 @@ __all__ = [
     "reason_codes",
     "score_entities",
     "scorecard_profiles",
+    "slice_group_counts",
     "to_day",
 ]

@@ -42,7 +42,13 @@ from creditsup.scoring.scorecard import (
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
 
-__all__ = ["Evaluation", "evaluate_indicators", "points_matrix"]
+__all__ = [
+    "Evaluation",
+    "GroupCounts",
+    "evaluate_indicators",
+    "group_counts",
+    "points_matrix",
+]
 
 #: Optional contract columns: absent = every value missing.
 _OPTIONAL_ENTITY_COLUMNS = (
@@ -108,6 +114,98 @@ def _entity_value(ind: Indicator, ent: pd.DataFrame) -> pd.Series:
     return s
 
 
+def _normalised_groups(values: pd.Series) -> tuple[IntArray, pd.Series]:
+    """Each row's group (-1 = no value) and the groups' normalised values.
+
+    Values are compared trimmed and lower-cased; a blank value is no value.
+    """
+    codes, uniq = factorize(values)
+    norm = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(uniq.array)))
+    norm = pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.large_string()), norm)
+    ucodes, names = factorize(pd.Series(pd.arrays.ArrowStringArray(norm), dtype="str"))
+    return np.append(ucodes, -1)[codes], pd.Series(names, dtype="str")
+
+
+@dataclass(frozen=True)
+class GroupCounts:
+    """Per relationship indicator, the entities sharing each value, on one day.
+
+    What one slice of the entities contributes (:func:`group_counts`); the
+    sum over the slices (:meth:`plus`) lets each slice be scored alone with
+    the whole population's counts (``score_entities(..., shared=...)``).
+    ``counts[name]`` maps a normalised value to the number of entities
+    established by ``day`` holding it; ``any_value[name]`` counts the
+    entities with a value at all (the indicator is active when it is > 0).
+    """
+
+    day: int
+    counts: dict[str, pd.Series]
+    any_value: dict[str, int]
+
+    def plus(self, other: GroupCounts) -> GroupCounts:
+        """The counts of both slices."""
+        if other.day != self.day:
+            raise ValueError("Group counts of different days cannot be added.")
+        counts = {
+            k: pd.concat([v, other.counts[k]]).groupby(level=0, sort=True).sum()
+            for k, v in self.counts.items()
+        }
+        any_value = {k: v + other.any_value[k] for k, v in self.any_value.items()}
+        return GroupCounts(self.day, counts, any_value)
+
+
+def group_counts(
+    entities: pd.DataFrame, scorecard: Scorecard, est_day: IntArray, day: int
+) -> GroupCounts:
+    """What a slice of ``entities`` contributes to its relationship indicators.
+
+    ``est_day`` is each entity's establishment day number.
+    """
+    counts: dict[str, pd.Series] = {}
+    any_value: dict[str, int] = {}
+    for ind in scorecard.indicators:
+        if ind.source != "relationship":
+            continue
+        col = ind.column or ""
+        if col not in entities.columns:
+            counts[ind.name] = pd.Series(dtype=np.int64)
+            any_value[ind.name] = 0
+            continue
+        group, names = _normalised_groups(entities[col])
+        has = group >= 0
+        alive = has & (est_day <= day)
+        per = np.bincount(group[alive], minlength=len(names))
+        keep = per > 0
+        counts[ind.name] = pd.Series(
+            per[keep].astype(np.int64), index=names.to_numpy()[keep]
+        ).sort_index()
+        any_value[ind.name] = int(has.sum())
+    return GroupCounts(day, counts, any_value)
+
+
+def _shared_counts(
+    ind: Indicator,
+    ent: pd.DataFrame,
+    shared: GroupCounts,
+    unit_ent: IntArray,
+    unit_day: IntArray,
+) -> FloatArray | None:
+    """:func:`_relationship_counts` from the whole population's counts."""
+    if not shared.any_value.get(ind.name, 0):
+        return None
+    if len(unit_day) and (unit_day != shared.day).any():
+        raise ValueError("Shared group counts hold one scoring day only.")
+    col = ind.column or ""
+    if col not in ent.columns:
+        return np.zeros(len(unit_ent), dtype=np.float64)
+    group, names = _normalised_groups(ent[col])
+    per = shared.counts[ind.name].reindex(names.to_numpy(), fill_value=0)
+    per_group = np.append(per.to_numpy(dtype=np.int64), 0)
+    ug = group[unit_ent]
+    cnt = np.where(ug >= 0, per_group[ug] - 1, 0)
+    return np.maximum(cnt, 0).astype(np.float64)
+
+
 def _relationship_counts(
     ind: Indicator,
     ent: pd.DataFrame,
@@ -119,11 +217,7 @@ def _relationship_counts(
     col = ind.column or ""
     if col not in ent.columns:
         return None
-    codes, uniq = factorize(ent[col])
-    norm = pc.utf8_lower(pc.utf8_trim_whitespace(pa.array(uniq.array)))
-    norm = pc.if_else(pc.equal(norm, ""), pa.scalar(None, pa.large_string()), norm)
-    ucodes, _ = factorize(pd.Series(pd.arrays.ArrowStringArray(norm), dtype="str"))
-    group = np.append(ucodes, -1)[codes]  # entity -> group (-1 = no value)
+    group, _names = _normalised_groups(ent[col])
     if (group < 0).all():
         return None
     has = group >= 0
@@ -457,8 +551,13 @@ def evaluate_indicators(
     prep: PreparedArrays,
     unit_ent: IntArray,
     unit_day: IntArray,
+    *,
+    shared: GroupCounts | None = None,
 ) -> Evaluation:
     """Statistic and bin of every indicator for every unit (entity, as-of day).
+
+    ``shared`` (one scoring day) gives the relationship indicators the
+    counts of the whole population when ``dataset`` is one slice of it.
 
     Examples
     --------
@@ -499,7 +598,11 @@ def evaluate_indicators(
         elif ind.source == "entities":
             x, b = _entity_statistic(ind, dataset.entities, prep, unit_ent, unit_day)
         else:  # relationship
-            cnt = _relationship_counts(ind, dataset.entities, prep, unit_ent, unit_day)
+            cnt = (
+                _relationship_counts(ind, dataset.entities, prep, unit_ent, unit_day)
+                if shared is None
+                else _shared_counts(ind, dataset.entities, shared, unit_ent, unit_day)
+            )
             if cnt is None:
                 inactive.append(ind.name)
                 cnt = np.zeros(n, dtype=np.float64)

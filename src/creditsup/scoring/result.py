@@ -16,14 +16,18 @@ import numpy as np
 import pandas as pd
 
 from creditsup.scoring._arrays import (
+    ALWAYS,
     IntArray,
     as_of_timestamp,
+    day_numbers,
     labels_from_codes,
     to_day,
 )
 from creditsup.scoring.indicators import (
     Evaluation,
+    GroupCounts,
     evaluate_indicators,
+    group_counts,
     points_matrix,
 )
 from creditsup.scoring.records import PreparedArrays, prepare_arrays
@@ -129,6 +133,7 @@ def score_entities(
     scorecard: Scorecard | None = None,
     *,
     as_of: date | str | pd.Timestamp,
+    shared: GroupCounts | None = None,
 ) -> ScoreResult:
     """Score every entity established on or before ``as_of``.
 
@@ -142,6 +147,11 @@ def score_entities(
         Defaults to :func:`default_scorecard`.
     as_of : date, str or Timestamp
         Only what was known on this day counts (see the module docstring).
+    shared : GroupCounts, optional
+        When ``dataset`` is one slice of the entities (partitioned by USCC,
+        with their records and history), the whole population's counts for
+        the relationship indicators (:func:`slice_group_counts` of every
+        slice, added): each slice then scores exactly as the whole would.
 
     Returns
     -------
@@ -165,7 +175,7 @@ def score_entities(
     ts = as_of_timestamp(as_of)
     prep = prepare_arrays(dataset, sc)
     unit_ent, unit_day = units_as_of(dataset, prep, to_day(ts))
-    ev = evaluate_indicators(dataset, sc, prep, unit_ent, unit_day)
+    ev = evaluate_indicators(dataset, sc, prep, unit_ent, unit_day, shared=shared)
     uscc = dataset.entities["uscc"].iloc[unit_ent].reset_index(drop=True)
     table, details = _score_tables(sc, ev, uscc)
     n_new = prep.n_ent - len(unit_ent)
@@ -176,6 +186,41 @@ def score_entities(
     return ScoreResult(
         table, details, ts, sc, inactive=ev.inactive, n_not_established=n_new
     )
+
+
+def slice_group_counts(
+    dataset: Dataset,
+    scorecard: Scorecard | None = None,
+    *,
+    as_of: date | str | pd.Timestamp,
+) -> GroupCounts:
+    """What the entities of ``dataset`` add to the relationship indicators.
+
+    Add the counts of every slice (:meth:`GroupCounts.plus`) and pass the
+    sum to :func:`score_entities` (``shared=``) to score each slice alone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from creditsup.schemas import Dataset
+    >>> ent = pd.DataFrame({"uscc": ["914403001922038216", "91330100716105852F"],
+    ...     "entity_type": ["other", "other"], "industry": ["A0111", "A0111"],
+    ...     "established": pd.to_datetime(["2000-01-01", "2001-01-01"]),
+    ...     "address": ["1 Road", " 1 road"]})
+    >>> one, two = (Dataset(entities=ent.iloc[[i]]) for i in (0, 1))
+    >>> total = slice_group_counts(one, as_of="2025-01-01").plus(
+    ...     slice_group_counts(two, as_of="2025-01-01"))
+    >>> total.counts["shared_address"].to_dict()
+    {'1 road': 2}
+    >>> whole = score_entities(Dataset(entities=ent), as_of="2025-01-01")
+    >>> part = score_entities(one, as_of="2025-01-01", shared=total)
+    >>> float(part.table["score"][0]) == float(whole.table["score"][1])
+    True
+    """
+    sc = scorecard if scorecard is not None else default_scorecard()
+    ent = dataset.entities
+    est = day_numbers(ent["established"], len(ent), ALWAYS)
+    return group_counts(ent, sc, est, int(to_day(as_of_timestamp(as_of))))
 
 
 def reason_codes(scores: ScoreResult, *, top: int = 3) -> pd.Series:

@@ -11,7 +11,10 @@
   every month from then on where her visits exceed it, the surplus visits
   (chosen by keyed hash) get a replacement for her;
 * ``inspector_joined`` (id = an inspector of the roster): active from that
-  month on and available to later re-draws; no visit moves;
+  month on and available to later re-draws; the visits of her department
+  from that month on that were left unfilled (no result yet) are staffed
+  again from the capacity left in their month, their partial teams
+  released, at random under the same rules; no staffed visit moves;
 * ``entity_closed`` (id = USCC): its visits from that month on with no result
   are cancelled (status ``cancelled``, team released).
 
@@ -40,6 +43,7 @@ from creditsup.policy import Policy
 from creditsup.schemas import Dataset
 from creditsup.year._bundle import REPLAN_COLUMNS, next_batch, now_iso, table, with_step
 from creditsup.year._checks import combine, failures, parse_dates, text_frame
+from creditsup.year._staffing import staff_visits
 
 __all__ = ["CHANGE_KINDS", "Replanned", "replan", "roster_so_far"]
 
@@ -78,7 +82,8 @@ class Replanned:
             ),
             "redrawn": int(o.isin(["replaced", "removed", "unfilled"]).sum()),
             "cancelled": int(o.eq("cancelled").sum()),
-            "unfilled": int(o.eq("unfilled").sum()),
+            "unfilled": int(o.isin(["unfilled", "still_unfilled"]).sum()),
+            "staffed": int(o.eq("staffed").sum()),
         }
 
 
@@ -217,6 +222,54 @@ def _redraw(
     }
 
 
+def _restaff(
+    plan: InspectionPlan, ds: Dataset, ch: Any, label: str
+) -> tuple[InspectionPlan, list[dict[str, Any]]]:
+    """A joiner's department: its unfilled visits from her month, staffed again."""
+    month = int(pd.Timestamp(str(ch.from_date)).month)
+    insp = ds.inspectors
+    dept = str(
+        insp.loc[insp["inspector_id"].astype(str).eq(str(ch.id)), "department"].iloc[0]
+    )
+    v = plan.visits
+    hit = (
+        _open_visits(plan, month)
+        & v["status"].astype(str).eq("unfilled")
+        & v["departments"].astype(str).str.split(";").map(lambda d: dept in d)
+    )
+    if not hit.any():
+        return plan, []
+    ids = set(v.loc[hit, "visit_id"].astype(str))
+    todo = v.loc[hit, [c for c in v.columns if c != "status"]]
+    staffed, teams, unfilled = staff_visits(plan, todo, ds, label)
+    status = staffed.set_index(staffed["visit_id"].astype(str))["status"]
+    visits = v.copy()
+    visits.loc[hit, "status"] = visits.loc[hit, "visit_id"].astype(str).map(status)
+    kept = plan.assignments[~plan.assignments["visit_id"].astype(str).isin(ids)]
+    asg = pd.concat([kept, teams], ignore_index=True)
+    asg = asg.sort_values(["visit_id", "inspector_id"], kind="stable")
+    old = plan.diagnostics.get("unfilled", [])
+    diag = {
+        "unfilled": [u for u in old if str(u.get("visit_id")) not in ids] + unfilled,
+        "binding": list(plan.diagnostics.get("binding", [])),
+    }
+    new = dataclasses.replace(
+        plan, visits=visits, assignments=asg.reset_index(drop=True), diagnostics=diag
+    )
+    team = teams.groupby(teams["visit_id"].astype(str))["inspector_id"].agg(
+        lambda s: ";".join(sorted(map(str, s)))
+    )
+    rows = [
+        {
+            "visit_id": vid,
+            "new_inspector_id": str(team.get(vid, "")),
+            "outcome": "staffed" if status.get(vid) == "staffed" else "still_unfilled",
+        }
+        for vid in sorted(ids)
+    ]
+    return new, rows
+
+
 def _apply(
     plan: InspectionPlan, ds: Dataset, changes: pd.DataFrame, batch: int
 ) -> tuple[InspectionPlan, list[dict[str, Any]]]:
@@ -234,6 +287,8 @@ def _apply(
             for j, vid in enumerate(_targets(plan, ch, key)):
                 plan, row = _redraw(plan, ds, vid, ch, f"{seed}|replan|{batch}|{i}|{j}")
                 rows.append(row)
+        elif ch.kind == "inspector_joined":
+            plan, rows = _restaff(plan, ds, ch, f"replan|{batch}|{i}")
         log += [{**base, **r} for r in rows] or [{**base, "outcome": "none"}]
     return plan, log
 

@@ -15,19 +15,15 @@ and their results are published like any other.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
-from creditsup.assignment import assign_inspectors
-from creditsup.config import parse_config
 from creditsup.exceptions import ConfigError
 from creditsup.labels import codes_from_labels
 from creditsup.plan import InspectionPlan
-from creditsup.policy import Policy
 from creditsup.schemas import Dataset
 from creditsup.year._bundle import (
     next_batch,
@@ -43,6 +39,7 @@ from creditsup.year._checks import (
     split_ids,
     text_frame,
 )
+from creditsup.year._staffing import staff_visits
 from creditsup.year.replan import roster_so_far
 
 __all__ = ["TRIGGERED", "Triggered", "record_triggers"]
@@ -133,35 +130,6 @@ def _new_visits(
     ), rows
 
 
-def _staff(
-    plan: InspectionPlan, visits: pd.DataFrame, ds: Dataset, batch: int
-) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
-    """Teams for the new visits, month by month, from the capacity left."""
-    policy = parse_config(Policy, plan.provenance["policy"]).assignment
-    policy = policy.model_copy(update={"repair": False})
-    month_of = plan.visits.set_index(plan.visits["visit_id"].astype(str))["month"]
-    live = plan.visits["status"].astype(str).ne("cancelled")
-    busy = plan.assignments[
-        plan.assignments["visit_id"].isin(set(plan.visits.loc[live, "visit_id"]))
-    ]
-    busy = busy.assign(month=busy["visit_id"].map(month_of).astype(int))
-    year, seed = int(plan.provenance["year"]), str(plan.provenance["seed"])
-    out_v, out_a, unfilled = [], [], []
-    for month, vs in visits.groupby("month", sort=True):  # at most 12 groups
-        load = busy[busy["month"].eq(month)].groupby("inspector_id").size()
-        insp = ds.inspectors.copy()
-        used = insp["inspector_id"].astype(str).map(load).fillna(0).astype(int)
-        insp["monthly_capacity"] = (insp["monthly_capacity"] - used).clip(lower=0)
-        got = assign_inspectors(
-            vs, dataclasses.replace(ds, inspectors=insp), policy, year=year,
-            seed=f"{seed}|triggers|{batch}|{month}",
-        )  # fmt: skip
-        out_v.append(got.visits)
-        out_a.append(got.assignments)
-        unfilled += list(got.diagnostics.get("unfilled", []))
-    return pd.concat(out_v, ignore_index=True), pd.concat(out_a), unfilled
-
-
 def record_triggers(
     plan: InspectionPlan,
     dataset: Dataset,
@@ -213,7 +181,7 @@ def record_triggers(
     batch = next_batch(plan, "triggers")
     roster = roster_so_far(plan, dataset)
     new, rows = _new_visits(good, plan, roster, len(log))
-    staffed, teams, unfilled = _staff(plan, new, roster, batch)
+    staffed, teams, unfilled = staff_visits(plan, new, roster, f"triggers|{batch}")
     visits = pd.concat([plan.visits, staffed], ignore_index=True)
     assignments = pd.concat([plan.assignments, teams], ignore_index=True)
     assignments = assignments.sort_values(["visit_id", "inspector_id"], kind="stable")
