@@ -95,6 +95,69 @@ def _baseline_table(bl: dict[str, Any], visits: int) -> list[str]:
     return lines
 
 
+def _nation_section(name: str, sc: dict[str, Any]) -> list[str]:
+    """A nation scenario: the draw only, out of core, on Dask."""
+    a = sc["after"]
+    gen = a.get("generate_first_run") or {}
+    head = (
+        f"The draw only, out of core: {sc['files']} Parquet files read with "
+        "`dask.dataframe.read_parquet`, `draw_partitioned` + `dask_mapper` on "
+        + (
+            "Dask's threaded scheduler (2 threads)."
+            if a["scheduler"] == "threads"
+            else "a 2-worker `LocalCluster` (one thread each)."
+        )
+        + " CPU and peak RSS are those of the whole process tree (driver and workers)."
+    )
+    if a.get("aborted"):
+        stop = a["aborted"]
+        head += (
+            f" **Stopped** in stage *{stop['stage']}* when the process tree passed "
+            f"{_mib(sc['max_rss_mib'])} (RSS {_mib(stop['rss_mib'])}), "
+            f"{a.get('partitions_done')} of {sc['files']} partitions done in that "
+            "stage: the stages below are those measured until then."
+        )
+    else:
+        head += f" {a['visits']:,} visits, {a['checks']:,} checks."
+    lines = [
+        f"## {name}: {sc['entities']:,} entities, {sc['inspectors']:,} inspectors",
+        "",
+        head + f" Measured {sc['measured_at']}.",
+        "",
+        "| stage | wall | CPU | peak RSS in stage |",
+        "|---|---:|---:|---:|",
+    ]
+    for s in sc["stage_names"]:
+        r = a["stages"].get(s)
+        if r is None:
+            continue
+        note = ""
+        if s == "generate" and a.get("generate_cached") and gen:
+            note = f" (reused; written in {_s(gen['wall_s'])})"
+        lines.append(
+            f"| {s}{note} | {_s(r['wall_s'])} | {_s(r['cpu_s'])} | "
+            f"{_mib(r['peak_rss_mib'])} |"
+        )
+    lines += [
+        f"| **the draw (read to result)** | **{_s(a['end_to_end_s'])}** | "
+        f"{_s(a['cpu_s'])} | **{_mib(a['peak_rss_mib'])}** |",
+        "",
+    ]
+    t = sc.get("target", {})
+    if t.get("wall_s"):
+        ok = (
+            not a.get("aborted")
+            and a["end_to_end_s"] <= t["wall_s"]
+            and a["peak_rss_mib"] <= t["peak_rss_mib"]
+        )
+        lines += [
+            f"Target ≤ {t['wall_s']:g} s and ≤ {_mib(t['peak_rss_mib'])}: "
+            f"{'met' if ok else 'missed'}.",
+            "",
+        ]
+    return lines
+
+
 def markdown(doc: dict[str, Any]) -> str:
     """The results page: one table per scenario, baselines, exponents."""
     out = ["# `creditsup plan`, stage by stage (`benchmarks/run.py`)", ""]
@@ -108,6 +171,9 @@ def markdown(doc: dict[str, Any]) -> str:
     ]
     for name, sc in doc["scenarios"].items():
         a = sc["after"]
+        if sc.get("kind") == "nation":
+            out += _nation_section(name, sc)
+            continue
         out += [
             f"## {name}: {sc['entities']:,} entities, {sc['inspectors']:,} inspectors",
             "",
@@ -162,6 +228,14 @@ def readme_table(doc: dict[str, Any]) -> str:
     ]
     for name, sc in doc["scenarios"].items():
         a, b = sc["after"], sc.get("before")
+        if sc.get("kind") == "nation":
+            stopped = " (stopped)" if a.get("aborted") else ""
+            lines.append(
+                f"| {name} (the draw only, Dask){stopped} | {sc['entities']:,} | "
+                f"{sc['inspectors']:,} | {_s(a['end_to_end_s'])} | {_s(a['cpu_s'])} | "
+                f"{_mib(a['peak_rss_mib'])} | – | – | – | – | – |"
+            )
+            continue
         before = (
             f"{_s(b['end_to_end_s'])} | {_s(b['cpu_s'])} | {_mib(b['peak_rss_mib'])}"
             if b

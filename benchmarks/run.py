@@ -22,12 +22,25 @@ Scenarios::
     county    100,000 entities,    300 inspectors
     city    1,000,000 entities,  3,000 inspectors   target ≤ 10 s, ≤ 1 GiB
     province 5,000,000 entities, 9,000 inspectors   target ≤ 60 s, ≤ 4 GiB
-    nation  50,000,000 entities (the draw only, on Dask; not built yet)
+    nation-smoke    3,000 entities in 3 Parquet files   (the test suite)
+    nation-5m   5,000,000 entities in 10 Parquet files
+    nation-10m 10,000,000 entities in 20 Parquet files
+    nation     50,000,000 entities in 100 Parquet files  target ≤ 600 s, ≤ 8 GiB
+
+The ``nation*`` scenarios run the draw only, out of core, on Dask
+(``_nation.py``): the entities are generated once as a partitioned Parquet
+dataset in ``--data-dir``, read with ``dask.dataframe.read_parquet`` and drawn
+through ``draw_partitioned`` with ``dask_mapper``, on the threaded scheduler
+(``--dask processes``: a 2-worker ``LocalCluster``). Their figures are per
+stage (generate, read, eligible pools, merge/allocate, select,
+merge/visits), CPU and peak RSS of the whole process tree; a run that passes
+``--max-rss-gib`` is stopped and recorded as such.
 
 Run::
 
     PYTHONPATH=src python benchmarks/run.py --scenario smoke county
     PYTHONPATH=src python benchmarks/run.py --scenario city --before /tmp/base/src
+    PYTHONPATH=src python benchmarks/run.py --scenario nation-5m nation
 
 Writes ``benchmarks/results/run.json`` and ``run.md`` (scenarios measured
 earlier stay in the file, each with its date), and with ``--readme`` the speed
@@ -45,6 +58,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +78,24 @@ SCENARIOS: dict[str, tuple[int, int, int, float | None, float | None]] = {
     "county": (100_000, 300, 3, None, None),
     "city": (1_000_000, 3_000, 1, 10.0, 1024.0),
     "province": (5_000_000, 9_000, 1, 60.0, 4096.0),
+    "nation-smoke": (3_000, 60, 1, None, None),
+    "nation-5m": (5_000_000, 9_000, 1, None, None),
+    "nation-10m": (10_000_000, 18_000, 1, None, None),
     "nation": (50_000_000, 90_000, 1, 600.0, 8192.0),
 }
+NATION = ("nation-smoke", "nation-5m", "nation-10m", "nation")
+#: The stages of a nation run (``_nation.STAGES``; that module imports creditsup).
+NATION_STAGES = (
+    "generate",
+    "read",
+    "eligible pools",
+    "merge/allocate",
+    "select",
+    "merge/visits",
+)
+#: glibc: serve large arrays by mmap, so that a freed array goes back to the
+#: system at once (the nation's driver frees many large temporaries).
+NATION_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
 #: Baseline sizes per scenario: (naive-scoring entities, CP-SAT groups sampled).
 BASELINE_SIZES = {"smoke": (300, 4), "county": (1000, 4)}
 _DEFAULT_BASELINE = (2000, 6)
@@ -95,19 +125,75 @@ def synthesise(name: str, root: Path) -> Path:
     return folder
 
 
-def _child(script: str, args: list[str], src: Path | None) -> dict[str, Any]:
+def _child(
+    script: str,
+    args: list[str],
+    src: Path | None,
+    *,
+    env: dict[str, str] | None = None,
+    after: Sequence[str] = (),
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out.json"
         res = subprocess.run(
-            [sys.executable, str(HERE / script), *args, str(out)],
-            env=_env(src),
+            [sys.executable, str(HERE / script), *args, str(out), *after],
+            env={**_env(src), **(env or {})},
             capture_output=True,
             text=True,
         )
+        if res.returncode == 3 and out.is_file():  # stopped at the memory bound
+            doc: dict[str, Any] = json.loads(out.read_text())
+            return doc
         if res.returncode != 0:
             raise RuntimeError(f"{script} failed:\n{res.stderr[-3000:]}")
-        doc: dict[str, Any] = json.loads(out.read_text())
+        doc = json.loads(out.read_text())
         return doc
+
+
+def measure_nation(
+    name: str, data_dir: Path, *, scheduler: str, max_rss_gib: float
+) -> dict[str, Any]:
+    """One run of a nation scenario in a fresh interpreter (``_nation.py``)."""
+    print(f"[{name}] the draw on Dask ({scheduler})", file=sys.stderr)
+    facts = _child(
+        "_nation.py",
+        [name, str(data_dir)],
+        None,
+        env=NATION_ENV,
+        after=["--scheduler", scheduler, "--max-rss-gib", str(max_rss_gib)],
+    )
+    n, k_insp, _, t_wall, t_rss = SCENARIOS[name]
+    draw = {s: r for s, r in facts["stages"].items() if s != "generate"}
+    after = {
+        "stages": facts["stages"],
+        "end_to_end_s": sum(r["wall_s"] for r in draw.values()),
+        "end_to_end_all_s": [sum(r["wall_s"] for r in draw.values())],
+        "spread": 0.0,
+        "cpu_s": sum(r["cpu_s"] for r in draw.values()),
+        "peak_rss_mib": max((r["peak_rss_mib"] for r in draw.values()), default=0.0),
+        "entities": n,
+        "inspectors": k_insp,
+        "visits": facts.get("visits"),
+        "checks": facts.get("checks"),
+        "visits_sha256": facts.get("visits_sha256"),
+        "scheduler": scheduler,
+        "generate_cached": facts.get("generate_cached"),
+        "generate_first_run": facts.get("generate_first_run"),
+        "aborted": facts.get("aborted"),
+        "partitions_done": facts.get("partitions_done"),
+    }
+    return {
+        "kind": "nation",
+        "entities": n,
+        "inspectors": k_insp,
+        "files": facts["files"],
+        "repeats": 1,
+        "measured_at": _dt.datetime.now(_dt.UTC).replace(microsecond=0).isoformat(),
+        "target": {"wall_s": t_wall, "peak_rss_mib": t_rss},
+        "stage_names": list(NATION_STAGES),
+        "max_rss_mib": max_rss_gib * 1024,
+        "after": after,
+    }
 
 
 def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -211,7 +297,10 @@ def exponents(scenarios: dict[str, Any]) -> dict[str, dict[str, float]]:
     figure. The fit over all sizes is pulled down by fixed costs at the
     small sizes; the two largest scenarios show how the stage grows at scale.
     """
-    rows = sorted(scenarios.values(), key=lambda r: r["entities"])
+    rows = sorted(
+        (r for r in scenarios.values() if r.get("kind") != "nation"),
+        key=lambda r: r["entities"],
+    )
     if len({r["entities"] for r in rows}) < 2:
         return {}
     out: dict[str, dict[str, float]] = {}
@@ -241,6 +330,18 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     ap.add_argument("--before", type=Path, help="another src tree to measure beside")
     ap.add_argument("--no-baselines", action="store_true")
     ap.add_argument(
+        "--dask",
+        choices=("threads", "processes"),
+        default="threads",
+        help="nation scenarios: Dask's threaded scheduler or a 2-worker LocalCluster",
+    )
+    ap.add_argument(
+        "--max-rss-gib",
+        type=float,
+        default=12.0,
+        help="nation scenarios: stop a run whose process tree passes this RSS",
+    )
+    ap.add_argument(
         "--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "creditsup-bench"
     )
     ap.add_argument("--out", type=Path, default=RESULTS, help="results folder")
@@ -255,18 +356,17 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     a = _args(argv)
-    if "nation" in a.scenario and not a.report_only:
-        print(
-            "The nation scenario (50M entities, the draw only, out of core) needs the "
-            "Dask engine, which is not built yet.",
-            file=sys.stderr,
-        )
-        return 2
     a.out.mkdir(parents=True, exist_ok=True)
     path = a.out / "run.json"
     doc: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     scenarios: dict[str, Any] = doc.get("scenarios", {})
     for name in [] if a.report_only else a.scenario:
+        if name in NATION:
+            key = name if a.dask == "threads" else f"{name} (LocalCluster)"
+            scenarios[key] = measure_nation(
+                name, a.data_dir, scheduler=a.dask, max_rss_gib=a.max_rss_gib
+            )
+            continue
         data = synthesise(name, a.data_dir)
         repeat = a.repeat or SCENARIOS[name][2]
         scenarios[name] = measure(

@@ -164,7 +164,10 @@ RUN_JSON = Path(
 )
 if RUN_JSON.is_file():
     run_doc = json.loads(RUN_JSON.read_text())
-    scen = sorted(run_doc["scenarios"].values(), key=lambda r: r["entities"])
+    scen = sorted(  # the plan's scenarios (the nation rows time the draw alone)
+        (r for r in run_doc["scenarios"].values() if r.get("kind") != "nation"),
+        key=lambda r: r["entities"],
+    )
     n_ent = np.array([r["entities"] for r in scen], dtype=float)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for stage in run_doc["stages"]:

@@ -35,7 +35,7 @@ N_ENTITIES = 2500
 def cluster():
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as lc,
         distributed.Client(lc) as client,
     ):

@@ -227,7 +227,7 @@ class Engine:
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",
             ) as cluster,
             dist.Client(cluster),
         ):

@@ -79,6 +79,14 @@ class FitOptions(FrozenModel):
         The outcome, as in :class:`creditsup.evaluate.BacktestOptions`.
     step_days : int
         Days between training snapshots (and between validation folds).
+    outcome_window : {'horizon', 'step'}
+        Which inspections label a snapshot's units: the entity's first
+        outcome inspection in ``[t, t + horizon_days)`` (``'horizon'``), or in
+        ``[t, t + step_days)`` (``'step'``: every inspection of the training
+        window labels one unit, from the latest snapshot before it, so no
+        unit's features are more than ``step_days`` old and the early
+        snapshots, with the least history behind them, do not outnumber the
+        late ones). Both are clipped at the cut-off.
     max_snapshots : int
         Most snapshots used (the latest ones).
     min_history_days : int
@@ -90,6 +98,14 @@ class FitOptions(FrozenModel):
         cut-off has a longer outcome window, so more units, but less history
         behind them). On the Chicago validation splits ``'equal'`` ranked
         entities with history better but all entities no better.
+    history_weights : {'none', 'latest', 'population'}
+        Re-weight the units (after ``snapshot_weights``) so that the share of
+        units whose entity has a history row before its snapshot equals a
+        target: ``'latest'``, its share among the units of the latest
+        snapshot; ``'population'``, its share among the entities established
+        before the cut-off (the population the scorecard will rank).
+        Early snapshots see little history (the data begin shortly before
+        them), so without it the units without history dominate the fit.
     n_folds : int
         Time-based validation folds inside the training window (0: no
         selection, the first values of the grids are used).
@@ -149,9 +165,11 @@ class FitOptions(FrozenModel):
     outcome_triggers: tuple[str, ...] = ("random",)
     exclude_results: tuple[str, ...] = ("deregistered", "no_activity")
     step_days: int = Field(default=91, ge=7, le=3660)
+    outcome_window: Literal["horizon", "step"] = "horizon"
     max_snapshots: int = Field(default=8, ge=1, le=200)
     min_history_days: int = Field(default=0, ge=0)
     snapshot_weights: Literal["equal", "units"] = "units"
+    history_weights: Literal["none", "latest", "population"] = "none"
     n_folds: int = Field(default=3, ge=0, le=20)
     holdout_days: int = Field(default=0, ge=0)
     max_n_bins: int = Field(default=8, ge=2, le=20)

@@ -32,6 +32,7 @@ from creditsup.fit.candidates import Candidate, window_key
 from creditsup.fit.model import GridModel, grid_models, penalty_path
 from creditsup.fit.options import FitOptions
 from creditsup.fit.units import Units
+from creditsup.scoring import to_day
 from creditsup.scoring._arrays import BoolArray, FloatArray, IntArray
 
 __all__ = [
@@ -85,7 +86,28 @@ def _subset(units: Units, mask: BoolArray, options: FitOptions) -> BoolArray:
     return out
 
 
-def unit_weights(units: Units, mask: BoolArray, options: FitOptions) -> FloatArray:
+def _history_target(
+    units: Units, mask: BoolArray, cutoff: pd.Timestamp, options: FitOptions
+) -> float:
+    """The share of units with history that ``history_weights`` aims at."""
+    if options.history_weights == "latest":
+        snap = units.snapshot[mask]
+        latest = snap == snap.max()
+        return float(units.has_history[mask][latest].mean())
+    if units.population is None:
+        return float("nan")
+    est, seen = units.population
+    k = to_day(cutoff)
+    alive = est < k
+    return float((seen[alive] < k).mean()) if alive.any() else float("nan")
+
+
+def unit_weights(
+    units: Units,
+    mask: BoolArray,
+    options: FitOptions,
+    cutoff: pd.Timestamp | None = None,
+) -> FloatArray:
     """Weights of the masked units (mean 1).
 
     Every unit weighs 1 (``snapshot_weights='units'``, the default), or
@@ -103,11 +125,22 @@ def unit_weights(units: Units, mask: BoolArray, options: FitOptions) -> FloatArr
     [0.6666666666666666, 0.6666666666666666, 0.6666666666666666, 2.0]
     """
     snap = units.snapshot[mask]
-    if options.snapshot_weights == "units" or len(snap) == 0:
-        return np.ones(len(snap), dtype=np.float64)
-    _, inverse, counts = np.unique(snap, return_inverse=True, return_counts=True)
-    w = len(snap) / (len(counts) * counts[inverse].astype(np.float64))
-    return np.asarray(w, dtype=np.float64)
+    w = np.ones(len(snap), dtype=np.float64)
+    if len(snap) == 0:
+        return w
+    if options.snapshot_weights == "equal":
+        _, inverse, counts = np.unique(snap, return_inverse=True, return_counts=True)
+        w = len(snap) / (len(counts) * counts[inverse].astype(np.float64))
+    if options.history_weights == "none":
+        return np.asarray(w, dtype=np.float64)
+    target = _history_target(
+        units, mask, units.cutoff if cutoff is None else cutoff, options
+    )
+    h = units.has_history[mask]
+    share = float(w[h].sum() / w.sum())
+    if 0.0 < share < 1.0 and 0.0 < target < 1.0:
+        w = w * np.where(h, target / share, (1.0 - target) / (1.0 - share))
+    return np.asarray(w * (len(w) / w.sum()), dtype=np.float64)
 
 
 def build_design(
@@ -116,10 +149,12 @@ def build_design(
     units: Units,
     mask: BoolArray,
     options: FitOptions,
+    cutoff: pd.Timestamp | None = None,
 ) -> Design:
-    """Stage: bin every candidate on the masked units, then screen them."""
+    """Stage: bin every candidate on the masked units, then screen them
+    (``cutoff``: the one the masked units are clipped at)."""
     y = units.y[mask]
-    w = unit_weights(units, mask, options)
+    w = unit_weights(units, mask, options, cutoff)
     binned: list[FeatureBins] = []
     for c in candidates:
         v = np.asarray(values[c.name])[mask]
@@ -210,7 +245,7 @@ def select_model(
         train, val = units.before(v), units.at(v, cutoff)
         if not (_enough(units.y[train]) and _enough(units.y[val])):
             continue
-        design = build_design(candidates, values, units, train, options)
+        design = build_design(candidates, values, units, train, options, v)
         if design.x.shape[1] == 0:
             continue
         path = penalty_path(
@@ -295,7 +330,7 @@ def fit_at(
             f"{int(units.y[train].sum())} events instead."
         )
     ratio, k, table = select_model(candidates, values, units, cutoff, options)
-    design = build_design(candidates, values, units, train, options)
+    design = build_design(candidates, values, units, train, options, cutoff)
     if design.x.shape[1] == 0:
         raise ConfigError(
             f"No candidate feature has an information value of at least "

@@ -8,7 +8,8 @@ snapshot mimics the split the scorecard will be used on:
 * the features are computed as of ``t - 1 day`` (only rows dated before
   ``t``; :mod:`~creditsup.fit.candidates`);
 * the outcome is the entity's *first* outcome inspection in
-  ``[t, min(t + horizon_days, C))``
+  ``[t, min(t + horizon_days, C))`` (or ``[t, min(t + step_days, C))`` with
+  ``outcome_window='step'``: then each inspection labels one unit)
   (:func:`creditsup.evaluate.outcomes.first_outcomes`), so every label is
   known before ``C``.
 
@@ -83,6 +84,13 @@ class Units:
         Whether it found a problem.
     cutoff : Timestamp
         Every ``first`` is before it.
+    seen : ndarray of int, optional
+        Day of the entity's first history row before ``cutoff`` (a very
+        large day when none): the unit has history when ``seen < snapshot``.
+    population : tuple of ndarray of int, optional
+        Per entity of the dataset: the day it was established and the day of
+        its first history row before ``cutoff`` (the population a scorecard
+        made at a cut-off ranks, for ``history_weights='population'``).
     """
 
     ent: IntArray
@@ -92,6 +100,8 @@ class Units:
     first: IntArray
     y: BoolArray
     cutoff: pd.Timestamp
+    seen: IntArray | None = None
+    population: tuple[IntArray, IntArray] | None = None
 
     def __len__(self) -> int:
         return len(self.ent)
@@ -106,7 +116,16 @@ class Units:
             self.first[mask],
             self.y[mask],
             self.cutoff,
+            None if self.seen is None else self.seen[mask],
+            self.population,
         )
+
+    @property
+    def has_history(self) -> BoolArray:
+        """Whether each unit's entity has a history row before its snapshot."""
+        if self.seen is None:
+            return np.zeros(len(self.ent), dtype=bool)
+        return np.asarray(self.seen < self.snapshot, dtype=bool)
 
     def before(self, cutoff: pd.Timestamp) -> BoolArray:
         """Units of a training set clipped at ``cutoff``: snapshot and first
@@ -124,6 +143,32 @@ class Units:
         """The snapshots that have units, latest first."""
         days = sorted({int(d) for d in np.unique(self.snapshot)}, reverse=True)
         return [pd.Timestamp(d, unit="D") for d in days]
+
+
+#: The day of an entity with no history row (after any real day).
+NEVER = np.iinfo(np.int64).max // 2
+
+
+def _first_seen(
+    entities: pd.DataFrame, hist: pd.DataFrame, cutoff: pd.Timestamp
+) -> IntArray:
+    """Per entity: the day of its first history row before ``cutoff``."""
+    d = pd.to_datetime(hist["date"])
+    past = np.asarray(d < cutoff, dtype=bool)
+    days = day_numbers(d[past], int(past.sum()), ALWAYS)
+    row = lookup(entities["uscc"], hist["uscc"][past])
+    ok = row >= 0
+    first = pd.Series(days[ok]).groupby(row[ok], sort=False).min()
+    out = np.full(len(entities), NEVER, dtype=np.int64)
+    out[first.index.to_numpy(dtype=np.int64)] = first.to_numpy(dtype=np.int64)
+    return out
+
+
+def _window_days(options: FitOptions) -> int:
+    """Days of a snapshot's outcome window (``outcome_window``)."""
+    if options.outcome_window == "step":
+        return min(options.step_days, options.horizon_days)
+    return options.horizon_days
 
 
 def training_units(
@@ -147,9 +192,10 @@ def training_units(
     options : FitOptions
     """
     est = day_numbers(entities["established"], len(entities), ALWAYS)
+    first_seen = _first_seen(entities, hist, cutoff)
     parts = []
     for t in snapshot_grid(hist["date"], cutoff, options):
-        end = min(t + pd.Timedelta(days=options.horizon_days), cutoff)
+        end = min(t + pd.Timedelta(days=_window_days(options)), cutoff)
         outs = first_outcomes(
             hist,
             event,
@@ -176,15 +222,28 @@ def training_units(
         parts.append(part.sort_values("uscc", kind="stable"))
     if not parts:
         z = np.zeros(0, dtype=np.int64)
-        return Units(z, np.zeros(0, dtype=object), z, z, z, np.zeros(0, bool), cutoff)
+        return Units(
+            z,
+            np.zeros(0, dtype=object),
+            z,
+            z,
+            z,
+            np.zeros(0, bool),
+            cutoff,
+            z,
+            (est, first_seen),
+        )
     df = pd.concat(parts, ignore_index=True)
     snap = df["snapshot"].to_numpy(dtype=np.int64)
+    ent = df["ent"].to_numpy(dtype=np.int64)
     return Units(
-        ent=df["ent"].to_numpy(dtype=np.int64),
+        ent=ent,
         uscc=df["uscc"].to_numpy(dtype=object),
         snapshot=snap,
         day=snap - 1,
         first=df["first"].to_numpy(dtype=np.int64),
         y=df["y"].to_numpy(dtype=bool),
         cutoff=cutoff,
+        seen=first_seen[ent],
+        population=(est, first_seen),
     )

@@ -9,6 +9,10 @@ period, annual cap, scope, recent checks, zero ratio) and lists, per check
 item, the eligible entities with their nominal probability and stratum (tier
 x special: key supervision or a targeted draw).
 
+The tiers come from the tiers frame, or, when that frame has no row and
+the slice has a ``tier`` column (:data:`TIER_COLUMN`), from the slice itself:
+the tiers partitioned with the entities, so that no slice needs the whole
+frame (the out-of-core draw of ``benchmarks/run.py --scenario nation``).
 Every entity that exists has a tier: one absent from the tiers frame (or
 with an empty tier) gets the policy's ``new_entity_tier`` and a reason code,
 ``new_entity`` when it was established after the scoring date, else
@@ -24,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from creditsup.exceptions import DataValidationError
 from creditsup.sampling._arrays import (
     F64,
     I8,
@@ -35,13 +40,18 @@ from creditsup.sampling._arrays import (
     as_object,
     canonical_rank,
     codes,
+    tier_codes,
 )
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.industry import scope_masks
 from creditsup.sampling.targets import target_masks
 from creditsup.schemas import EXCLUSION_REASONS, TIERS
 
-__all__ = ["ASSUMED_TIER_REASONS", "EntityPools", "eligible_pools"]
+__all__ = ["ASSUMED_TIER_REASONS", "TIER_COLUMN", "EntityPools", "eligible_pools"]
+
+#: The column of a slice that holds its entities' tiers when the tiers frame
+#: of the draw has no row (the tiers partitioned with the entities).
+TIER_COLUMN = "tier"
 
 _STATUS = ("active", "deregistered", "revoked")
 #: Why an entity got the policy's tier for new entities (code 1, 2; 0: none).
@@ -213,11 +223,39 @@ def _bits(masks: list[B], n: int) -> I64:
     return out
 
 
+def _slice_tiers(values: pd.Series) -> I8:
+    """Tier codes of a slice's own ``tier`` column (-1: none); checks the labels."""
+    found = tier_codes(values.reset_index(drop=True))
+    bad = np.flatnonzero(found == -2)
+    if len(bad):
+        raise DataValidationError.from_records(
+            [
+                {
+                    "table": "entities",
+                    "row": int(r),
+                    "column": TIER_COLUMN,
+                    "value": str(values.iloc[r]),
+                    "rule": "unknown_enum",
+                    "message": f"A tier must be one of {', '.join(TIERS)}.",
+                }
+                for r in bad[:1000]
+            ]
+        )
+    return np.maximum(found, -1).astype(np.int8)
+
+
 def _tiers_of(
     entities: pd.DataFrame, ent: KeyedIds, ctx: DrawContext
 ) -> tuple[I8, I8, int]:
-    """Tier code of every entity (the policy's for new ones) and why assumed."""
-    tier, n_tier_rows = ctx.tiers.align(entities["uscc"], ent)
+    """Tier code of every entity (the policy's for new ones) and why assumed.
+
+    The third value counts the rows of the tiers frame that name an entity of
+    the slice (none when the slice carries its own tiers).
+    """
+    if len(ctx.tiers.codes) == 0 and TIER_COLUMN in entities.columns:
+        tier, n_tier_rows = _slice_tiers(entities[TIER_COLUMN]), 0
+    else:
+        tier, n_tier_rows = ctx.tiers.align(entities["uscc"], ent)
     assumed = np.zeros(len(tier), dtype=np.int8)
     missing = tier < 0
     if missing.any():

@@ -28,7 +28,13 @@ from creditsup.sampling._arrays import ALIGN_KEY
 from creditsup.sampling.context import DrawContext, build_context
 from creditsup.sampling.eligibility import EntityPools, eligible_pools
 from creditsup.sampling.policy import SamplingPolicy
-from creditsup.sampling.pools import Allocation, Merged, allocate, merge_pools
+from creditsup.sampling.pools import (
+    Allocation,
+    Merged,
+    allocate,
+    canonical_slices,
+    merge_pools,
+)
 from creditsup.sampling.select import draw_streams, select_candidates
 from creditsup.sampling.visits import Draw, cap_visits, merge_candidates, merge_visits
 from creditsup.schemas import Dataset
@@ -61,9 +67,11 @@ def serial(fn: Callable[[Any], R], items: Sequence[Any], /) -> list[R]:
 class Design:
     """Everything about a draw that does not depend on the seed.
 
-    ``parts`` are the slices' pools (what :func:`draw_once` selects from,
-    slice by slice); ``merged`` their union in USCC order; ``alloc`` the
-    budget factor and SRSWOR sizes.
+    ``parts`` are the slices :func:`draw_once` selects from, slice by slice:
+    the one slice as it came, or, for several, as many contiguous views of
+    ``merged`` (:func:`~creditsup.sampling.pools.canonical_slices`), so that
+    the driver holds the entities once; ``merged`` is the union in USCC
+    order; ``alloc`` the budget factor and SRSWOR sizes.
     """
 
     ctx: DrawContext
@@ -107,6 +115,8 @@ def prepare(
     slices = [dataset.entities] if partitions is None else partitions
     parts = list(mapper(functools.partial(eligible_pools, ctx=ctx), slices))
     merged = merge_pools(parts, ctx)
+    if len(parts) > 1:  # select from views of the merge: the slices can go
+        parts, merged = canonical_slices(merged, len(parts))
     return Design(ctx, parts, merged, allocate(merged.pools, ctx))
 
 

@@ -12,13 +12,14 @@ fitted later (:mod:`~creditsup.sampling.budget`).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
-from creditsup.sampling._arrays import F64, I8, I64, B
+from creditsup.sampling._arrays import F64, I8, I64, B, Obj
 from creditsup.sampling._prn import largest_remainder
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
@@ -35,8 +36,10 @@ __all__ = [
     "Allocation",
     "Merged",
     "allocate",
+    "canonical_slices",
     "expected_visits",
     "merge_pools",
+    "slice_pools",
     "with_scale",
 ]
 
@@ -50,12 +53,27 @@ class Merged:
     warnings: list[dict[str, Any]]
 
 
+def _order_of(g: I64, seen: B, where: I64) -> I64:
+    """``np.argsort(g)`` for distinct positions ``g`` (of at most ``len(seen)``).
+
+    A large pool is ordered by marking its members on the entities (linear,
+    no sort); ``seen`` is all False before and after, ``where`` scratch.
+    """
+    if len(g) * 16 < len(seen):
+        return np.asarray(np.argsort(g, kind="stable"), dtype=np.int64)
+    seen[g] = True
+    where[g] = np.arange(len(g), dtype=np.int64)
+    members = np.flatnonzero(seen)
+    seen[g] = False
+    return where[members]
+
+
 def _concat_pools(
-    parts: Sequence[EntityPools], index: list[I64], i: int
+    parts: Sequence[EntityPools], index: list[I64], i: int, scratch: tuple[B, I64]
 ) -> tuple[I64, F64, I8, B, I8]:
     """Item ``i``'s pool over all slices, in canonical order."""
     g = np.concatenate([ix[p.pools[i]] for p, ix in zip(parts, index, strict=True)])
-    o = np.argsort(g, kind="stable")
+    o = _order_of(g, *scratch)
 
     def cat(name: str) -> Any:
         return np.concatenate([getattr(p, name)[i] for p in parts])[o]
@@ -69,18 +87,54 @@ def _concat_pools(
     )
 
 
+def _sort_key(uscc: Obj) -> Any:
+    """Values that sort as the identifiers do, in as little memory as possible.
+
+    ASCII identifiers (every USCC) become fixed-width bytes, whose byte order
+    is their code-point order (18 bytes each, not 72 as ``str``); others stay
+    text.
+    """
+    try:
+        return uscc.astype("S")
+    except UnicodeEncodeError:
+        return uscc.astype(str)
+
+
+def _canonical_order(parts: Sequence[EntityPools], uscc: Obj) -> I64:
+    """Positions of the concatenated slices in USCC order.
+
+    Each slice comes in its own USCC order (its ``rank``, computed where the
+    slice was), so the stable sort merges sorted runs rather than sorting
+    from scratch; the order is the same.
+    """
+    starts = np.cumsum([0, *(len(p.uscc) for p in parts)])
+    runs = []
+    for p, s in zip(parts, starts[:-1].tolist(), strict=True):
+        by_rank = np.empty(len(p.rank), dtype=np.int64)
+        by_rank[p.rank] = np.arange(len(p.rank), dtype=np.int64)
+        runs.append(by_rank + s)
+    run = np.concatenate(runs)
+    key = _sort_key(uscc[run])
+    order: I64 = run[np.argsort(key, kind="stable")]
+    return order
+
+
 def _merge(parts: Sequence[EntityPools]) -> tuple[EntityPools, list[I64]]:
     """All slices in one canonical (USCC) order; where each slice's rows went."""
     uscc = np.concatenate([p.uscc for p in parts])
     n = len(uscc)
-    order = np.argsort(uscc.astype(str), kind="stable")
+    order = _canonical_order(parts, uscc)
     ordered = uscc[order]
     if n > 1 and bool((ordered[1:] == ordered[:-1]).any()):
         raise ValueError("The slices of entities overlap: an entity is in two.")
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
     index = np.split(pos, np.cumsum([len(p.uscc) for p in parts])[:-1])
-    items = [_concat_pools(parts, index, i) for i in range(len(parts[0].pools))]
+    scratch = (np.zeros(n, dtype=bool), np.empty(n, dtype=np.int64))
+    items = [
+        _concat_pools(parts, index, i, scratch) for i in range(len(parts[0].pools))
+    ]
+    del scratch
     hashes = [p.prn_hash for p in parts]
     one_key = len({p.hash_key for p in parts}) == 1
 
@@ -154,6 +208,91 @@ def merge_pools(parts: Sequence[EntityPools], ctx: DrawContext) -> Merged:
             }
         )
     return Merged(whole, index, warnings)
+
+
+def slice_pools(
+    whole: EntityPools, start: int, stop: int, *, first: bool
+) -> EntityPools:
+    """Entities ``start:stop`` of merged pools: views, not copies.
+
+    The per-entity arrays are views of ``whole``'s; each item's pool is the
+    part of its (ascending) members in the range, shifted to the slice's
+    positions; ``rank`` keeps the merged positions (it only orders). The
+    (item, tier) counts and ``n_tier_rows`` go with the ``first`` slice, so
+    that they still add up over the slices.
+
+    Examples
+    --------
+    >>> from creditsup.sampling._examples import tiny_context
+    >>> from creditsup.sampling.eligibility import eligible_pools
+    >>> ds, tiers, ctx = tiny_context()
+    >>> whole = eligible_pools(ds.entities, ctx)
+    >>> part = slice_pools(whole, 2, 5, first=False)
+    >>> whole.pools[0].tolist(), part.pools[0].tolist()
+    ([1, 2, 3, 4, 5], [0, 1, 2])
+    >>> bool(np.shares_memory(part.uscc, whole.uscc))
+    True
+    """
+    cut = slice(start, stop)
+    bounds = [np.searchsorted(m, [start, stop]).tolist() for m in whole.pools]
+
+    def pool(name: str) -> list[Any]:
+        return [getattr(whole, name)[i][lo:hi] for i, (lo, hi) in enumerate(bounds)]
+
+    return replace(
+        whole,
+        uscc=whole.uscc[cut],
+        rank=whole.rank[cut],
+        tier=whole.tier[cut],
+        assumed=whole.assumed[cut],
+        legacy=whole.legacy[cut],
+        enterprise=whole.enterprise[cut],
+        ks=whole.ks[cut],
+        reason=whole.reason[cut],
+        used=whole.used[cut],
+        remaining=whole.remaining[cut],
+        hist_any=whole.hist_any[cut],
+        required=whole.required[cut],
+        eligible=whole.eligible[cut],
+        pools=[m - start for m in pool("pools")],
+        pool_pi=pool("pool_pi"),
+        pool_stratum=pool("pool_stratum"),
+        pool_unscaled=pool("pool_unscaled"),
+        pool_target=pool("pool_target"),
+        target_bits=whole.target_bits[cut],
+        scope_counts=whole.scope_counts * first,
+        recent_counts=whole.recent_counts * first,
+        n_tier_rows=whole.n_tier_rows * first,
+        prn_hash=None if whole.prn_hash is None else whole.prn_hash[cut],
+    )
+
+
+def canonical_slices(merged: Merged, k: int) -> tuple[list[EntityPools], Merged]:
+    """``k`` contiguous slices of the merged pools (in USCC order), as views.
+
+    The per-slice stages after the merge can run on these instead of the
+    slices they came from: the draw is the same (it never depends on the
+    partitioning), and the driver need not hold the original slices beside
+    their merge. Returns the slices and ``merged`` with their ``index``.
+
+    Examples
+    --------
+    >>> from creditsup.sampling._examples import tiny_context
+    >>> from creditsup.sampling.eligibility import eligible_pools
+    >>> ds, tiers, ctx = tiny_context()
+    >>> m = merge_pools([eligible_pools(ds.entities, ctx)], ctx)
+    >>> views, m2 = canonical_slices(m, 4)
+    >>> [len(v.uscc) for v in views], [ix.tolist() for ix in m2.index]
+    ([2, 1, 1, 2], [[0, 1], [2], [3], [4, 5]])
+    """
+    whole = merged.pools
+    n = len(whole.uscc)
+    bounds = np.linspace(0, n, max(k, 1) + 1).round().astype(np.int64).tolist()
+    spans = list(itertools.pairwise(bounds))
+    views = [slice_pools(whole, a, b, first=j == 0) for j, (a, b) in enumerate(spans)]
+    positions = np.arange(n, dtype=np.int64)
+    index = [positions[a:b] for a, b in spans]
+    return views, Merged(whole, index, merged.warnings)
 
 
 def _prob_keys(ctx: DrawContext) -> I64:

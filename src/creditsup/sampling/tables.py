@@ -15,7 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from creditsup.sampling._arrays import F64, I8, I64, MONTHS, B, Obj, set_codes
+from creditsup.sampling._arrays import (
+    F64,
+    I8,
+    I64,
+    MONTHS,
+    B,
+    Obj,
+    set_codes,
+    sorted_unique,
+)
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import ASSUMED_TIER_REASONS, EntityPools
 from creditsup.sampling.floors import entity_pi
@@ -144,7 +153,7 @@ def visit_slots(ctx: DrawContext, c_vis: I64, c_item: I64) -> tuple[I64, I64, I6
     """
     n_dept = max(len(ctx.departments), 1)
     dept = ctx.item_dept[c_item]
-    vd = np.unique(c_vis * n_dept + dept)
+    vd = sorted_unique(c_vis * n_dept + dept)
     vd_visit, vd_dept = vd // n_dept, vd % n_dept
     k = np.bincount(vd_visit)[vd_visit] if len(vd) else np.zeros(0, np.int64)
     team = ctx.policy.team_size
@@ -152,7 +161,7 @@ def visit_slots(ctx: DrawContext, c_vis: I64, c_item: I64) -> tuple[I64, I64, I6
     exp = ctx.item_expertise[c_item]
     has = exp >= 0
     n_exp = int(exp.max()) + 1 if has.any() else 1
-    ve = np.unique(c_vis[has] * n_exp + exp[has])
+    ve = sorted_unique(c_vis[has] * n_exp + exp[has])
     # an expertise code belongs to one department: count it there
     owner = np.zeros(n_exp, dtype=np.int64)
     owner[exp[has]] = dept[has]
@@ -430,7 +439,7 @@ def targeted_frame(
                 "n_matched": int(hit.sum()),
                 "n_raised": int(raised.sum()),
                 "n_checks": int(sel.sum()),
-                "n_entities_drawn": len(np.unique(draw.checks.ent[sel])),
+                "n_entities_drawn": len(sorted_unique(draw.checks.ent[sel])),
                 "n_matched_visited": int((hit & visited).sum()),
             }
         )
@@ -522,7 +531,7 @@ def accounting_frame(
     def per_tier(ent: I64) -> I64:
         return np.bincount(tcode[ent], minlength=nt)
 
-    n_drawn = per_tier(np.unique(kv.ent))
+    n_drawn = per_tier(sorted_unique(kv.ent))
     n_chk = per_tier(draw.checks.ent[draw.keep[draw.visits.chk_visit]])
     visits_per = np.bincount(kv.ent, minlength=len(pools.uscc))
     r = entity_pi(pools, alloc.pool_pi)
@@ -551,7 +560,7 @@ def accounting_frame(
             "n_visits": per_tier(kv.ent),
             "n_multi_visit": per_tier(np.flatnonzero(visits_per > 1)),
             "n_checks": n_chk,
-            "n_cap_trimmed": per_tier(np.unique(removed)),
+            "n_cap_trimmed": per_tier(sorted_unique(removed)),
             "n_visits_removed": per_tier(removed),
             "tier_ratio": [ctx.policy.ratios[t] for t in TIERS],
             "entity_target": ent_target,
