@@ -30,7 +30,8 @@ module                stage
 ``candidates``        candidate (task, inspector) arcs, pruned to the region,
                       and their keyed random costs
 ``flow``              min-cost flow of one (department, month) group
-``rounds``            the groups of a round on residual capacity; retries
+``rounds``            the groups of a round on residual capacity, solved
+                      through a ``mapper`` (serial, threads, Dask); retries
 ``cover``             CP-SAT for teams the flow cannot model (one inspector
                       covering several expertise areas)
 ``repair``            failed visits moved to the nearest month with room
@@ -45,7 +46,8 @@ module                stage
 ====================  =======================================================
 
 All randomness derives from the seed string (keyed hashes of ids and
-per-stage generators), so the result does not depend on input row order.
+per-stage generators), so the result does not depend on input row order,
+nor on the ``mapper`` that solves the groups of a round.
 """
 
 from creditsup.assignment.assign import assign_inspectors, estimate_exposure

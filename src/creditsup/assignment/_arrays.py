@@ -18,6 +18,7 @@ import pandas as pd
 __all__ = [
     "B1",
     "F64",
+    "I32",
     "I64",
     "MAX_BITS",
     "U64",
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 I64 = npt.NDArray[np.int64]
+#: Task and inspector numbers of the candidate arcs (tens of millions at city
+#: scale): int32 halves their memory; arithmetic on them casts to int64 first.
+I32 = npt.NDArray[np.int32]
 U64 = npt.NDArray[np.uint64]
 B1 = npt.NDArray[np.bool_]
 F64 = npt.NDArray[np.float64]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from creditsup._random import derive_key
 from creditsup.assignment import outputs
-from creditsup.assignment._arrays import I64
+from creditsup.assignment._arrays import I32, I64
 from creditsup.assignment.candidates import candidate_arcs
 from creditsup.assignment.chain import randomise
 from creditsup.assignment.cover import cpsat_candidates
@@ -28,9 +28,15 @@ from creditsup.assignment.policy import AssignmentPolicy, AssignmentResult
 from creditsup.assignment.prepare import prepare
 from creditsup.assignment.problem import Problem, State, new_state, prefailed, tasks_of
 from creditsup.assignment.repair import repair
-from creditsup.assignment.rounds import merge_arcs, release_failed, solve_round
+from creditsup.assignment.rounds import (
+    in_tasks,
+    merge_arcs,
+    release_failed,
+    solve_round,
+)
 from creditsup.config import config_hash
 from creditsup.labels import item_department_names
+from creditsup.sampling.pipeline import Mapper, serial
 
 if TYPE_CHECKING:
     from creditsup.schemas import Dataset
@@ -50,12 +56,13 @@ class _Run:
     seed: str
     year: int
     ledger: list[dict[str, Any]]
+    mapper: Mapper = serial
 
     @property
     def cost_key(self) -> str:
         return derive_key(self.seed, self.year, "assignment", "cost")
 
-    def arcs(self, tasks: I64, *, prune: bool) -> tuple[I64, I64]:
+    def arcs(self, tasks: I64, *, prune: bool) -> tuple[I32, I32]:
         return candidate_arcs(
             self.P,
             tasks,
@@ -67,7 +74,7 @@ class _Run:
         )
 
 
-def _flow_rounds(R: _Run, live: I64) -> tuple[I64, I64, I64]:
+def _flow_rounds(R: _Run, live: I64) -> tuple[I32, I32, I64]:
     """Min-cost flow per (department, month), then retries of the failed visits
     with every candidate and the capacity freed. Returns the arcs and the
     visits still failing."""
@@ -82,7 +89,9 @@ def _flow_rounds(R: _Run, live: I64) -> tuple[I64, I64, I64]:
             "cross_region_candidates": policy.cross_region_candidates,
         }
     )
-    solve_round(P, S, tasks, arc_t, arc_i, policy=policy, cost_key=R.cost_key)
+    solve_round(
+        P, S, tasks, arc_t, arc_i, policy=policy, cost_key=R.cost_key, mapper=R.mapper
+    )
     failed = release_failed(P, S, live)
     n_first_failed = len(failed)
     rounds = 1
@@ -90,8 +99,11 @@ def _flow_rounds(R: _Run, live: I64) -> tuple[I64, I64, I64]:
         rounds += 1
         ft = tasks_of(P, failed)
         nt, ni = R.arcs(ft, prune=False)
-        arc_t, arc_i = merge_arcs(arc_t, arc_i, ~np.isin(arc_t, ft), nt, ni)
-        solve_round(P, S, ft, nt, ni, policy=policy, cost_key=R.cost_key)
+        keep = ~in_tasks(arc_t, ft, len(P.t_visit))
+        arc_t, arc_i = merge_arcs(arc_t, arc_i, keep, nt, ni)
+        solve_round(
+            P, S, ft, nt, ni, policy=policy, cost_key=R.cost_key, mapper=R.mapper
+        )
         new_failed = release_failed(P, S, failed)
         progress = len(new_failed) < len(failed)
         failed = new_failed
@@ -110,14 +122,14 @@ def _flow_rounds(R: _Run, live: I64) -> tuple[I64, I64, I64]:
     return arc_t, arc_i, failed
 
 
-def _cpsat_round(R: _Run, failed: I64, arc_t: I64, arc_i: I64) -> I64:
+def _cpsat_round(R: _Run, failed: I64, arc_t: I32, arc_i: I32) -> I64:
     """CP-SAT where the flow's coverage model (distinct cover slots) is too strict."""
     P, S, policy = R.P, R.S, R.policy
     cand = cpsat_candidates(P, S, failed, arc_t, arc_i)
     if not len(cand):
         return failed
     ct = tasks_of(P, cand)
-    lo = np.isin(arc_t, ct)
+    lo = in_tasks(arc_t, ct, len(P.t_visit))
     solve_round(
         P,
         S,
@@ -129,6 +141,7 @@ def _cpsat_round(R: _Run, failed: I64, arc_t: I64, arc_i: I64) -> I64:
         use_cpsat=True,
         seed=R.seed,
         year=R.year,
+        mapper=R.mapper,
     )
     still = release_failed(P, S, cand)
     R.ledger.append(
@@ -152,6 +165,7 @@ def assign_inspectors(
     *,
     year: int,
     seed: str,
+    mapper: Mapper = serial,
 ) -> AssignmentResult:
     """Assign a random team of inspectors to every visit under the hard rules.
 
@@ -170,6 +184,10 @@ def assign_inspectors(
         Plan year (part of every random stream's label).
     seed : str
         The seed string; all randomness derives from it.
+    mapper : Mapper, optional
+        Solves the (department, month) groups of each round, in order
+        (:class:`~creditsup.sampling.pipeline.Mapper`: serial by default; a
+        thread pool or :func:`~creditsup.distributed.dask_mapper` agree).
 
     Returns
     -------
@@ -212,7 +230,7 @@ def assign_inspectors(
     """
     policy = policy or AssignmentPolicy()
     P = prepare(visits, dataset, policy, year=year, seed=seed)
-    R = _Run(P, new_state(P), policy, seed, year, [_inputs_record(P, policy)])
+    R = _Run(P, new_state(P), policy, seed, year, [_inputs_record(P, policy)], mapper)
     arc_t, arc_i, failed = _flow_rounds(R, np.flatnonzero(~prefailed(P)))
     if len(failed):
         failed = _cpsat_round(R, failed, arc_t, arc_i)
@@ -220,7 +238,7 @@ def assign_inspectors(
     if policy.repair and len(failed):
         failed, moved, arc_t, arc_i = repair(
             P, R.S, failed, arc_t, arc_i, policy=policy, cost_key=R.cost_key,
-            seed=seed, year=year,
+            seed=seed, year=year, mapper=mapper,
         )  # fmt: skip
         R.ledger.append(
             {"step": "repair", "moved": moved, "still_unfilled": len(failed)}
@@ -234,8 +252,9 @@ def assign_inspectors(
         policy,
         names=item_department_names(dataset.items),
     )
-    keep = np.isin(arc_t, np.flatnonzero(R.S.staffed_v[P.t_visit]))
+    keep = R.S.staffed_v[P.t_visit][arc_t]
     R.S.arc_t, R.S.arc_i = arc_t[keep], arc_i[keep]
+    del arc_t, arc_i, keep
     return _finish(R, (unfilled, binding), len(moved), detail)
 
 

@@ -6,19 +6,24 @@ pruned to every same-region candidate plus ``cross_region_candidates``
 cross-region ones drawn from a keyed random window of the department. Each
 arc gets a keyed random cost (:func:`arc_costs`), the tie-break that makes
 the flow's optimum a random one.
+
+At city scale the arcs number tens of millions: they are tested and sorted
+chunk by chunk of tasks and kept as two int32 arrays.
 """
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from creditsup._random import derive_key, keyed_uint64
-from creditsup.assignment._arrays import I64, expand, mix64
+from creditsup.assignment._arrays import I32, I64, U64, expand, mix64
 from creditsup.assignment.flow import RANDOM_COST_RANGE
 from creditsup.assignment.problem import Problem
 from creditsup.assignment.rules import eligible
 
-__all__ = ["arc_costs", "candidate_arcs"]
+__all__ = ["arc_costs", "candidate_arcs", "cost_hashes", "costs_of"]
 
 
 def _same_region(P: Problem, tasks: I64, months: I64) -> tuple[I64, I64]:
@@ -72,6 +77,44 @@ def _cross_region(
     return cross_t, cross_i
 
 
+#: Arcs tested per chunk of tasks, at most (about): bounds the temporaries of
+#: the eligibility masks and keeps them in cache.
+_CHUNK_ARCS = 1 << 20
+
+
+def _chunks(P: Problem, tasks: I64, *, prune: bool) -> list[tuple[int, int]]:
+    """Ranges of ``tasks`` of about ``_CHUNK_ARCS`` arcs to test each.
+
+    Chunking gives the arcs of a global sort only when ``tasks`` is strictly
+    increasing (each chunk's sorted arcs then follow the previous chunk's);
+    otherwise the tasks form one chunk.
+    """
+    n = len(tasks)
+    if n < 2 or not bool(np.all(tasks[1:] > tasks[:-1])):
+        return [(0, n)]
+    n_d = (P.d_hi - P.d_lo)[P.t_dept[tasks]]
+    width = np.cumsum(n_d * (2 if prune else 1) + 1)
+    cuts = np.searchsorted(width, np.arange(_CHUNK_ARCS, int(width[-1]), _CHUNK_ARCS))
+    bounds = np.unique(np.concatenate([[0], cuts, [n]]))
+    return [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
+def _chunk_arcs(
+    P: Problem, tasks: I64, months: I64, k_cross: int, window_key: str | None
+) -> tuple[I64, I64]:
+    """The eligible arcs of ``tasks`` (pruned when ``window_key`` is given)."""
+    if window_key is not None:
+        same_t, same_i = _same_region(P, tasks, months)
+        cross_t, cross_i = _cross_region(P, tasks, months, k_cross, window_key)
+        return np.concatenate([same_t, cross_t]), np.concatenate([same_i, cross_i])
+    t_dept = P.t_dept[tasks]
+    r, pos = expand(P.d_lo[t_dept], P.d_hi[t_dept] - P.d_lo[t_dept])
+    a_t = tasks[r]
+    a_i = P.by_d[pos]
+    ok = eligible(P, a_t, a_i, months[r])
+    return a_t[ok], a_i[ok]
+
+
 def candidate_arcs(
     P: Problem,
     tasks: I64,
@@ -81,42 +124,67 @@ def candidate_arcs(
     k_cross: int,
     seed: str,
     year: int,
-) -> tuple[I64, I64]:
+) -> tuple[I32, I32]:
     """Candidate arcs (task, inspector) of ``tasks``, sorted by (task, inspector).
 
     ``months`` gives the month of each task (availability is checked in it).
     Without ``prune`` every eligible inspector of the department is a
-    candidate.
+    candidate. The arcs are built and sorted chunk by chunk of tasks (the
+    rules see int64 arrays) and returned as int32 arrays.
     """
-    if len(tasks) == 0:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z.copy()
-    if prune:
-        same_t, same_i = _same_region(P, tasks, months)
-        cross_t, cross_i = _cross_region(
-            P,
-            tasks,
-            months,
-            k_cross,
-            derive_key(seed, year, "assignment", "window-start"),
-        )
-        a_t = np.concatenate([same_t, cross_t])
-        a_i = np.concatenate([same_i, cross_i])
-    else:
-        t_dept = P.t_dept[tasks]
-        r, pos = expand(P.d_lo[t_dept], P.d_hi[t_dept] - P.d_lo[t_dept])
-        a_t = tasks[r]
-        a_i = P.by_d[pos]
-        ok = eligible(P, a_t, a_i, months[r])
-        a_t, a_i = a_t[ok], a_i[ok]
-    n_i = max(len(P.insp_id), 1)
-    key = np.sort(a_t * n_i + a_i)
-    return key // n_i, key % n_i
+    if len(P.t_visit) >= 2**31 or len(P.insp_id) >= 2**31:  # pragma: no cover
+        raise ValueError("More than 2**31 tasks or inspectors.")
+    tasks = np.asarray(tasks, dtype=np.int64)
+    months = np.asarray(months, dtype=np.int64)
+    window_key = derive_key(seed, year, "assignment", "window-start") if prune else None
+    shift = max(len(P.insp_id) - 1, 1).bit_length()  # (task, inspector) in one key
+    out = _Growing()
+    for lo, hi in _chunks(P, tasks, prune=prune) if len(tasks) else []:
+        a_t, a_i = _chunk_arcs(P, tasks[lo:hi], months[lo:hi], k_cross, window_key)
+        key = np.sort((a_t << shift) | a_i)
+        out.append(key >> shift, key & ((1 << shift) - 1))
+    return out.done()
 
 
-def arc_costs(P: Problem, a_t: I64, a_i: I64, key: str) -> I64:
-    """Keyed random cost of each arc, in ``[0, RANDOM_COST_RANGE)``."""
-    hv = keyed_uint64(P.v_id, key)
-    hi = keyed_uint64(P.insp_id, key)
-    x = mix64(hv[P.t_visit[a_t]] ^ mix64(hi[a_i] + np.uint64(0x9E3779B97F4A7C15)))
+class _Growing:
+    """Two int32 arrays grown in place (``realloc``: no second copy of the arcs
+    while they are built, as a concatenation of the chunks would make)."""
+
+    def __init__(self) -> None:
+        self.t = np.zeros(1 << 16, dtype=np.int32)
+        self.i = np.zeros(1 << 16, dtype=np.int32)
+        self.n = 0
+
+    def append(self, t: I64, i: I64) -> None:
+        end = self.n + len(t)
+        if end > len(self.t):
+            cap = max(end, len(self.t) * 3 // 2)
+            self.t.resize(cap, refcheck=False)
+            self.i.resize(cap, refcheck=False)
+        self.t[self.n : end] = t
+        self.i[self.n : end] = i
+        self.n = end
+
+    def done(self) -> tuple[I32, I32]:
+        self.t.resize(self.n, refcheck=False)
+        self.i.resize(self.n, refcheck=False)
+        return self.t, self.i
+
+
+def cost_hashes(P: Problem, key: str) -> tuple[U64, U64]:
+    """The keyed hashes of the visits and of the inspectors behind the costs."""
+    return keyed_uint64(P.v_id, key), keyed_uint64(P.insp_id, key)
+
+
+def costs_of(
+    hashes: tuple[U64, U64], t_visit: I64, a_t: I64 | I32, a_i: I64 | I32
+) -> I64:
+    """The arc costs of :func:`arc_costs` from its :func:`cost_hashes`."""
+    hv, hi = hashes
+    x = mix64(hv[t_visit[a_t]] ^ mix64(hi[a_i] + np.uint64(0x9E3779B97F4A7C15)))
     return (x % np.uint64(RANDOM_COST_RANGE)).astype(np.int64)
+
+
+def arc_costs(P: Problem, a_t: I64 | I32, a_i: I64 | I32, key: str) -> I64:
+    """Keyed random cost of each arc, in ``[0, RANDOM_COST_RANGE)``."""
+    return costs_of(cost_hashes(P, key), P.t_visit, a_t, a_i)

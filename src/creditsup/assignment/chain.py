@@ -32,6 +32,7 @@ kernel keeps detailed balance.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from creditsup._random import stage_rng
-from creditsup.assignment._arrays import B1, I64, U64
+from creditsup.assignment._arrays import B1, I32, I64, U64
 from creditsup.assignment.pairs import fix_pairs_cpsat, pair_excess, pair_matrix
 from creditsup.assignment.policy import AssignmentPolicy
 from creditsup.assignment.problem import Problem, State
@@ -60,7 +61,7 @@ class ChainInput:
     visit: I64
     task_region: I64
     cand_ptr: I64
-    cand_insp: I64
+    cand_insp: I32  # sorted by inspector within each task's range
     insp_mask: U64
     insp_region: I64
     capacity: I64
@@ -168,18 +169,29 @@ def _slots(ci: ChainInput, team: I64) -> _Slots:
     return _Slots(s_task, s_k[order].astype(np.int64), g_start[g_pos], g_count[g_pos])
 
 
+#: Arcs handled per chunk of tasks when the candidates are reordered.
+_CHUNK_ARCS = 1 << 18
+
+
+def _task_chunks(ptr: I64) -> list[tuple[int, int]]:
+    """Ranges of tasks of about ``_CHUNK_ARCS`` arcs each (``ptr``: CSR offsets)."""
+    n = len(ptr) - 1
+    cuts = np.searchsorted(ptr, np.arange(_CHUNK_ARCS, int(ptr[-1]), _CHUNK_ARCS))
+    bounds = np.unique(np.concatenate([[0], np.minimum(cuts, n), [n]]))
+    return [(int(a), int(b)) for a, b in itertools.pairwise(bounds)]
+
+
 @dataclass(frozen=True)
 class _Candidates:
     """Candidates sorted by (task, region class, inspector); class 1 = cross-region.
 
-    All class 0 when the region is not a preference.
+    All class 0 when the region is not a preference. Task ``t``'s candidates
+    are ``insp[ptr[t]:ptr[t + 1]]``, the first ``n_cls0[t]`` of class 0.
     """
 
     ci: ChainInput
-    task: I64
-    insp: I64
-    cls: I64
-    key: I64  # sorted search keys (task * 2 + class) * n_insp + inspector
+    insp: I32
+    cls: npt.NDArray[np.int8]
     n_cls0: I64  # per task, candidates of class 0
 
     def cls_of(self, i_: I64, t_: I64) -> I64:
@@ -190,30 +202,78 @@ class _Candidates:
         )
 
     def pos(self, t_: I64, i_: I64) -> I64:
-        """Global position of candidate ``i_`` of task ``t_``, or -1."""
+        """Global position of candidate ``i_`` of task ``t_``, or -1.
+
+        A branchless binary search inside the task's range of the inspector's
+        class (a few entries, in cache) rather than over every arc.
+        """
+        shape = np.shape(t_)
+        if len(self.insp) == 0:
+            return np.full(shape, -1, dtype=np.int64)
+        t_, i_ = np.ravel(t_), np.ravel(i_)
         i_c = np.maximum(i_, 0)
-        n_insp = len(self.ci.capacity)
-        key = (t_ * 2 + self.cls_of(i_c, t_)) * n_insp + i_c
-        pos = np.minimum(np.searchsorted(self.key, key), max(len(self.key) - 1, 0))
-        hit = (i_ >= 0) & (len(self.key) > 0) & (self.key[pos] == key)
-        return np.where(hit, pos, -1)
+        ptr, n_cls0 = self.ci.cand_ptr, self.n_cls0
+        c = self.cls_of(i_c, t_)
+        lo = ptr[t_] + c * n_cls0[t_]
+        end = np.where(c == 1, ptr[t_ + 1], ptr[t_] + n_cls0[t_])
+        n = end - lo
+        base = np.where(n > 0, lo, 0)
+        for _ in range(max(int(n.max(initial=0)) - 1, 0).bit_length()):
+            half = n >> 1
+            mid = base + half
+            base = np.where(self.insp[mid] < i_c, mid, base)
+            n -= half
+        base += self.insp[base] < i_c
+        hit = (i_ >= 0) & (lo < end) & (base < end)
+        hit &= self.insp[np.minimum(base, len(self.insp) - 1)] == i_c
+        return np.where(hit, base, -1).reshape(shape)
 
 
 def _candidates(ci: ChainInput, n_tasks: int) -> _Candidates:
-    deg_all = ci.cand_ptr[1:] - ci.cand_ptr[:-1]
-    arc_task = np.repeat(np.arange(n_tasks, dtype=np.int64), deg_all)
-    if ci.same_region:
-        arc_cls = (ci.insp_region[ci.cand_insp] != ci.task_region[arc_task]).astype(
-            np.int64
+    """Each task's candidates reordered by (region class, inspector).
+
+    The arcs come sorted by (task, inspector): a stable partition of each
+    task's range by class, in O(n) chunk by chunk (no sort).
+    """
+    ptr = ci.cand_ptr
+    deg = np.diff(ptr)
+    if not ci.same_region:
+        return _Candidates(ci, ci.cand_insp, np.zeros(len(ci.cand_insp), np.int8), deg)
+    insp = np.empty_like(ci.cand_insp)
+    cls = np.empty(len(ci.cand_insp), dtype=np.int8)
+    n_cls0 = np.zeros(n_tasks, dtype=np.int64)
+    for t0, t1 in _task_chunks(ptr):
+        a0, a1 = int(ptr[t0]), int(ptr[t1])
+        tk = np.repeat(np.arange(t0, t1, dtype=np.int64), deg[t0:t1])
+        cand = ci.cand_insp[a0:a1]
+        c1 = ci.insp_region[cand] != ci.task_region[tk]
+        is0 = ~c1
+        n0 = np.bincount(tk[is0] - t0, minlength=t1 - t0)
+        before0 = np.cumsum(is0) - is0  # class-0 arcs before each arc (chunk)
+        start = ptr[tk]
+        within0 = before0 - before0[start - a0]  # ... and in its task
+        k = np.arange(a0, a1, dtype=np.int64)
+        new = np.where(
+            is0, start + within0, start + n0[tk - t0] + (k - start - within0)
         )
-    else:
-        arc_cls = np.zeros(len(arc_task), dtype=np.int64)
-    corder = np.lexsort((ci.cand_insp, arc_cls, arc_task))
-    cand = ci.cand_insp[corder]
-    arc_cls = arc_cls[corder]
-    key = (arc_task * 2 + arc_cls) * len(ci.capacity) + cand
-    n_cls0 = np.bincount(arc_task[arc_cls == 0], minlength=n_tasks).astype(np.int64)
-    return _Candidates(ci, arc_task, cand, arc_cls, key, n_cls0)
+        insp[new] = cand
+        cls[new] = c1
+        n_cls0[t0:t1] = n0
+    return _Candidates(ci, insp, cls, n_cls0)
+
+
+def _n_eff(ci: ChainInput, team: I64, *, pairs: bool) -> int:
+    """Distinct keys the moves can touch: inspectors (with the pair limit) or
+    (inspector, month) pairs, among the candidates of the staffed tasks."""
+    staffed = (team >= 0).sum(axis=1) > 0
+    ptr = ci.cand_ptr
+    mark = np.zeros(len(ci.capacity) * (1 if pairs else 13), dtype=bool)
+    for t0, t1 in _task_chunks(ptr):
+        tk = np.repeat(np.arange(t0, t1, dtype=np.int64), np.diff(ptr[t0 : t1 + 1]))
+        cand = ci.cand_insp[ptr[t0] : ptr[t1]].astype(np.int64)
+        sel = staffed[tk]
+        mark[cand[sel] if pairs else cand[sel] * 13 + ci.month[tk[sel]]] = True
+    return int(mark.sum())
 
 
 @dataclass
@@ -226,6 +286,7 @@ class _Walk:
     team: I64
     load: I64
     tpos: I64  # position of each team member in the candidate array
+    tcls: npt.NDArray[np.int8]  # and its region class (kept beside: no gather)
     pair: npt.NDArray[np.int16] | None
     n_tkeys: int  # touched-key space: tasks (visits with pairs) then inspectors
 
@@ -262,10 +323,11 @@ def _propose(W: _Walk, rng: np.random.Generator, bsz: int, p_exchange: float) ->
     # region class as the slot's occupant (uniform over a number of choices
     # that is the same before and after the move: a symmetric proposal)
     prow = W.tpos[t1]
-    c1 = C.cls[prow[np.arange(bsz), k1]]
+    pcls = W.tcls[t1]
+    c1 = pcls[np.arange(bsz), k1]
     lo = ci.cand_ptr[t1] + c1 * C.n_cls0[t1]
     hi = np.where(c1 == 1, ci.cand_ptr[t1 + 1], ci.cand_ptr[t1] + C.n_cls0[t1])
-    same_c = (prow >= 0) & (C.cls[np.maximum(prow, 0)] == c1[:, None])
+    same_c = (prow >= 0) & (pcls == c1[:, None])
     tp = np.where(same_c, prow - lo[:, None], _BIG)
     free = hi - lo - same_c.sum(axis=1)
     u = np.minimum(
@@ -275,7 +337,7 @@ def _propose(W: _Walk, rng: np.random.Generator, bsz: int, p_exchange: float) ->
     for c in range(W.team.shape[1]):
         u = u + (u >= tp[:, c])
     jpos = np.minimum(lo + u, len(C.insp) - 1)
-    j = np.where(free > 0, C.insp[jpos], -1)
+    j = np.where(free > 0, C.insp[jpos].astype(np.int64), -1)
     # exchange: another uniformly random slot of the same group
     gn = S.gn[r]
     ex = (u_ex < p_exchange) & (gn >= 2)
@@ -388,6 +450,8 @@ def _exchange(W: _Walk, B: _Batch, xidx: I64) -> int:
     team[tb[acc], kb[acc]] = ia[acc]
     W.tpos[ta[acc], ka[acc]] = pos_ib[acc]
     W.tpos[tb[acc], kb[acc]] = pos_ia[acc]
+    W.tcls[ta[acc], ka[acc]] = W.cands.cls[pos_ib[acc]]
+    W.tcls[tb[acc], kb[acc]] = W.cands.cls[pos_ia[acc]]
     return len(acc)
 
 
@@ -405,22 +469,20 @@ def _walk(
     use_pairs = ci.pair_limit is not None and pair is not None
     n_tkeys = int(ci.visit_tasks.shape[0]) if use_pairs else n_tasks
     if batch is None:
-        # keys the moves can touch: (inspector, month) pairs of the candidates
-        sel = ((team >= 0).sum(axis=1) > 0)[cands.task]
-        if use_pairs:
-            n_eff = len(np.unique(cands.insp[sel]))
-        else:
-            n_eff = len(np.unique(cands.insp[sel] * 13 + ci.month[cands.task[sel]]))
+        n_eff = _n_eff(ci, team, pairs=use_pairs)
         batch = max(1, min(4096, n_eff // 24, len(slots.task) // 4))
-    tpos = cands.pos(
-        np.repeat(np.arange(n_tasks, dtype=np.int64)[:, None], width, axis=1), team
-    )
+    tpos = np.full((n_tasks, width), -1, dtype=np.int64)
+    tcls = np.zeros((n_tasks, width), dtype=np.int8)
+    step = max(_CHUNK_ARCS // max(width, 1), 1)
+    for t0 in range(0, n_tasks, step):  # chunks of tasks: small temporaries
+        rows = np.arange(t0, min(t0 + step, n_tasks), dtype=np.int64)
+        p = cands.pos(np.repeat(rows[:, None], width, axis=1), team[rows])
+        tpos[rows] = p
+        tcls[rows] = np.where(p >= 0, cands.cls[np.maximum(p, 0)], 0)
     if np.any((team >= 0) & (tpos < 0)):
         raise ValueError("A team member is not a candidate of its task.")
-    walk = _Walk(
-        ci, cands, slots, team, load, tpos, pair if use_pairs else None, n_tkeys
-    )
-    return walk, batch
+    use = pair if use_pairs else None
+    return _Walk(ci, cands, slots, team, load, tpos, tcls, use, n_tkeys), batch
 
 
 def run_chain(
@@ -490,7 +552,7 @@ def randomise(
         + (P.v_region[P.t_visit] + 1) * int(policy.same_region_first),
         visit=P.t_visit,
         task_region=P.v_region[P.t_visit],
-        cand_ptr=np.searchsorted(S.arc_t, np.arange(n_t + 1)).astype(np.int64),
+        cand_ptr=np.searchsorted(S.arc_t, np.arange(n_t + 1, dtype=S.arc_t.dtype)),
         cand_insp=S.arc_i,
         insp_mask=P.insp_mask,
         insp_region=P.insp_region,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from creditsup.assignment._arrays import B1, I64, bits
+from creditsup.assignment._arrays import B1, I32, I64, bits
 from creditsup.assignment.flow import GroupProblem, GroupSolution
 from creditsup.assignment.problem import Problem, State, tasks_of
 
@@ -99,7 +99,7 @@ def solve_cpsat(
     return GroupSolution(chosen, filled, name)
 
 
-def cpsat_candidates(P: Problem, S: State, failed: I64, arc_t: I64, arc_i: I64) -> I64:
+def cpsat_candidates(P: Problem, S: State, failed: I64, arc_t: I32, arc_i: I32) -> I64:
     """Failed visits with a task the flow cannot model but CP-SAT might staff.
 
     Tasks with two or more required expertise areas whose candidates with
@@ -112,8 +112,10 @@ def cpsat_candidates(P: Problem, S: State, failed: I64, arc_t: I64, arc_i: I64) 
         return np.zeros(0, dtype=np.int64)
     req = P.t_req[ft]
     pc = np.bitwise_count(req).astype(np.int64)
-    sel = np.isin(arc_t, ft)
-    t, i = arc_t[sel], arc_i[sel]
+    mark = np.zeros(len(P.t_visit), dtype=bool)
+    mark[ft] = True
+    sel = mark[arc_t]
+    t, i = arc_t[sel].astype(np.int64), arc_i[sel].astype(np.int64)
     has_cap = P.insp_cap[i] - S.load[i, S.month[t]] > 0
     pos = np.searchsorted(ft, t[has_cap])
     c = P.insp_mask[i[has_cap]] & req[pos]

@@ -194,7 +194,13 @@ def _assignment_arcs(
     a_cover = np.where(ro.complex_[a_t], a_mask & gp.req[a_t], np.uint64(0))
     a_gen = ro.has_general[a_t]
     a_nroles = _popcount(a_cover) + a_gen
-    insp_local, insp_inv = np.unique(gp.arc_insp, return_inverse=True)
+    # the inspectors on arcs, sorted, and each arc's rank among them (what
+    # np.unique(..., return_inverse=True) gives, without a sort)
+    seen = np.zeros(len(gp.insp_mask), dtype=bool)
+    seen[gp.arc_insp] = True
+    insp_local = np.flatnonzero(seen)
+    rank = np.cumsum(seen) - 1
+    insp_inv = rank[gp.arc_insp]
     multi = np.flatnonzero(a_nroles >= 2)
     pair_ids = ro.n + np.arange(len(multi))
     insp_base = ro.n + len(multi)
@@ -217,7 +223,7 @@ def _assignment_arcs(
         g.add(np.concatenate(feed_s), np.concatenate(feed_e), zero + 1, zero)
         ones = np.ones(len(multi), dtype=np.int64)
         g.add(pair_ids, insp_base + insp_inv[multi], ones, gp.arc_cost[multi])
-    return single, multi, insp_local.astype(np.int64), insp_base
+    return single, multi, insp_local, insp_base
 
 
 def solve_mcf(gp: GroupProblem) -> GroupSolution:

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from creditsup.assignment._arrays import I64
+from creditsup.assignment._arrays import I64, expand
 from creditsup.assignment.problem import Problem, State
 from creditsup.schemas import ASSIGNMENT_COLUMNS
 
@@ -76,25 +76,36 @@ def visits_frame(P: Problem, S: State, orig_month: I64) -> pd.DataFrame:
     return vis_out
 
 
+def _pair_counts(assignments: pd.DataFrame) -> tuple[I64, I64, I64, pd.Index]:
+    """Pairs ``x < y`` of inspectors (by id) within visits and their counts.
+
+    Sorted by (x, y), with ``x, y`` positions in the sorted inspector ids
+    (returned last):
+    what a self-merge on ``visit_id`` grouped by the pair gives, in arrays.
+    """
+    v, _ = pd.factorize(assignments["visit_id"])
+    i, ids = pd.factorize(assignments["inspector_id"], sort=True)
+    order = np.lexsort((i, v))
+    v, i = v[order].astype(np.int64), i[order].astype(np.int64)
+    end = np.searchsorted(v, v, side="right")
+    r, j = expand(np.arange(len(v), dtype=np.int64) + 1, end - np.arange(len(v)) - 1)
+    x, y = i[r], i[j]
+    n = max(len(ids), 1)
+    key, counts = np.unique((x * n + y)[x < y], return_counts=True)
+    return key // n, key % n, counts.astype(np.int64), pd.Index(ids)
+
+
 def _pair_metrics(assignments: pd.DataFrame) -> dict[str, Any]:
     """Pairs of inspectors within visits: how often they meet."""
-    a = assignments[["visit_id", "inspector_id"]]
-    pairs = a.merge(a, on="visit_id")
-    pairs = pairs[pairs["inspector_id_x"] < pairs["inspector_id_y"]]
-    pc = pairs.groupby(["inspector_id_x", "inspector_id_y"]).size()
-    top = pc.sort_values(ascending=False, kind="stable").head(5)
+    x, y, pc, ids = _pair_counts(assignments)
+    top = np.argsort(-pc, kind="stable")[:5]
     return {
         "pairs": len(pc),
         "pair_max": int(pc.max()) if len(pc) else 0,
         "pairs_repeated": int((pc >= 2).sum()),
         "pair_top": [
-            {"inspectors": [str(x), str(y)], "visits": int(c)}
-            for x, y, c in zip(
-                top.index.get_level_values(0),
-                top.index.get_level_values(1),
-                top,
-                strict=True,
-            )
+            {"inspectors": [str(ids[x[k]]), str(ids[y[k]])], "visits": int(pc[k])}
+            for k in top
         ],
     }
 

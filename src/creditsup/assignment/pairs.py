@@ -24,7 +24,7 @@ from creditsup.assignment.cover import cpsat_solver
 from creditsup.assignment.flow import CROSS_WEIGHT, RANDOM_COST_RANGE
 from creditsup.assignment.policy import AssignmentPolicy
 from creditsup.assignment.problem import Problem, State
-from creditsup.assignment.rounds import commit
+from creditsup.assignment.rounds import commit, in_tasks
 
 if TYPE_CHECKING:  # imported when a model is solved (ortools is slow to import)
     from ortools.sat.python import cp_model
@@ -80,8 +80,8 @@ def _group(
     P: Problem, S: State, tasks: I64, policy: AssignmentPolicy, key: str
 ) -> _Group:
     m = int(S.month[tasks[0]])
-    sel = np.isin(S.arc_t, tasks)
-    a_t, a_i = S.arc_t[sel], S.arc_i[sel]
+    sel = in_tasks(S.arc_t, tasks, len(P.t_visit))
+    a_t, a_i = S.arc_t[sel].astype(np.int64), S.arc_i[sel].astype(np.int64)
     old = S.team[tasks].copy()
     S.team[tasks] = -1
     base = pair_matrix(P, S).astype(np.int64)

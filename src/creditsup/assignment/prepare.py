@@ -120,7 +120,9 @@ def _vocabulary(
 ) -> _Vocabulary:
     it_has = (items["expertise"] != "").to_numpy()
     it_dept = codes(items["department"], dept_names)
-    words = sorted(set(exp_long.to_numpy()) | set(items["expertise"][it_has]))
+    words = sorted(
+        set(pd.unique(exp_long.to_numpy())) | set(items["expertise"][it_has])
+    )
     n_words = max(len(words), 1)
     keys = np.unique(
         np.concatenate(
@@ -362,7 +364,7 @@ def _regions(
     )
     ent_region = ent_region[~ent_region.index.duplicated()]
     v_reg_str = vis["uscc"].astype(str).map(ent_region).fillna("")
-    regions = sorted(set(ins["region"].astype(str)) | set(v_reg_str) - {""})
+    regions = sorted(set(ins["region"].astype(str)) | set(v_reg_str.unique()) - {""})
     insp_region = codes(ins["region"].astype(str), regions)
     v_region = np.where(v_reg_str.to_numpy() == "", -1, codes(v_reg_str, regions))
     return len(regions), insp_region, np.asarray(v_region, dtype=np.int64)
@@ -440,7 +442,9 @@ def prepare(
     insp_id = ins["inspector_id"].to_numpy(dtype=object)
     v_depts = explode_list(vis["departments"])
     dept_names = sorted(
-        set(ins["department"].astype(str)) | set(v_depts) | set(items["department"])
+        set(ins["department"].astype(str))
+        | set(v_depts.unique())
+        | set(items["department"])
     )
     insp_dept = codes(ins["department"].astype(str), dept_names)
     n_reg, insp_region, v_region = _regions(vis, ins, dataset.entities)

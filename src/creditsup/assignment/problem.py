@@ -16,7 +16,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from creditsup.assignment._arrays import B1, I64, U64
+from creditsup.assignment._arrays import B1, I32, I64, U64
 
 if TYPE_CHECKING:
     from creditsup.assignment.rules import HardRule
@@ -125,8 +125,9 @@ class State:
         Per task: staffed at its last attempt.
     staffed_v : bool array
         Per visit: every task staffed.
-    arc_t, arc_i : int64 arrays
-        Candidate arcs of the staffed tasks (what the chain may use).
+    arc_t, arc_i : int32 arrays
+        Candidate arcs of the staffed tasks (what the chain may use), sorted
+        by (task, inspector).
     n_groups, n_cpsat, cpsat_status
         Sub-problems solved, CP-SAT models among them, and their statuses.
     """
@@ -136,8 +137,8 @@ class State:
     month: I64
     filled: B1
     staffed_v: B1
-    arc_t: I64
-    arc_i: I64
+    arc_t: I32
+    arc_i: I32
     n_groups: int = 0
     n_cpsat: int = 0
     cpsat_status: dict[str, int] = field(default_factory=dict)
@@ -153,6 +154,6 @@ def new_state(P: Problem) -> State:
         month=P.t_month.copy(),
         filled=np.zeros(n_t, dtype=bool),
         staffed_v=np.zeros(len(P.v_id), dtype=bool),
-        arc_t=np.zeros(0, dtype=np.int64),
-        arc_i=np.zeros(0, dtype=np.int64),
+        arc_t=np.zeros(0, dtype=np.int32),
+        arc_i=np.zeros(0, dtype=np.int32),
     )

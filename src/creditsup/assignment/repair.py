@@ -12,11 +12,17 @@ from typing import Any
 
 import numpy as np
 
-from creditsup.assignment._arrays import I64
+from creditsup.assignment._arrays import I32, I64
 from creditsup.assignment.candidates import candidate_arcs
 from creditsup.assignment.policy import AssignmentPolicy
 from creditsup.assignment.problem import Problem, State, tasks_of
-from creditsup.assignment.rounds import merge_arcs, release_failed, solve_round
+from creditsup.assignment.rounds import (
+    in_tasks,
+    merge_arcs,
+    release_failed,
+    solve_round,
+)
+from creditsup.sampling.pipeline import Mapper, serial
 
 __all__ = ["repair"]
 
@@ -43,19 +49,20 @@ def repair(
     P: Problem,
     S: State,
     failed: I64,
-    arc_t: I64,
-    arc_i: I64,
+    arc_t: I32,
+    arc_i: I32,
     *,
     policy: AssignmentPolicy,
     cost_key: str,
     seed: str,
     year: int,
-) -> tuple[I64, list[dict[str, Any]], I64, I64]:
+    mapper: Mapper = serial,
+) -> tuple[I64, list[dict[str, Any]], I32, I32]:
     """Try the failed visits in other months.
 
     Returns the visits still unfilled, the moves made (``visit_id, from,
     to``, by visit), and the candidate arcs with those of moved visits
-    replaced.
+    replaced. ``mapper`` runs the groups of each round (:func:`.solve_round`).
     """
     months = np.array(policy.repair_months, dtype=np.int64)
     moved: list[dict[str, Any]] = []
@@ -77,14 +84,13 @@ def repair(
         nt, ni = candidate_arcs(
             P, tt, S.month[tt], prune=False, k_cross=0, seed=seed, year=year
         )
-        solve_round(P, S, tt, nt, ni, policy=policy, cost_key=cost_key)
+        solve_round(P, S, tt, nt, ni, policy=policy, cost_key=cost_key, mapper=mapper)
         done = np.setdiff1d(try_v, release_failed(P, S, try_v))
         if len(done):
             dt = tasks_of(P, done)
-            new = np.isin(nt, dt)
-            arc_t, arc_i = merge_arcs(
-                arc_t, arc_i, ~np.isin(arc_t, dt), nt[new], ni[new]
-            )
+            new = in_tasks(nt, dt, len(P.t_visit))
+            keep = ~in_tasks(arc_t, dt, len(P.t_visit))
+            arc_t, arc_i = merge_arcs(arc_t, arc_i, keep, nt[new], ni[new])
             moved += [
                 {
                     "visit_id": str(P.v_id[int(v)]),
