@@ -43,6 +43,7 @@ from creditsup.plan.bundle import InspectionPlan, _frame_for
 from creditsup.plan.partitioned import Staged, stage_partitioned
 from creditsup.policy import Policy
 from creditsup.sampling import DrawResult, draw_partitioned, draw_visits
+from creditsup.sampling.pipeline import Mapper, serial
 from creditsup.sampling.result import ALGORITHM as SAMPLING_ALGORITHM
 from creditsup.schemas import Dataset, load_dataset
 from creditsup.tiers import TierResult, rate_entities
@@ -335,11 +336,13 @@ def build_plan(
     scores = _tier_stage(dataset, policy, as_of, records, rated)
     step("draw")
     tiers = scores[["uscc", "tier"]]
+    mapper: Mapper = serial
     if staged is None:
         draw = draw_visits(dataset, tiers, policy.sampling, year=year, seed=seed)
     else:
         from creditsup.distributed import dask_mapper
 
+        mapper = dask_mapper
         draw = draw_partitioned(
             dataset,
             tiers,
@@ -352,7 +355,12 @@ def build_plan(
     records += [{"stage": "draw", **rec} for rec in draw.ledger]
     step("assignment")
     assigned = assign_inspectors(
-        draw.visits, dataset, _within_months(policy), year=year, seed=seed
+        draw.visits,
+        dataset,
+        _within_months(policy),
+        year=year,
+        seed=seed,
+        mapper=mapper,  # the Dask engine solves the (department, month) groups as tasks
     )
     records += [{"stage": "assignment", **rec} for rec in assigned.ledger]
     visits = assigned.visits
