@@ -241,3 +241,20 @@ def record_districts(draw: st.DrawFn) -> tuple[int, list[dict[str, object]]]:
         )
     )
     return n, rows
+
+
+#: The frames of a DrawResult, compared one by one by the partition tests.
+DRAW_FRAMES = (
+    "visits",
+    "checks",
+    "exclusions",
+    "accounting",
+    "tasks",
+    "strata",
+    "cap_removals",
+    "months",
+    "capacity_needs",
+    "floors",
+    "assumed_tiers",
+    "targeted",
+)

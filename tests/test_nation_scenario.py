@@ -31,22 +31,9 @@ from creditsup.sampling import (  # noqa: E402
     draw_visits,
 )
 from creditsup.schemas import Dataset  # noqa: E402
+from strategies import DRAW_FRAMES as FRAMES  # noqa: E402
 
 YEAR, SEED, N_ENTITIES = 2026, "nation", 3_000
-FRAMES = (
-    "visits",
-    "checks",
-    "exclusions",
-    "accounting",
-    "tasks",
-    "strata",
-    "cap_removals",
-    "months",
-    "capacity_needs",
-    "floors",
-    "assumed_tiers",
-    "targeted",
-)
 
 
 @pytest.fixture(scope="module")

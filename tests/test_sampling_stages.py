@@ -22,6 +22,7 @@ from creditsup.sampling.pipeline import draw_once, prepare
 from creditsup.sampling.policy import SeparateVisit, TargetedDraw
 from creditsup.sampling.select import draw_streams, select_candidates
 from creditsup.schemas import Dataset
+from strategies import DRAW_FRAMES as FRAMES
 from strategies import YEAR, build
 
 POLICIES = {
@@ -74,20 +75,6 @@ POLICIES = {
         months=(3, 6, 9, 10, 11),
     ),
 }
-FRAMES = (
-    "visits",
-    "checks",
-    "exclusions",
-    "accounting",
-    "tasks",
-    "strata",
-    "cap_removals",
-    "months",
-    "capacity_needs",
-    "floors",
-    "assumed_tiers",
-    "targeted",
-)
 
 
 @pytest.fixture(scope="module")
