@@ -200,6 +200,8 @@ def markdown(doc: dict[str, Any]) -> str:
             out += [f"Before and after wrote {same} (whole bundle, SHA-256).", ""]
         if "baselines" in sc:
             out += [*_baseline_table(sc["baselines"], a["visits"]), ""]
+        elif "baselines_error" in sc:
+            out += [f"The baselines did not run: {sc['baselines_error']}", ""]
     if doc.get("exponents"):
         out += [
             "## Growth exponents (CPU time ∝ entities^b)",

@@ -264,17 +264,18 @@ def measure(
     if baselines:
         naive_n, groups = BASELINE_SIZES.get(name, _DEFAULT_BASELINE)
         print(f"[{name}] baselines", file=sys.stderr)
-        out["baselines"] = _child(
-            "_baselines.py",
-            [
-                str(data),
-                "--naive-entities",
-                str(naive_n),
-                "--cpsat-groups",
-                str(groups),
-            ],
-            None,
-        )
+        args = [
+            str(data),
+            "--naive-entities",
+            str(naive_n),
+            "--cpsat-groups",
+            str(groups),
+        ]
+        try:
+            out["baselines"] = _child("_baselines.py", args, None)
+        except RuntimeError as exc:  # e.g. killed for memory: keep the plan's figures
+            out["baselines_error"] = str(exc).splitlines()[0]
+            print(f"[{name}] baselines failed: {exc}", file=sys.stderr)
     return out
 
 
