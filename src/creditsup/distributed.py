@@ -50,7 +50,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -199,21 +198,6 @@ def dask_mapper(fn: Callable[[Any], R], items: Sequence[Any], /) -> list[R]:
     True
     """
     dask = _dask()
-    inputs = _scattered(items) or [dask.delayed(x, traverse=False) for x in items]
+    inputs = [dask.delayed(x, traverse=False) for x in items]
     tasks = [dask.delayed(fn)(x) for x in inputs]
     return list(dask.compute(*tasks))
-
-
-def _scattered(items: Sequence[Any]) -> list[Any] | None:
-    """On a ``dask.distributed`` client, in-memory items sent to the workers
-    once (futures), rather than inside the task graph; ``None`` otherwise (no
-    client, or the items are already Dask objects)."""
-    if not items or any(hasattr(x, "__dask_graph__") for x in items):
-        return None
-    try:
-        distributed: Any = importlib.import_module("distributed")
-        client = distributed.default_client()
-    except (ImportError, ValueError):
-        return None
-    futures: list[Any] = client.scatter(list(items))
-    return futures
