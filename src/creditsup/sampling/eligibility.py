@@ -36,10 +36,11 @@ from creditsup.sampling._arrays import (
     U64,
     B,
     KeyedIds,
-    Obj,
+    Ids,
     as_object,
     canonical_rank,
     codes,
+    compact_ids,
     tier_codes,
 )
 from creditsup.sampling.context import DrawContext
@@ -80,7 +81,7 @@ class EntityPools:
     the entities' hash under ``hash_key`` when the joins computed it.
     """
 
-    uscc: Obj
+    uscc: Ids
     rank: I64
     is_sorted: bool
     tier: I8
@@ -318,7 +319,7 @@ def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
     if ctx.policy.cover_key_supervision:
         required |= ks
     return EntityPools(
-        uscc=uscc,
+        uscc=compact_ids(uscc),
         rank=rank,
         is_sorted=is_sorted,
         tier=tier,

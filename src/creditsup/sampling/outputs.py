@@ -19,7 +19,7 @@ import numpy as np
 
 from creditsup.config import config_hash
 from creditsup.sampling import tables as T
-from creditsup.sampling._arrays import jsonable, sha_lines
+from creditsup.sampling._arrays import id_texts, jsonable, sha_lines
 from creditsup.sampling.budget import CapacityFit
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.diagnosis import capacity_report, floors_frame, one_door
@@ -43,7 +43,7 @@ def _head_ledger(
     policy = ctx.policy
     elig = np.flatnonzero(pools.reason < 0)
     pool_hash = hashlib.sha256()
-    pool_hash.update("\n".join(pools.uscc[elig].tolist()).encode("utf-8"))
+    pool_hash.update("\n".join(id_texts(pools.uscc[elig]).tolist()).encode("utf-8"))
     pool_hash.update(b"\x00" + pools.tier[elig].tobytes())
     pool_hash.update(b"\x00" + pools.ks[elig].tobytes())
     counts = np.bincount(
@@ -103,7 +103,7 @@ def _assumed_ledger(pools: EntityPools) -> list[Record]:
                 for k, code in enumerate(ASSUMED_TIER_REASONS)
                 if k and counts[k]
             },
-            "assumed_sha256": sha_lines(pools.uscc[ent].tolist()),
+            "assumed_sha256": sha_lines(id_texts(pools.uscc[ent]).tolist()),
         }
     ]
 
@@ -120,7 +120,7 @@ def _targeted_ledger(ctx: DrawContext, pools: EntityPools) -> list[Record]:
                 "filter": tg.spec.model_dump(mode="json"),
                 "items": [str(ctx.item_ids[i]) for i in tg.items.tolist()],
                 "n_matched": len(hit),
-                "matched_sha256": sha_lines(pools.uscc[hit].tolist()),
+                "matched_sha256": sha_lines(id_texts(pools.uscc[hit]).tolist()),
             }
         )
     return out
@@ -149,7 +149,7 @@ def _task_ledger(
                 "drawn": {
                     t: int(c.drawn[i, j]) for j, t in enumerate(TIERS) if c.drawn[i, j]
                 },
-                "drawn_sha256": sha_lines(pools.uscc[sel].tolist()),
+                "drawn_sha256": sha_lines(id_texts(pools.uscc[sel]).tolist()),
             }
         )
     return out

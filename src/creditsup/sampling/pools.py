@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from creditsup.sampling._arrays import F64, I8, I64, B, Obj
+from creditsup.sampling._arrays import F64, I8, I64, B, Ids, concat_ids
 from creditsup.sampling._prn import largest_remainder
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
@@ -87,7 +87,7 @@ def _concat_pools(
     )
 
 
-def _sort_key(uscc: Obj) -> Any:
+def _sort_key(uscc: Ids) -> Any:
     """Values that sort as the identifiers do, in as little memory as possible.
 
     ASCII identifiers (every USCC) become fixed-width bytes, whose byte order
@@ -100,7 +100,7 @@ def _sort_key(uscc: Obj) -> Any:
         return uscc.astype(str)
 
 
-def _canonical_order(parts: Sequence[EntityPools], uscc: Obj) -> I64:
+def _canonical_order(parts: Sequence[EntityPools], uscc: Ids) -> I64:
     """Positions of the concatenated slices in USCC order.
 
     Each slice comes in its own USCC order (its ``rank``, computed where the
@@ -121,7 +121,7 @@ def _canonical_order(parts: Sequence[EntityPools], uscc: Obj) -> I64:
 
 def _merge(parts: Sequence[EntityPools]) -> tuple[EntityPools, list[I64]]:
     """All slices in one canonical (USCC) order; where each slice's rows went."""
-    uscc = np.concatenate([p.uscc for p in parts])
+    uscc = concat_ids(p.uscc for p in parts)
     n = len(uscc)
     order = _canonical_order(parts, uscc)
     ordered = uscc[order]

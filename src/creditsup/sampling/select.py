@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from creditsup._random import keyed_uint64, to_uniform
-from creditsup.sampling._arrays import F64, I8, I64, U64, B
+from creditsup.sampling._arrays import F64, I8, I64, U64, B, id_texts
 from creditsup.sampling._prn import prn_key, smallest_per_stratum, start_points
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
@@ -111,13 +111,13 @@ class _Prn:
             self.h = part.prn_hash  # the joins already hashed every USCC
         else:
             elig = np.flatnonzero(part.eligible)
-            self.h[elig] = keyed_uint64(part.uscc[elig], streams.prn_key)
+            self.h[elig] = keyed_uint64(id_texts(part.uscc[elig]), streams.prn_key)
 
     def __call__(self, i: int, idx: I64) -> U64:
         if self.streams.independent:
             item = str(self.ctx.item_ids[i])
             key = prn_key(self.streams.seed, self.streams.year, "prn", item)
-            hv = keyed_uint64(self.part.uscc[idx], key)
+            hv = keyed_uint64(id_texts(self.part.uscc[idx]), key)
         else:
             hv = self.h[idx]
         out: U64 = hv + np.uint64(self.streams.starts[i])

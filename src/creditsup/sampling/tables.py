@@ -21,7 +21,9 @@ from creditsup.sampling._arrays import (
     I64,
     MONTHS,
     B,
+    Ids,
     Obj,
+    id_texts,
     set_codes,
     sorted_unique,
 )
@@ -96,14 +98,14 @@ def _text(values: Obj | list[str]) -> pd.api.extensions.ExtensionArray:
 
 
 def _taken(
-    values: Obj | list[str], codes: I64 | I8
+    values: Ids | list[str], codes: I64 | I8
 ) -> pd.api.extensions.ExtensionArray:
     """``values[codes]`` as text, converting each distinct used value once."""
     c = np.asarray(codes, dtype=np.int64)
     if len(values) <= 64:
-        return _text(values).take(c)
+        return _text(id_texts(np.asarray(values))).take(c)
     used, inv = np.unique(c, return_inverse=True)
-    return _text(np.asarray(values, dtype=object)[used]).take(inv.ravel())
+    return _text(id_texts(np.asarray(values)[used])).take(inv.ravel())
 
 
 def _joined(names: list[str] | Obj, sets: list[tuple[int, ...]]) -> Obj:
@@ -228,7 +230,7 @@ def visits_frame(
     return pd.DataFrame(
         {
             "visit_id": _text(visit_ids(ctx.year, len(kv.vis))),
-            "uscc": _text(pools.uscc[kv.ent]),
+            "uscc": _text(id_texts(pools.uscc[kv.ent])),
             "tier": _text(_TIER_TEXT[pools.tier[kv.ent]]),
             "month": month.astype(np.int64),
             "departments": _text(dept_txt[kv.dept_code]),
@@ -388,7 +390,7 @@ def exclusions_frame(pools: EntityPools) -> pd.DataFrame:
     reason = pools.reason[exc]
     return pd.DataFrame(
         {
-            "uscc": _text(pools.uscc[exc]),
+            "uscc": _text(id_texts(pools.uscc[exc])),
             "reason_code": _text(np.array(EXCLUSION_REASONS, dtype=object)[reason]),
             "detail": _text(
                 np.array([_DETAILS[c] for c in EXCLUSION_REASONS], object)[reason]
@@ -404,7 +406,7 @@ def assumed_tiers_frame(ctx: DrawContext, pools: EntityPools) -> pd.DataFrame:
     code = np.array(ASSUMED_TIER_REASONS, dtype=object)[pools.assumed[ent]]
     return pd.DataFrame(
         {
-            "uscc": _text(pools.uscc[ent]),
+            "uscc": _text(id_texts(pools.uscc[ent])),
             "tier": _text(_TIER_TEXT[pools.tier[ent]]),
             "reason_code": _text(code),
             "detail": _text(
@@ -477,7 +479,7 @@ def cap_removals_frame(
     ]
     out = pd.DataFrame(
         {
-            "uscc": pools.uscc[ent],
+            "uscc": id_texts(pools.uscc[ent]),
             "tier": tier_txt,
             "group": np.array(ctx.visit_groups, dtype=object)[d.visits.group[removed]],
             "departments": _joined(ctx.departments, dsets)[dcode],

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from creditsup._random import keyed_uint64
-from creditsup.sampling._arrays import I64, B, Obj
+from creditsup.sampling._arrays import I64, B, Ids, Obj, id_texts
 from creditsup.sampling._prn import prn_key, smallest_per_stratum
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
@@ -136,10 +136,10 @@ def merge_visits(checks: Checks, pools: EntityPools, ctx: DrawContext) -> Visits
     )
 
 
-def visit_labels(uscc: Obj, groups: list[str], ent: I64, group: I64) -> Obj:
+def visit_labels(uscc: Ids, groups: list[str], ent: I64, group: I64) -> Obj:
     """``"<uscc>|<group>"`` of each visit: the key of its later PRNs."""
     g = np.array(["|" + x for x in groups], dtype=object)
-    out: Obj = uscc[ent] + g[group]
+    out: Obj = id_texts(uscc[ent]) + g[group]
     return out
 
 
