@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -81,6 +81,63 @@ def concat_ids(parts: Iterable[Ids]) -> Ids:
     if any(a.dtype == object for a in arrays):
         arrays = [id_texts(a) for a in arrays]
     return np.concatenate(arrays) if arrays else np.zeros(0, dtype=object)
+
+
+class PiCodes(Sequence[F64]):
+    """Per item, pool probabilities as codes into the item's distinct values.
+
+    A pool member's probability comes from a handful of values (the item's
+    ratio per tier, key supervision, targeted draws), so one byte per member
+    stands for eight. ``codes[i][k]`` indexes ``values[i]``; ``self[i]``
+    decodes item ``i`` (a new float64 array, exactly the encoded values).
+
+    Examples
+    --------
+    >>> pc = PiCodes.encode([np.array([0.1, 0.7, 0.1]), np.array([])])
+    >>> pc[0].tolist(), len(pc), pc.codes[0].dtype.name
+    ([0.1, 0.7, 0.1], 2, 'uint8')
+    """
+
+    def __init__(self, values: list[F64], codes: list[npt.NDArray[Any]]) -> None:
+        self.values, self.codes = values, codes
+
+    @classmethod
+    def encode(cls, arrays: Iterable[F64]) -> PiCodes:
+        """The codes of float arrays (one per item)."""
+        values, codes = [], []
+        for a in arrays:
+            v, inv = np.unique(np.asarray(a, dtype=np.float64), return_inverse=True)
+            values.append(v)
+            codes.append(inv.ravel().astype(np.min_scalar_type(max(len(v) - 1, 0))))
+        return cls(values, codes)
+
+    @classmethod
+    def concat(cls, parts: Sequence[tuple[F64, npt.NDArray[Any]]]) -> tuple[F64, Any]:
+        """One item's (values, codes) pairs of several slices, concatenated."""
+        v = sorted_unique(np.concatenate([p[0] for p in parts]))
+        dtype = np.min_scalar_type(max(len(v) - 1, 0))
+        code = [np.searchsorted(v, pv).astype(dtype)[pc] for pv, pc in parts]
+        return v, np.concatenate(code) if code else np.zeros(0, dtype)
+
+    def pairs(self) -> list[tuple[F64, npt.NDArray[Any]]]:
+        """``(values, codes)`` per item."""
+        return list(zip(self.values, self.codes, strict=True))
+
+    @overload
+    def __getitem__(self, i: int) -> F64: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[F64]: ...
+    def __getitem__(self, i: int | slice) -> F64 | list[F64]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        out: F64 = self.values[i][self.codes[i]]
+        return out
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __iter__(self) -> Iterator[F64]:
+        return (self[i] for i in range(len(self)))
 
 
 def codes(values: pd.Series, vocab: tuple[str, ...]) -> I64:

@@ -35,8 +35,9 @@ from creditsup.sampling._arrays import (
     I64,
     U64,
     B,
-    KeyedIds,
     Ids,
+    KeyedIds,
+    PiCodes,
     as_object,
     canonical_rank,
     codes,
@@ -96,7 +97,7 @@ class EntityPools:
     required: B
     eligible: B
     pools: list[I64]
-    pool_pi: list[F64]
+    pool_pi: PiCodes
     pool_stratum: list[I8]
     pool_unscaled: list[B]
     pool_target: list[I8]
@@ -334,7 +335,7 @@ def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
         required=required,
         eligible=flags[2],
         pools=members,
-        pool_pi=prob,
+        pool_pi=PiCodes.encode(prob),
         pool_stratum=strata,
         pool_unscaled=unscaled,
         pool_target=target,

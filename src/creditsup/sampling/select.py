@@ -19,6 +19,7 @@ None of this depends on the other slices, or on row order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -166,7 +167,7 @@ def select_candidates(
     ([0, 1, 0, 1], [0, 0, 1, 1])
     """
     prn = _Prn(part, ctx, streams)
-    pool_pi: list[F64] = scaled_pi(part, alloc.scale)
+    pool_pi: Sequence[F64] = scaled_pi(part, alloc.scale)
     ent, item, key, stratum = [], [], [], []
     for i, idx in enumerate(part.pools):
         v, n_h = prn(i, idx), alloc.stratum_n[i]
