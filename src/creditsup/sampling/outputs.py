@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from creditsup.config import config_hash
 from creditsup.sampling import tables as T
@@ -30,7 +32,10 @@ from creditsup.sampling.result import ALGORITHM, DrawResult
 from creditsup.sampling.visits import Draw, visit_labels
 from creditsup.schemas import EXCLUSION_REASONS, TIERS, table_hash
 
-__all__ = ["build_result"]
+__all__ = ["CHUNK_ROWS", "build_result"]
+
+#: Rows per piece of the checks table sent to a ``checks_sink``.
+CHUNK_ROWS = 1 << 21
 
 logger = logging.getLogger(__name__)
 Record = dict[str, Any]
@@ -228,9 +233,21 @@ def _tail_ledger(
 
 
 def build_result(
-    ctx: DrawContext, merged: Merged, alloc: Allocation, draw: Draw, fit: CapacityFit
+    ctx: DrawContext,
+    merged: Merged,
+    alloc: Allocation,
+    draw: Draw,
+    fit: CapacityFit,
+    *,
+    checks_sink: Callable[[pd.DataFrame], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> DrawResult:
-    """Months, every table and the ledger of a draw."""
+    """Months, every table and the ledger of a draw.
+
+    ``checks_sink``: the checks table goes to it in consecutive pieces of at
+    most ``chunk_rows`` rows (their concatenation is the table), and the
+    result's ``checks`` keeps the columns but no row.
+    """
     pools = merged.pools
     kv = T.kept_visits(ctx, draw)
     plan = assign_months(
@@ -259,7 +276,12 @@ def build_result(
         *door_warnings,
     ]
     visits = T.visits_frame(ctx, pools, draw, kv, plan.month)
-    checks = T.checks_frame(ctx, pools, draw, kv)
+    if checks_sink is None:
+        checks = T.checks_frame(ctx, pools, draw, kv)
+    else:
+        for piece in T.checks_chunks(ctx, pools, draw, kv, chunk_rows):
+            checks_sink(piece)
+            checks = piece.iloc[:0]
     ledger = [
         *_head_ledger(ctx, pools, alloc, draw),
         *_targeted_ledger(ctx, pools),
@@ -282,7 +304,7 @@ def build_result(
             "step": "result",
             "n_visits": len(kv.vis),
             "n_joint_visits": int(visits["joint"].sum()),
-            "n_checks": len(checks),
+            "n_checks": len(kv.chk),
             "visits_table_hash": table_hash(visits),
         },
     ]
