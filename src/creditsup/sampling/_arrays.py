@@ -249,6 +249,38 @@ def sha_lines(values: Iterable[str]) -> str:
     return h.hexdigest()
 
 
+def hash_ids(h: Any, ids: Ids, chunk: int = 1 << 20) -> None:
+    """Feed ``"\\n".join(ids)`` (UTF-8) to the hash ``h``, a million at a time.
+
+    The same bytes as ``h.update("\\n".join(ids).encode())`` without the
+    whole joined text (and a ``str`` per identifier) in memory at once.
+
+    Examples
+    --------
+    >>> a, b = hashlib.sha256(), hashlib.sha256()
+    >>> ids = np.array(["x", "yz", "w"], dtype=object)
+    >>> hash_ids(a, compact_ids(ids), chunk=2)
+    >>> b.update("x\\nyz\\nw".encode())
+    >>> a.hexdigest() == b.hexdigest()
+    True
+    """
+    for a in range(0, len(ids), chunk):
+        part = ids[a : a + chunk]
+        text = (
+            b"\n".join(part.tolist())
+            if part.dtype.kind == "S"
+            else "\n".join(part.tolist()).encode("utf-8")
+        )
+        h.update(b"\n" + text if a else text)
+
+
+def sha_ids(ids: Ids) -> str:
+    """:func:`sha_lines` of identifiers (:func:`hash_ids`)."""
+    h = hashlib.sha256()
+    hash_ids(h, ids)
+    return h.hexdigest()
+
+
 def _plain(x: object) -> object:
     if isinstance(x, np.generic):
         return x.item()

@@ -21,7 +21,7 @@ import pandas as pd
 
 from creditsup.config import config_hash
 from creditsup.sampling import tables as T
-from creditsup.sampling._arrays import id_texts, jsonable, sha_lines
+from creditsup.sampling._arrays import hash_ids, jsonable, sha_ids, sha_lines
 from creditsup.sampling.budget import CapacityFit
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.diagnosis import capacity_report, floors_frame, one_door
@@ -48,7 +48,7 @@ def _head_ledger(
     policy = ctx.policy
     elig = np.flatnonzero(pools.reason < 0)
     pool_hash = hashlib.sha256()
-    pool_hash.update("\n".join(id_texts(pools.uscc[elig]).tolist()).encode("utf-8"))
+    hash_ids(pool_hash, pools.uscc[elig])
     pool_hash.update(b"\x00" + pools.tier[elig].tobytes())
     pool_hash.update(b"\x00" + pools.ks[elig].tobytes())
     counts = np.bincount(
@@ -108,7 +108,7 @@ def _assumed_ledger(pools: EntityPools) -> list[Record]:
                 for k, code in enumerate(ASSUMED_TIER_REASONS)
                 if k and counts[k]
             },
-            "assumed_sha256": sha_lines(id_texts(pools.uscc[ent]).tolist()),
+            "assumed_sha256": sha_ids(pools.uscc[ent]),
         }
     ]
 
@@ -125,7 +125,7 @@ def _targeted_ledger(ctx: DrawContext, pools: EntityPools) -> list[Record]:
                 "filter": tg.spec.model_dump(mode="json"),
                 "items": [str(ctx.item_ids[i]) for i in tg.items.tolist()],
                 "n_matched": len(hit),
-                "matched_sha256": sha_lines(id_texts(pools.uscc[hit]).tolist()),
+                "matched_sha256": sha_ids(pools.uscc[hit]),
             }
         )
     return out
@@ -154,7 +154,7 @@ def _task_ledger(
                 "drawn": {
                     t: int(c.drawn[i, j]) for j, t in enumerate(TIERS) if c.drawn[i, j]
                 },
-                "drawn_sha256": sha_lines(id_texts(pools.uscc[sel]).tolist()),
+                "drawn_sha256": sha_ids(pools.uscc[sel]),
             }
         )
     return out
@@ -281,7 +281,10 @@ def build_result(
     else:
         for piece in T.checks_chunks(ctx, pools, draw, kv, chunk_rows):
             checks_sink(piece)
-            checks = piece.iloc[:0]
+            # no row, and no view of the piece's buffers (an empty slice keeps them)
+            checks = pd.DataFrame(
+                {c: pd.Series([], dtype=t) for c, t in piece.dtypes.items()}
+            )
     ledger = [
         *_head_ledger(ctx, pools, alloc, draw),
         *_targeted_ledger(ctx, pools),
