@@ -21,6 +21,8 @@ U64 = npt.NDArray[np.uint64]
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 Obj = npt.NDArray[np.object_]
+#: Positions of pool members: int32 while they fit (:func:`pos_dtype`), else int64.
+Pos = npt.NDArray[np.signedinteger[Any]]
 #: Identifiers: fixed-width ASCII bytes (:func:`compact_ids`) or ``str`` objects.
 Ids = npt.NDArray[Any]
 
@@ -34,6 +36,17 @@ MONTHS = np.arange(1, 13)
 def as_object(s: pd.Series) -> Obj:
     """The values of ``s`` as an object array of strings (NA as ``""``)."""
     return np.asarray(s.to_numpy(dtype=object, na_value=""), dtype=object)
+
+
+def pos_dtype(n: int) -> type[np.signedinteger[Any]]:
+    """The integer type of positions among ``n`` entities (4 bytes while they fit).
+
+    Examples
+    --------
+    >>> pos_dtype(50_000_000).__name__, pos_dtype(2**31 + 1).__name__
+    ('int32', 'int64')
+    """
+    return np.int32 if n < 2**31 else np.int64
 
 
 def compact_ids(ids: Obj) -> Ids:

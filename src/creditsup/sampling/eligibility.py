@@ -38,10 +38,12 @@ from creditsup.sampling._arrays import (
     Ids,
     KeyedIds,
     PiCodes,
+    Pos,
     as_object,
     canonical_rank,
     codes,
     compact_ids,
+    pos_dtype,
     tier_codes,
 )
 from creditsup.sampling.context import DrawContext
@@ -96,7 +98,7 @@ class EntityPools:
     hist_any: B
     required: B
     eligible: B
-    pools: list[I64]
+    pools: list[Pos]
     pool_pi: PiCodes
     pool_stratum: list[I8]
     pool_unscaled: list[B]
@@ -144,7 +146,7 @@ def _entity_reasons(
     return reason
 
 
-_ItemPools = tuple[list[I64], list[F64], list[I8], list[B], list[I8], I64, B]
+_ItemPools = tuple[list[Pos], list[F64], list[I8], list[B], list[I8], I64, B]
 
 
 def _raise_targets(
@@ -182,11 +184,11 @@ def _item_pools(
     use_ks = ctx.policy.key_supervision_ratio is not None
     counts = np.zeros((2, n_items, nt), dtype=np.int64)  # in scope, recent
     flags = np.zeros((3, n), dtype=bool)  # any scope, any fresh, eligible
-    out: tuple[list[I64], list[F64], list[I8], list[B], list[I8]] = ([], [], [], [], [])
+    out: tuple[list[Pos], list[F64], list[I8], list[B], list[I8]] = ([], [], [], [], [])
     cand_cache: dict[int, I64] = {}
     for i in range(n_items):
         if id(scopes[i]) not in cand_cache:  # items of one scope share a mask
-            found = np.flatnonzero(scopes[i] & base_ok).astype(np.int64)
+            found = np.flatnonzero(scopes[i] & base_ok).astype(pos_dtype(n))
             cand_cache[id(scopes[i])] = found
             flags[0, found] = True
         cand = cand_cache[id(scopes[i])]

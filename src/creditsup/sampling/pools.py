@@ -19,7 +19,17 @@ from typing import Any
 
 import numpy as np
 
-from creditsup.sampling._arrays import F64, I8, I64, B, Ids, PiCodes, concat_ids
+from creditsup.sampling._arrays import (
+    F64,
+    I8,
+    I64,
+    B,
+    Ids,
+    PiCodes,
+    Pos,
+    concat_ids,
+    pos_dtype,
+)
 from creditsup.sampling._prn import largest_remainder
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
@@ -108,7 +118,7 @@ class _Columns:
 
 def _concat_pools(
     cols: _Columns, index: list[I64], i: int, scratch: tuple[B, I64]
-) -> tuple[I64, tuple[F64, Any], I8, B, I8]:
+) -> tuple[Pos, tuple[F64, Any], I8, B, I8]:
     """Item ``i``'s pool over all slices, in canonical order."""
     members = cols.take_item("pools", i)
     g = np.concatenate([ix[m] for m, ix in zip(members, index, strict=True)])
@@ -120,7 +130,7 @@ def _concat_pools(
 
     values, pi_codes = PiCodes.concat(cols.take_item("pool_pi", i))
     return (
-        g[o],
+        g[o].astype(pos_dtype(len(scratch[0]))),
         (values, pi_codes[o]),
         cat("pool_stratum"),
         cat("pool_unscaled"),
