@@ -58,10 +58,16 @@ def test_benchmark_runner_smoke(tmp_path: Path) -> None:
     for row in smoke["after"]["stages"].values():
         assert row["wall_s"] > 0 and row["cpu_s"] >= 0 and row["peak_rss_mib"] > 0
     assert smoke["after"]["visits"] > 0
-    assert set(smoke["baselines"]) == {"naive_scoring", "naive_draw", "cpsat", "greedy"}
+    methods = {"naive_scoring", "naive_draw", "cpsat", "greedy"}
+    bl = smoke["baselines"]
+    assert methods <= set(bl)
+    # below the threshold the baselines run on the whole dataset
+    assert bl["sample"] is None and bl["entities"] == bl["data_entities"] == 2000
+    assert all(bl[k]["peak_rss_mib"] > 0 for k in methods) and bl["peak_rss_mib"] > 0
     assert "| **end to end** |" in (tmp_path / "run.md").read_text()
     text = readme.read_text()
     assert "old" not in text and "| smoke | 2,000 | 40 |" in text
+    _baselines_on_a_sample(bench, args, doc)
     env = {
         **os.environ,
         "CREDITSUP_BENCH_SIZES": "300",
@@ -78,3 +84,33 @@ def test_benchmark_runner_smoke(tmp_path: Path) -> None:
     )
     assert nb.returncode == 0, nb.stderr
     assert (tmp_path / "nb" / "run_stages.png").stat().st_size > 0
+
+
+def _baselines_on_a_sample(bench: Path, args: list[str], doc: dict) -> None:
+    """Above the threshold (tiny here) the baselines run on a keyed sample, and
+    the baselines and the plan's figures are measured apart without losing each other."""
+    out = Path(args[args.index("--out") + 1])
+
+    def run(*extra: str) -> dict:
+        res = subprocess.run(
+            [sys.executable, str(bench / "run.py"), *args[:-2], *extra],
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert res.returncode == 0, res.stderr
+        return json.loads((out / "run.json").read_text())["scenarios"]["smoke"]
+
+    plan = doc["scenarios"]["smoke"]["after"]
+    smoke = run("--baselines-only", "--baseline-max-entities", "500")
+    assert smoke["after"] == plan  # the plan's figures stay
+    bl = smoke["baselines"]
+    assert bl["sample"]["entities"] == bl["entities"] == 500
+    assert bl["sample"]["of_entities"] == bl["data_entities"] == 2000
+    assert bl["sample"]["inspectors"] == 10 and bl["max_entities"] == 500
+    assert bl["naive_scoring"]["ours_s"] > 0 and bl["visits"] < plan["visits"]
+    md = (out / "run.md").read_text()
+    assert "| scoring: naive pandas (`groupby().apply`) (500-entity sample) |" in md
+    assert "keyed uniform sample of 500 of 2,000 entities" in md
+    again = run("--no-baselines")  # the plan again: the baselines stay
+    assert again["baselines"] == bl and again["measured_at"] >= smoke["measured_at"]
