@@ -81,9 +81,9 @@ def _baseline_scope(bl: dict[str, Any]) -> str:
             f"entities with all their rows ({smp['inspectors']:,} of "
             f"{smp['of_inspectors']:,} inspectors, the same share; `_sample.py`)"
         )
-    else:
+    elif "entities" in bl:
         rows = f"the whole dataset ({bl['entities']:,} entities)"
-    if "entities" not in bl:  # recorded before the baselines said what they ran on
+    else:  # recorded before the baselines said what they ran on
         rows = "the whole dataset"
     text = (
         f"Baselines on {rows}. *ours* is our own stage timed in the same process "
