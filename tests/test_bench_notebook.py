@@ -1,4 +1,5 @@
-"""The scaling notebook (a jupytext script) runs at a tiny size and writes its table."""
+"""``benchmarks/run.py`` at the smoke size, and the scaling notebook (a jupytext
+script) at tiny sizes beside its JSON: one run of each (they take seconds)."""
 
 from __future__ import annotations
 
@@ -11,32 +12,9 @@ from pathlib import Path
 import pytest
 
 
-def test_scaling_notebook_runs(tmp_path: Path) -> None:
-    pytest.importorskip("matplotlib")
-    script = Path(__file__).parents[1] / "benchmarks" / "scaling_notebook.py"
-    env = {
-        **os.environ,
-        "CREDITSUP_BENCH_SIZES": "300,600",
-        "CREDITSUP_BENCH_REPEATS": "1",
-        "CREDITSUP_BENCH_OUT": str(tmp_path),
-    }
-    res = subprocess.run(
-        [sys.executable, str(script)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    assert res.returncode == 0, res.stderr
-    doc = json.loads((tmp_path / "scaling.json").read_text())
-    assert [r["entities"] for r in doc["rows"]] == [300, 600]
-    assert all(r["wall_s"] > 0 and r["peak_rss_mib"] > 0 for r in doc["rows"])
-    assert (tmp_path / "scaling.png").stat().st_size > 0
-    assert "Growth exponent" in (tmp_path / "scaling.md").read_text()
-
-
-def test_benchmark_runner_smoke(tmp_path: Path) -> None:
-    """run.py at the smoke size: every stage timed, baselines beside, README table."""
+def test_benchmark_runner_and_notebook_smoke(tmp_path: Path) -> None:
+    """run.py at the smoke size: every stage timed, baselines beside, README table;
+    then the notebook plots its sizes and run.json's stages."""
     pytest.importorskip("matplotlib")
     bench = Path(__file__).parents[1] / "benchmarks"
     readme = tmp_path / "README.md"
@@ -68,22 +46,41 @@ def test_benchmark_runner_smoke(tmp_path: Path) -> None:
     text = readme.read_text()
     assert "old" not in text and "| smoke | 2,000 | 40 |" in text
     _baselines_on_a_sample(bench, args, doc)
+    _notebook(bench, tmp_path / "run.json", tmp_path / "nb")
+
+
+def _notebook(bench: Path, run_json: Path, out: Path) -> None:
+    """The scaling notebook (a jupytext script) at two tiny sizes, beside the
+    scenarios of the repository's run.json (nation rows, before/after) and this smoke."""
+    doc = json.loads((bench / "results" / "run.json").read_text())
+    doc["scenarios"]["smoke (test)"] = json.loads(run_json.read_text())["scenarios"][
+        "smoke"
+    ]
+    run_json = run_json.with_name("combined.json")
+    run_json.write_text(json.dumps(doc))
+    plans = sum(r.get("kind") != "nation" for r in doc["scenarios"].values())
     env = {
         **os.environ,
-        "CREDITSUP_BENCH_SIZES": "300",
+        "CREDITSUP_BENCH_SIZES": "300,600",
         "CREDITSUP_BENCH_REPEATS": "1",
-        "CREDITSUP_BENCH_OUT": str(tmp_path / "nb"),
-        "CREDITSUP_BENCH_RUN_JSON": str(tmp_path / "run.json"),
+        "CREDITSUP_BENCH_OUT": str(out),
+        "CREDITSUP_BENCH_RUN_JSON": str(run_json),
     }
-    nb = subprocess.run(
+    res = subprocess.run(
         [sys.executable, str(bench / "scaling_notebook.py")],
         capture_output=True,
         text=True,
         env=env,
         timeout=600,
     )
-    assert nb.returncode == 0, nb.stderr
-    assert (tmp_path / "nb" / "run_stages.png").stat().st_size > 0
+    assert res.returncode == 0, res.stderr
+    doc = json.loads((out / "scaling.json").read_text())
+    assert [r["entities"] for r in doc["rows"]] == [300, 600]
+    assert all(r["wall_s"] > 0 and r["peak_rss_mib"] > 0 for r in doc["rows"])
+    assert (out / "scaling.png").stat().st_size > 0
+    assert "Growth exponent" in (out / "scaling.md").read_text()
+    assert (out / "run_stages.png").stat().st_size > 0
+    assert f"plotted {plans} scenario(s)" in res.stdout
 
 
 def _baselines_on_a_sample(bench: Path, args: list[str], doc: dict) -> None:
