@@ -148,5 +148,6 @@ def draw_once(
     select = functools.partial(select_candidates, ctx=ctx, alloc=alloc, streams=streams)
     cands = list(mapper(select, design.parts))
     checks = merge_candidates(design.pools, alloc, design.merged.index, cands)
+    del cands  # some 25 bytes a candidate: gone before the visits' sort
     visits = merge_visits(checks, design.pools, ctx)
     return Draw(checks, visits, cap_visits(visits, design.pools, ctx, streams), streams)
