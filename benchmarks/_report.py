@@ -212,7 +212,16 @@ def markdown(doc: dict[str, Any]) -> str:
             ]
         if "identical_bundle" in sc:
             same = "the same bytes" if sc["identical_bundle"] else "DIFFERENT bytes"
-            out += [f"Before and after wrote {same} (whole bundle, SHA-256).", ""]
+            algos = [sc.get(c, {}).get("algorithm") for c in ("before", "after")]
+            why = ""
+            if not sc["identical_bundle"]:
+                why = (
+                    f": the draw algorithm changed ({algos[0]} → {algos[1]})"
+                    if None not in algos and algos[0] != algos[1]
+                    else ": expected only where the draw algorithm changed "
+                    "(`provenance.json` → `algorithm`)"
+                )
+            out += [f"Before and after wrote {same} (whole bundle, SHA-256){why}.", ""]
         if "baselines" in sc:
             out += [*_baseline_table(sc["baselines"], a["visits"]), ""]
         elif "baselines_error" in sc:

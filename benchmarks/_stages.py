@@ -103,6 +103,7 @@ def _assignment_facts(plan: Any, ds: Any) -> dict[str, Any]:
     )
     cross = i_reg.to_numpy() != a["visit_id"].map(v).to_numpy()
     return {
+        "algorithm": (getattr(plan, "provenance", None) or {}).get("algorithm"),
         "candidate_arcs": arcs[0] if arcs else None,
         "cross_region_share": round(float(cross.mean()), 6) if len(a) else 0.0,
     }
