@@ -122,8 +122,11 @@ def _same_region(
     want = np.uint64(3 * k_same + 8)
     every = n_same <= want  # the whole region is tested
     thr = np.uint64(1 << _RANK_BITS) * want // n_same  # want of n_same, expected
-    rank = same_region_ranks(P, same_t, same_i, hashes)
-    test = every[r_s] | (rank < thr[r_s])
+    test = every[r_s]
+    part = np.flatnonzero(~test)  # ranks needed now only where a prefix is tested
+    test[part] = (
+        same_region_ranks(P, same_t[part], same_i[part], hashes) < thr[r_s[part]]
+    )
     ok = np.zeros(len(same_t), dtype=bool)
     ok[test] = eligible(P, same_t[test], same_i[test], months[r_s[test]])
     short = (np.bincount(r_s[ok], minlength=len(tasks)) < k_same) & ~every
@@ -131,7 +134,10 @@ def _same_region(
     if more.any():
         ok[more] = eligible(P, same_t[more], same_i[more], months[r_s[more]])
     r_s, same_t, same_i = r_s[ok], same_t[ok], same_i[ok]
-    keep = _smallest_k(r_s, rank[ok], k_same)
+    over = np.flatnonzero(np.bincount(r_s, minlength=len(tasks))[r_s] > k_same)
+    keep = np.ones(len(r_s), dtype=bool)  # tasks with at most k_same keep all
+    rank = same_region_ranks(P, same_t[over], same_i[over], hashes)
+    keep[over] = _smallest_k(r_s[over], rank, k_same)
     return same_t[keep], same_i[keep]
 
 
