@@ -16,16 +16,29 @@ the one already written for the step's own benchmark:
                     (written here; the candidates are the plan's own arcs).
 
 Each is set beside our own time for the same step, measured in the same
-process. Usage (internal)::
+process **on the same rows** (``ours_s``): the ratio compares like with like.
 
-    python benchmarks/_baselines.py DATA_DIR OUT_JSON [--naive-entities N] [--cpsat-groups G]
+Above ``--max-entities`` (``run.py --baseline-max-entities``, 1,000,000 by
+default) the dataset does not fit the baselines' memory (a province, 5M
+entities, loaded whole took 23 GB), so all of them, and our stages beside
+them, run on a keyed uniform sample of that many entities with all their rows
+(``_sample.py``); the JSON's ``sample`` says of what and how. ``peak_rss_mib``
+is this process's high-water mark (sampling, loading, ours and every
+baseline), and each baseline records the mark after it.
+
+Usage (internal)::
+
+    python benchmarks/_baselines.py DATA_DIR OUT_JSON [--naive-entities N]
+        [--cpsat-groups G] [--max-entities M] [--seed S]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -167,22 +180,65 @@ def _ours(ds: Any) -> dict[str, Any]:
     }
 
 
-def measure(data: Path, *, naive_entities: int, cpsat_groups: int) -> dict[str, Any]:
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _baselines(ds: Any, naive_entities: int, cpsat_groups: int) -> dict[str, Any]:
+    ours = _ours(ds)
+    out: dict[str, Any] = {"ours_peak_rss_mib": _peak_mib()}
+    out["naive_scoring"] = naive_scoring(ds, ours["scoring_s"], naive_entities)
+    out["naive_scoring"]["peak_rss_mib"] = _peak_mib()
+    out["naive_draw"] = naive_draw(ds, ours["tiers"], ours["policy"], ours["draw_s"])
+    out["naive_draw"]["peak_rss_mib"] = _peak_mib()
+    out["cpsat"] = cpsat(ours["visits"], ds, ours["assignment_s"], cpsat_groups)
+    out["cpsat"]["peak_rss_mib"] = _peak_mib()
+    greedy, g_wall, g_cpu = _timed(greedy_assignment, ours["visits"], ds)
+    out["greedy"] = {
+        **greedy,
+        "wall_s": g_wall,
+        "cpu_s": g_cpu,
+        "ours_s": ours["assignment_s"],
+        "peak_rss_mib": _peak_mib(),
+    }
+    out["visits"] = len(ours["visits"])
+    return out
+
+
+def measure(
+    data: Path,
+    *,
+    naive_entities: int,
+    cpsat_groups: int,
+    max_entities: int | None = None,
+    seed: str = SEED,
+) -> dict[str, Any]:
+    """Every baseline beside ours, on ``data`` or on its keyed sample."""
+    import _sample
+
     from creditsup.schemas import load_dataset
 
-    ds = load_dataset(data)
-    ours = _ours(ds)
-    greedy, g_wall, g_cpu = _timed(greedy_assignment, ours["visits"], ds)
+    t0 = time.perf_counter()
+    n_all = _sample.count_entities(data)
+    with tempfile.TemporaryDirectory(prefix="creditsup-baselines-") as tmp:
+        sample = None
+        if max_entities is not None and n_all > max_entities:
+            sample = _sample.sample_dataset(
+                data, Path(tmp), entities=max_entities, seed=seed
+            )
+            data = Path(tmp)
+        ds = load_dataset(data)
+        out = _baselines(ds, naive_entities, cpsat_groups)
     return {
-        "naive_scoring": naive_scoring(ds, ours["scoring_s"], naive_entities),
-        "naive_draw": naive_draw(ds, ours["tiers"], ours["policy"], ours["draw_s"]),
-        "cpsat": cpsat(ours["visits"], ds, ours["assignment_s"], cpsat_groups),
-        "greedy": {
-            **greedy,
-            "wall_s": g_wall,
-            "cpu_s": g_cpu,
-            "ours_s": ours["assignment_s"],
-        },
+        "data_entities": n_all,
+        "entities": len(ds.entities),
+        "inspectors": len(ds.inspectors),
+        "sample": sample,
+        "max_entities": max_entities,
+        **out,
+        "wall_s": time.perf_counter() - t0,
+        "peak_rss_mib": _peak_mib(),
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime()),
     }
 
 
@@ -192,8 +248,16 @@ def main() -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--naive-entities", type=int, default=2000)
     ap.add_argument("--cpsat-groups", type=int, default=4)
+    ap.add_argument("--max-entities", type=int, help="sample above this many entities")
+    ap.add_argument("--seed", default=SEED, help="the sample's seed")
     a = ap.parse_args()
-    res = measure(a.data, naive_entities=a.naive_entities, cpsat_groups=a.cpsat_groups)
+    res = measure(
+        a.data,
+        naive_entities=a.naive_entities,
+        cpsat_groups=a.cpsat_groups,
+        max_entities=a.max_entities,
+        seed=a.seed,
+    )
     a.out.write_text(json.dumps(res, indent=1, default=float))
     return 0
 

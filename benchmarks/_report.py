@@ -86,6 +86,33 @@ def _note(key: str, r: dict[str, Any], visits: int) -> str:
     )
 
 
+def _baseline_scope(bl: dict[str, Any]) -> str:
+    """On what rows the baselines ran, and how to read "ours"."""
+    smp = bl.get("sample")
+    if smp:
+        rows = (
+            f"a keyed uniform sample of {smp['entities']:,} of {smp['of_entities']:,} "
+            f"entities with all their rows ({smp['inspectors']:,} of "
+            f"{smp['of_inspectors']:,} inspectors, the same share; `_sample.py`)"
+        )
+    elif "entities" in bl:
+        rows = f"the whole dataset ({bl['entities']:,} entities)"
+    else:  # recorded before the baselines said what they ran on
+        rows = "the whole dataset"
+    text = (
+        f"Baselines on {rows}. *ours* is our own stage timed in the same process "
+        "on the same rows, so each ratio compares like with like (not the plan's "
+        "figures above" + (", which are for the whole district)." if smp else ").")
+    )
+    if "peak_rss_mib" in bl:
+        text += (
+            f" Peak RSS of the baselines process: {_mib(bl['peak_rss_mib'])}; "
+            f"{_s(bl['wall_s'])} in all"
+            + (f", measured {bl['measured_at']}." if bl.get("measured_at") else ".")
+        )
+    return text
+
+
 def _baseline_table(bl: dict[str, Any], visits: int) -> list[str]:
     names = {
         "naive_scoring": "scoring: naive pandas (`groupby().apply`)",
@@ -93,18 +120,25 @@ def _baseline_table(bl: dict[str, Any], visits: int) -> list[str]:
         "cpsat": "assignment: monolithic CP-SAT per department-month",
         "greedy": "assignment: randomised greedy",
     }
+    smp = bl.get("sample")
+    on = f" ({smp['entities']:,}-entity sample)" if smp else ""
+    visits = bl.get("visits", visits)
     lines = [
-        "| baseline | its time | ours | ratio (its / ours) | note |",
-        "|---|---:|---:|---:|---|",
+        _baseline_scope(bl),
+        "",
+        "| baseline | its time | ours, same rows | ratio (its / ours) | peak RSS after | note |",
+        "|---|---:|---:|---:|---:|---|",
     ]
     for key, label in names.items():
         if key not in bl:
             continue
         r = bl[key]
         note = " (extrapolated)" if r.get("extrapolated") else ""
+        rss = _mib(r["peak_rss_mib"]) if "peak_rss_mib" in r else "–"
         lines.append(
-            f"| {label} | {_s(r['wall_s'])}{note} | {_s(r['ours_s'])} | "
-            f"{r['wall_s'] / max(r['ours_s'], 1e-9):.1f}× | {_note(key, r, visits)} |"
+            f"| {label}{on} | {_s(r['wall_s'])}{note} | {_s(r['ours_s'])} | "
+            f"{r['wall_s'] / max(r['ours_s'], 1e-9):.1f}× | {rss} | "
+            f"{_note(key, r, visits)} |"
         )
     return lines
 

@@ -172,12 +172,19 @@ def _mcf_vs_cpsat(
     policy = AssignmentPolicy()
     P = prepare(visits, ds, policy, year=year, seed=seed)
     tasks = np.arange(len(P.t_visit), dtype=np.int64)
+    grp = P.t_dept * 13 + P.t_month
+    groups = np.unique(grp)
+    n_groups = len(groups)
+    if max_groups and max_groups < len(groups):  # an evenly spread sample
+        groups = groups[np.linspace(0, len(groups) - 1, max_groups).round().astype(int)]
+    # the arcs of the sampled groups' tasks only (each task's arcs are its own:
+    # the same as in the whole run), so that a city's sample fits in memory
+    mine = tasks[np.isin(grp, groups)]
     a_t, a_i = candidate_arcs(
-        P, tasks, P.t_month, prune=True, k_cross=10, seed=seed, year=year
+        P, mine, P.t_month[mine], prune=True, k_cross=10, seed=seed, year=year
     )
     cost_all = arc_costs(P, a_t, a_i, derive_key(seed, year, "assignment", "cost"))
     cross_all = P.insp_region[a_i] != P.v_region[P.t_visit[a_t]]
-    grp = P.t_dept * 13 + P.t_month
     out: dict[str, Any] = {
         "groups": 0,
         "mcf_s": 0.0,
@@ -193,10 +200,7 @@ def _mcf_vs_cpsat(
         "same_objective_groups": 0,
     }
     cap = P.insp_cap.copy()
-    groups = np.unique(grp)
-    out["groups_total"] = len(groups)
-    if max_groups and max_groups < len(groups):  # an evenly spread sample
-        groups = groups[np.linspace(0, len(groups) - 1, max_groups).round().astype(int)]
+    out["groups_total"] = n_groups
     for g in groups:
         g_tasks = tasks[grp == g]
         lo = np.searchsorted(a_t, g_tasks)

@@ -11,6 +11,14 @@ the growth exponent of each stage across the scenarios in the results file
 monolithic CP-SAT per department-month on a sample, randomised greedy
 assignment).
 
+The baselines run in their own child (``_baselines.py``), each beside our
+own stage timed on the same rows in that child. Above
+``--baseline-max-entities`` (1,000,000) they run on a keyed uniform sample of
+that many entities with all their rows (``_sample.py``), recorded in the JSON
+and named in the table. ``--baselines-only`` measures them alone into a
+scenario's entry, keeping its plan figures; ``--no-baselines`` measures the
+plan alone, keeping the baselines recorded earlier: the two combine.
+
 ``--before SRC`` measures another source tree (e.g. ``git archive`` of an
 older commit, its ``src`` folder) in the same run, alternating before/after
 repeats so that both see the same machine load; the JSON then holds both
@@ -41,6 +49,7 @@ Run::
     PYTHONPATH=src python benchmarks/run.py --scenario smoke county
     PYTHONPATH=src python benchmarks/run.py --scenario city --before /tmp/base/src
     PYTHONPATH=src python benchmarks/run.py --scenario nation-5m nation
+    PYTHONPATH=src python benchmarks/run.py --scenario province --baselines-only
 
 Writes ``benchmarks/results/run.json`` and ``run.md`` (scenarios measured
 earlier stay in the file, each with its date), and with ``--readme`` the speed
@@ -99,6 +108,11 @@ NATION_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
 #: Baseline sizes per scenario: (naive-scoring entities, CP-SAT groups sampled).
 BASELINE_SIZES = {"smoke": (300, 4), "county": (1000, 4)}
 _DEFAULT_BASELINE = (2000, 6)
+#: Above this many entities the baselines run on a keyed sample of this many
+#: (``_sample.py``): a province loaded whole by the baselines took 23 GB.
+BASELINE_MAX_ENTITIES = 1_000_000
+#: A scenario's keys written by the baselines child (the rest: the plan's).
+BASELINE_KEYS = ("baselines", "baselines_error")
 
 
 def _env(src: Path | None) -> dict[str, str]:
@@ -232,7 +246,7 @@ def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def measure(
-    name: str, data: Path, *, repeat: int, before: Path | None, baselines: bool
+    name: str, data: Path, *, repeat: int, before: Path | None
 ) -> dict[str, Any]:
     """One scenario: ``repeat`` fresh runs (before/after alternating), medians."""
     after_runs: list[dict[str, Any]] = []
@@ -265,22 +279,30 @@ def measure(
             },
         }
         out["identical_bundle"] = a["bundle_sha256"] == b["bundle_sha256"]
-    if baselines:
-        naive_n, groups = BASELINE_SIZES.get(name, _DEFAULT_BASELINE)
-        print(f"[{name}] baselines", file=sys.stderr)
-        args = [
-            str(data),
-            "--naive-entities",
-            str(naive_n),
-            "--cpsat-groups",
-            str(groups),
-        ]
-        try:
-            out["baselines"] = _child("_baselines.py", args, None)
-        except RuntimeError as exc:  # e.g. killed for memory: keep the plan's figures
-            out["baselines_error"] = str(exc).splitlines()[0]
-            print(f"[{name}] baselines failed: {exc}", file=sys.stderr)
     return out
+
+
+def measure_baselines(name: str, data: Path, *, max_entities: int) -> dict[str, Any]:
+    """The baselines child (``_baselines.py``): {"baselines": …} or {"baselines_error": …}.
+
+    Above ``max_entities`` entities it runs on a keyed uniform sample of that
+    many (``_sample.py``), recorded under ``baselines.sample``.
+    """
+    naive_n, groups = BASELINE_SIZES.get(name, _DEFAULT_BASELINE)
+    print(f"[{name}] baselines", file=sys.stderr)
+    args = [str(data), "--naive-entities", str(naive_n), "--cpsat-groups", str(groups)]
+    args += ["--max-entities", str(max_entities)]
+    try:
+        return {"baselines": _child("_baselines.py", args, None)}
+    except RuntimeError as exc:  # e.g. killed for memory: keep the plan's figures
+        print(f"[{name}] baselines failed: {exc}", file=sys.stderr)
+        return {"baselines_error": str(exc).splitlines()[0]}
+
+
+def _with_baselines(entry: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    """``entry`` (a scenario's plan figures) with new baselines, or their failure."""
+    kept = {k: v for k, v in entry.items() if k not in BASELINE_KEYS}
+    return {**kept, **found}
 
 
 def _slope(rows: list[dict[str, Any]], stage: str) -> float | None:
@@ -333,7 +355,22 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--repeat", type=int, help="runs per scenario (default: per scenario)"
     )
     ap.add_argument("--before", type=Path, help="another src tree to measure beside")
-    ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument(
+        "--no-baselines",
+        action="store_true",
+        help="measure the plan only (baselines recorded earlier stay in the JSON)",
+    )
+    ap.add_argument(
+        "--baselines-only",
+        action="store_true",
+        help="measure the baselines only, into the scenario's entry (its plan figures stay)",
+    )
+    ap.add_argument(
+        "--baseline-max-entities",
+        type=int,
+        default=BASELINE_MAX_ENTITIES,
+        help="above this many entities the baselines run on a keyed sample of this many",
+    )
     ap.add_argument(
         "--dask",
         choices=("threads", "processes"),
@@ -361,11 +398,20 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     a = _args(argv)
+    if a.baselines_only and a.no_baselines:
+        print(
+            "run.py: --baselines-only and --no-baselines exclude each other",
+            file=sys.stderr,
+        )
+        return 2
     a.out.mkdir(parents=True, exist_ok=True)
     path = a.out / "run.json"
     doc: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     scenarios: dict[str, Any] = doc.get("scenarios", {})
     for name in [] if a.report_only else a.scenario:
+        if name in NATION and a.baselines_only:
+            print(f"[{name}] has no baselines (the draw only)", file=sys.stderr)
+            continue
         if name in NATION:
             key = name if a.dask == "threads" else f"{name} (LocalCluster)"
             scenarios[key] = measure_nation(
@@ -373,10 +419,25 @@ def main(argv: list[str] | None = None) -> int:
             )
             continue
         data = synthesise(name, a.data_dir)
-        repeat = a.repeat or SCENARIOS[name][2]
-        scenarios[name] = measure(
-            name, data, repeat=repeat, before=a.before, baselines=not a.no_baselines
-        )
+        entry = scenarios.get(name, {})
+        if not a.baselines_only:
+            repeat = a.repeat or SCENARIOS[name][2]
+            new = measure(name, data, repeat=repeat, before=a.before)
+            # baselines measured earlier stay (they time their own rows)
+            entry = _with_baselines(
+                new, {k: entry[k] for k in BASELINE_KEYS if k in entry}
+            )
+        elif "after" not in entry:
+            print(
+                f"run.py: no plan figures for {name!r} in {path}; run it without "
+                "--baselines-only first",
+                file=sys.stderr,
+            )
+            return 2
+        if not a.no_baselines:
+            found = measure_baselines(name, data, max_entities=a.baseline_max_entities)
+            entry = _with_baselines(entry, found)
+        scenarios[name] = entry
     doc = {
         "machine": doc.get("machine", {}) if a.report_only else _machine(),
         "stages": list(STAGES),

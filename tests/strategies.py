@@ -258,3 +258,28 @@ DRAW_FRAMES = (
     "assumed_tiers",
     "targeted",
 )
+
+
+@st.composite
+def engine_layouts(draw: st.DrawFn) -> dict[str, object]:
+    """A tiny synthetic district and how the Dask engine is to meet it.
+
+    ``district``: (entities, seed) of :func:`synthetic_tables`; ``order``: the
+    seed of a shuffle of every table's rows; ``cuts``: per partitioned table,
+    the sizes of its part files (each ≥ 1 row, their number 1-5, cut at random
+    rows); ``partitions``: the engine's USCC partitions.
+    """
+    n = draw(st.integers(120, 300))
+    seed = draw(st.sampled_from(["p0", "p1", "p2"]))
+    files = draw(st.integers(1, 5))
+    cuts = draw(
+        st.lists(
+            st.floats(0.0, 1.0, allow_nan=False), min_size=files - 1, max_size=files - 1
+        )
+    )
+    return {
+        "district": (n, seed),
+        "order": draw(st.integers(0, 2**32 - 1)),
+        "cuts": sorted(cuts),
+        "partitions": draw(st.integers(1, 6)),
+    }

@@ -7,25 +7,30 @@ planned by both engines; the Dask engine runs on a 2-worker ``LocalCluster``
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import itertools
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
 
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("dask.distributed")
 
 from creditsup.datasets import synthetic_tables  # noqa: E402
 from creditsup.exceptions import DataValidationError  # noqa: E402
-from creditsup.io import write_dataset  # noqa: E402
+from creditsup.io import PARTITIONED_TABLES, dataset_files, write_dataset  # noqa: E402
 from creditsup.plan import build_plan  # noqa: E402
 from creditsup.schemas import load_dataset  # noqa: E402
+from strategies import engine_layouts  # noqa: E402
 
 CREATED = "2026-11-30T08:00:00+00:00"
 N_ENTITIES = 2500
@@ -113,6 +118,72 @@ def test_row_order_and_file_layout_do_not_matter(
     kw = {"year": 2027, "seed": "order", "created_at": CREATED}
     a = _files(build_plan(one, **kw), tmp_path / "a")
     b = _files(build_plan(five, engine="dask", partitions=3, **kw), tmp_path / "b")
+    assert a == b
+
+
+@functools.cache
+def _district(n: int, seed: str) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
+    """A tiny district's tables and the local engine's bundle digests (once each)."""
+    tables = synthetic_tables(n, 12, seed=seed, year=2026)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_dataset(tables, Path(tmp) / "one", fmt="parquet")
+        plan = build_plan(folder, year=2027, seed=seed, created_at=CREATED)
+        return tables, _files(plan, Path(tmp) / "a")
+
+
+def _write_parts(
+    tables: dict[str, pd.DataFrame], folder: Path, cuts: list[float]
+) -> None:
+    """The partitioned tables cut at ``cuts`` (shares of rows) into part files."""
+    for name, df in tables.items():
+        if name not in PARTITIONED_TABLES:
+            for rel, data in dataset_files({name: df}, fmt="parquet").items():
+                (folder / rel).write_bytes(data)
+            continue
+        bounds = [
+            0,
+            *sorted({round(c * len(df)) for c in cuts} - {0, len(df)}),
+            len(df),
+        ]
+        (folder / name).mkdir()
+        for k, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+            part = dataset_files({name: df.iloc[lo:hi]}, fmt="parquet")
+            (folder / name / f"part-{k:05d}.parquet").write_bytes(
+                part[f"{name}.parquet"]
+            )
+
+
+@settings(max_examples=8)
+@given(layout=engine_layouts())
+def test_dask_engine_equals_the_local_engine_property(
+    layout: dict[str, object],
+) -> None:
+    """Any district, row order, cut of the part files and partition count: the
+    local engine's bundle, byte for byte (Dask's threads; the cluster's case is
+    the fixed test above)."""
+    import dask
+
+    tables, a = _district(*layout["district"])  # type: ignore[misc]
+    order = int(layout["order"])  # type: ignore[call-overload]
+    shuffled = {
+        k: v.sample(frac=1.0, random_state=order % 2**32).reset_index(drop=True)
+        for k, v in tables.items()
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "parts"
+        folder.mkdir()
+        _write_parts(shuffled, folder, layout["cuts"])  # type: ignore[arg-type]
+        with dask.config.set(scheduler="threads", num_workers=2):
+            plan = build_plan(
+                folder,
+                year=2027,
+                seed=layout["district"][1],  # type: ignore[index]
+                created_at=CREATED,
+                engine="dask",
+                partitions=layout["partitions"],
+            )
+        b = _files(plan, Path(tmp) / "b")
+    assert len(a) >= 15
     assert a == b
 
 
