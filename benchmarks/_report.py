@@ -19,6 +19,20 @@ def _s(x: float) -> str:
     return f"{x:.3f} s" if x < 1 else f"{x:.2f} s" if x < 10 else f"{x:.1f} s"
 
 
+def _assignment_lines(sc: dict[str, Any]) -> list[str]:
+    """Candidate arcs and cross-region share, after (and before) when recorded."""
+    rows = []
+    for col in ("before", "after"):
+        r = sc.get(col, {})
+        if r.get("candidate_arcs") is not None:
+            rows.append(
+                f"{col}: {r['candidate_arcs']:,} candidate arcs in the first flow "
+                f"round, {r['unfilled']} unfilled, cross-region share of the slots "
+                f"{r['cross_region_share']:.4f}"
+            )
+    return [*("- " + r for r in rows), ""] if rows else []
+
+
 def _mib(x: float) -> str:
     return f"{x:,.0f} MiB"
 
@@ -217,6 +231,7 @@ def markdown(doc: dict[str, Any]) -> str:
             "",
             *_stage_table(sc, doc["stages"]),
             "",
+            *_assignment_lines(sc),
         ]
         t = sc.get("target", {})
         if t.get("wall_s"):
@@ -231,7 +246,16 @@ def markdown(doc: dict[str, Any]) -> str:
             ]
         if "identical_bundle" in sc:
             same = "the same bytes" if sc["identical_bundle"] else "DIFFERENT bytes"
-            out += [f"Before and after wrote {same} (whole bundle, SHA-256).", ""]
+            algos = [sc.get(c, {}).get("algorithm") for c in ("before", "after")]
+            why = ""
+            if not sc["identical_bundle"]:
+                why = (
+                    f": the draw algorithm changed ({algos[0]} → {algos[1]})"
+                    if None not in algos and algos[0] != algos[1]
+                    else ": expected only where the draw algorithm changed "
+                    "(`provenance.json` → `algorithm`)"
+                )
+            out += [f"Before and after wrote {same} (whole bundle, SHA-256){why}.", ""]
         if "baselines" in sc:
             out += [*_baseline_table(sc["baselines"], a["visits"]), ""]
         elif "baselines_error" in sc:

@@ -17,9 +17,14 @@ Stages, in the order ``creditsup plan`` runs them:
 ``ledger``      output hashes, hash chain, provenance (``ledger`` stage)
 ``bundle``      the bundle's bytes and the atomic write (``InspectionPlan.save``)
 
-Usage (internal)::
+It also records the candidate arcs of the first flow round (from the
+ledger) and the share of cross-region slots (from the tables, so that any
+version reports it).
 
-    python benchmarks/_stages.py DATA_DIR OUT_JSON
+Usage (internal; ``POLICY`` is an optional policy TOML file, e.g. to compare
+values of ``same_region_candidates``)::
+
+    python benchmarks/_stages.py DATA_DIR OUT_JSON [POLICY]
 """
 
 from __future__ import annotations
@@ -83,10 +88,39 @@ def _bundle_digest(folder: Path) -> str:
     return h.hexdigest()
 
 
-def measure(data: Path, *, year: int = 2026, seed: str = "bench") -> dict[str, Any]:
+def _assignment_facts(plan: Any, ds: Any) -> dict[str, Any]:
+    """Candidate arcs (first round) and the share of cross-region slots."""
+    arcs = [
+        r.get("n_arcs")
+        for r in plan.ledger
+        if r.get("stage") == "assignment" and r.get("step") == "candidates"
+    ]
+    region = ds.entities.set_index("uscc")["region"].astype(str)
+    v = plan.visits.set_index("visit_id")["uscc"].map(region)
+    a = plan.assignments
+    i_reg = a["inspector_id"].map(
+        ds.inspectors.set_index("inspector_id")["region"].astype(str)
+    )
+    cross = i_reg.to_numpy() != a["visit_id"].map(v).to_numpy()
+    return {
+        "algorithm": (getattr(plan, "provenance", None) or {}).get("algorithm"),
+        "candidate_arcs": arcs[0] if arcs else None,
+        "cross_region_share": round(float(cross.mean()), 6) if len(a) else 0.0,
+    }
+
+
+def measure(
+    data: Path, *, year: int = 2026, seed: str = "bench", policy: Path | None = None
+) -> dict[str, Any]:
     """Run the plan on ``data`` and return the figures of each stage."""
     from creditsup.plan import build_plan
     from creditsup.schemas import load_dataset
+
+    pol = None
+    if policy is not None:
+        from creditsup.policy import load_policy
+
+        pol = load_policy(policy)
 
     clock = _Clock()
     rss0 = _peak_mib()
@@ -99,7 +133,7 @@ def measure(data: Path, *, year: int = 2026, seed: str = "bench") -> dict[str, A
         clock.start(_PROGRESS.get(name, name))
 
     plan = build_plan(
-        ds, year=year, seed=seed, progress=progress, created_at=CREATED_AT
+        ds, pol, year=year, seed=seed, progress=progress, created_at=CREATED_AT
     )
     with tempfile.TemporaryDirectory() as tmp:
         clock.start("bundle")
@@ -118,12 +152,14 @@ def measure(data: Path, *, year: int = 2026, seed: str = "bench") -> dict[str, A
         "assignments": len(plan.assignments),
         "unfilled": len(plan.diagnostics["unfilled"]),
         "bundle_sha256": digest,
+        **_assignment_facts(plan, ds),
     }
 
 
 def main() -> int:
     data, out = Path(sys.argv[1]), Path(sys.argv[2])
-    out.write_text(json.dumps(measure(data), indent=1))
+    policy = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    out.write_text(json.dumps(measure(data, policy=policy), indent=1))
     return 0
 
 

@@ -237,6 +237,10 @@ def _median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
             k: first[k]
             for k in ("entities", "inspectors", "visits", "assignments", "unfilled")
         },
+        **{
+            k: first.get(k)
+            for k in ("algorithm", "candidate_arcs", "cross_region_share")
+        },
         "bundle_sha256": sorted({r["bundle_sha256"] for r in runs}),
     }
 

@@ -203,6 +203,8 @@ def test_policy_defaults_and_messages() -> None:
         ("metropolis_sweeps", 101, "must be <= 100"),
         ("metropolis_sweeps", -1, "must be >= 0"),
         ("cross_region_candidates", 101, "must be <= 100"),
+        ("same_region_candidates", 10_001, "must be <= 10000"),
+        ("same_region_candidates", -1, "must be >= 0"),
         ("max_deterministic_time", 61.0, "must be <= 60"),
         ("max_deterministic_time", 0.0, "must be > 0"),
         ("max_team", 21, "must be <= 20"),
@@ -219,12 +221,14 @@ def test_policy_bounds_solver_effort(field: str, bad: float, message: str) -> No
 
 
 def test_default_policy_dump_is_unchanged() -> None:
-    # the plan's ledger and provenance hash this dump (demo byte identity)
+    # the plan's ledger and provenance hash this dump (demo byte identity);
+    # creditsup-draw/4 added same_region_candidates (issue #14)
     assert AssignmentPolicy().model_dump(mode="json") == {
         "min_team": 2,
         "max_team": 6,
         "rotation": True,
         "same_region_first": True,
+        "same_region_candidates": 32,
         "cross_region_candidates": 10,
         "metropolis_sweeps": 10,
         "pair_limit": None,
@@ -237,6 +241,7 @@ def test_default_policy_dump_is_unchanged() -> None:
         "max_team",
         "rotation",
         "same_region_first",
+        "same_region_candidates",
         "cross_region_candidates",
         "metropolis_sweeps",
         "pair_limit",

@@ -28,7 +28,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_there_are_golden_bundles() -> None:
-    assert [p.name for p in BUNDLES][:3] == ["0.1.0", "0.2.0", "0.3.0"]
+    assert [p.name for p in BUNDLES][:4] == ["0.1.0", "0.2.0", "0.3.0", "0.4.0"]
 
 
 @pytest.mark.parametrize("bundle", BUNDLES, ids=lambda p: p.name)

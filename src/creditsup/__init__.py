@@ -137,7 +137,7 @@ def __getattr__(name: str) -> Any:
     return value
 
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 

@@ -32,7 +32,6 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 
 from creditsup.exceptions import OutputBusyError, UnsafeOutputError
@@ -93,10 +92,9 @@ def write_atomic(path: str | Path, data: bytes) -> None:
 
 
 def _version() -> str:
-    try:
-        return metadata.version("creditsup")
-    except metadata.PackageNotFoundError:  # pragma: no cover
-        return "unknown"
+    from creditsup import __version__
+
+    return __version__  # the code that ran, not the installed metadata
 
 
 def _marker_bytes(kind: str) -> bytes:

@@ -71,6 +71,7 @@ class _Run:
             k_cross=self.policy.cross_region_candidates if prune else 0,
             seed=self.seed,
             year=self.year,
+            k_same=self.policy.same_region_candidates if prune else 0,
         )
 
 
@@ -86,6 +87,7 @@ def _flow_rounds(R: _Run, live: I64) -> tuple[I32, I32, I64]:
             "step": "candidates",
             "n_arcs": len(arc_t),
             "pruned": policy.same_region_first,
+            "same_region_candidates": policy.same_region_candidates,
             "cross_region_candidates": policy.cross_region_candidates,
         }
     )

@@ -21,6 +21,15 @@ law on the connected feasible set at the starting cross-region level, and
 converges to it. The flow's optimum is a random assignment but not a
 uniform one; the chain makes it uniform in the limit.
 
+The chain proposes from the candidate arcs, so it randomises within them.
+With the cap on same-region candidates (``same_region_candidates`` K,
+:mod:`.candidates`) the law of the assignment is: per task, a uniformly
+random K-subset of its eligible same-region inspectors (all of them when
+there are at most K; every eligible one for a task staffed by the fallback
+rounds), then the uniform law on the feasible set over those arcs. Both steps
+are symmetric across inspectors: each eligible same-region inspector of a
+task is equally likely to be on its team.
+
 Moves are vectorised in batches. A batch keeps only proposals that touch
 disjoint sets of tasks and inspectors (a proposal is dropped if an earlier
 proposal of the batch touches any of its tasks or inspectors), so the kept

@@ -89,7 +89,18 @@ class AssignmentPolicy(FrozenModel):
     same_region_first: bool = Field(
         True,
         description="Prefer inspectors of the entity's region: fewest cross-region "
-        "slots first, candidates pruned to the region plus cross_region_candidates.",
+        "slots first, candidates pruned to same_region_candidates of the region "
+        "plus cross_region_candidates.",
+    )
+    same_region_candidates: int = Field(
+        32,
+        ge=0,
+        le=10_000,
+        description="Random same-region candidates kept per task when pruning: a "
+        "uniformly random subset of this size of the eligible inspectors of the "
+        "entity's region (all of them when fewer; 0: all, which grows as visits "
+        "x inspectors); a task they cannot staff is retried with every "
+        "candidate; 0 to 10000.",
     )
     cross_region_candidates: int = Field(
         10,

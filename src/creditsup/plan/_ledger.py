@@ -32,8 +32,10 @@ __all__ = [
 #: checking bodies in the public lists). 3: creditsup 0.3.0 (issue #12: tier
 #: ratios as entity-level inclusion with one PRN per entity, one door per
 #: entity, legal floors, capacity check, new entities tiered, targeted draws,
-#: team limits per department, ``id_kind`` in visits and exclusions).
-ALGORITHM_VERSION = "creditsup-draw/3"
+#: team limits per department, ``id_kind`` in visits and exclusions). 4:
+#: creditsup 0.4.0 (issue #14: the same-region candidate arcs of each task
+#: capped to a keyed random subset, ``same_region_candidates``).
+ALGORITHM_VERSION = "creditsup-draw/4"
 #: The algorithm of each stage whose output a replay depends on (provenance).
 PUBLIC_ALGORITHM = "creditsup-public/2"
 GENESIS = "0" * 64
