@@ -20,7 +20,10 @@ Issue #14: "50M entities; the draw only, out of core, on Dask; <= 10 min,
 ``merge/allocate``  driver: ``merge_pools`` and ``allocate``;
 ``select``    per partition, on Dask (``select_candidates``);
 ``merge/visits``    driver: the global SRSWOR cut, visits, cap, months,
-              the result tables and the ledger.
+              the result tables and the ledger; the checks table (some 1.3
+              rows per entity) is written piece by piece to
+              ``<data-dir>/<dataset>-checks.parquet`` (``checks_sink``), never
+              held whole.
 
 The small tables (items, inspectors) come from the synthetic district;
 history, records and conflicts are empty. The tiers travel with the entities
@@ -369,6 +372,31 @@ def read_partitions(folder: Path) -> Any:
     )
 
 
+class ParquetSink:
+    """Writes the pieces of a table to one Parquet file as they come.
+
+    The file appears (atomically, by rename) on :meth:`close`; ``rows``
+    counts the rows written.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.rows = path, 0
+        self._tmp = path.with_suffix(".tmp")
+        self._writer: pq.ParquetWriter | None = None
+
+    def __call__(self, piece: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(piece, preserve_index=False)
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+        self._writer.write_table(table)
+        self.rows += len(piece)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            os.replace(self._tmp, self.path)
+
+
 def run_draw(
     folder: Path,
     ds: Dataset,
@@ -378,8 +406,14 @@ def run_draw(
     year: int = 2026,
     seed: str = "nation",
     clock: Monitor | None = None,
+    checks_to: Path | None = None,
 ) -> tuple[Any, dict[str, Any]]:
-    """The draw of the Parquet dataset on Dask; the result and the run's facts."""
+    """The draw of the Parquet dataset on Dask; the result and the run's facts.
+
+    ``checks_to``: the checks table is written there piece by piece
+    (``draw_partitioned(..., checks_sink=...)``), not held (the result's
+    ``checks`` has no row; ``info["checks"]`` counts the rows written).
+    """
     import dask.dataframe  # noqa: F401 - imported before the clock starts
 
     from creditsup.distributed import dask_mapper
@@ -387,6 +421,7 @@ def run_draw(
 
     own = clock is None
     clock = clock or Monitor()
+    sink = None if checks_to is None else ParquetSink(checks_to)
     try:
         with scheduler(kind, workers) as info:
             clock.start("read")
@@ -401,12 +436,19 @@ def run_draw(
                 seed=seed,
                 partitions=ddf.to_delayed(),
                 mapper=staged_mapper(dask_mapper, clock, count=kind == "threads"),
+                checks_sink=sink,
             )
+            if sink is not None:
+                sink.close()
             clock.stop()
     finally:
         if own:
             clock.close()
-    info.update(rows=rows, partitions=int(ddf.npartitions))
+    info.update(
+        rows=rows,
+        partitions=int(ddf.npartitions),
+        checks=len(result.checks) if sink is None else sink.rows,
+    )
     return result, info
 
 
@@ -484,7 +526,14 @@ def measure(
     t1 = time.perf_counter()
     try:
         result, info = run_draw(
-            folder, ds, kind=kind, workers=workers, year=year, seed=seed, clock=clock
+            folder,
+            ds,
+            kind=kind,
+            workers=workers,
+            year=year,
+            seed=seed,
+            clock=clock,
+            checks_to=data_dir / f"{folder.name}-checks.parquet",
         )
     except KeyboardInterrupt:
         clock.stop()
@@ -499,7 +548,6 @@ def measure(
         end_to_end_s=time.perf_counter() - t0,
         peak_rss_mib=clock.peak_mib,
         visits=len(result.visits),
-        checks=len(result.checks),
         visits_sha256=hashlib.sha256(
             result.visits.to_csv(index=False).encode()
         ).hexdigest(),

@@ -104,7 +104,7 @@ NATION_STAGES = (
 )
 #: glibc: serve large arrays by mmap, so that a freed array goes back to the
 #: system at once (the nation's driver frees many large temporaries).
-NATION_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}
+NATION_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "ARROW_DEFAULT_MEMORY_POOL": "system"}
 #: Baseline sizes per scenario: (naive-scoring entities, CP-SAT groups sampled).
 BASELINE_SIZES = {"smoke": (300, 4), "county": (1000, 4)}
 _DEFAULT_BASELINE = (2000, 6)

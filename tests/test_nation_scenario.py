@@ -98,6 +98,53 @@ def test_parquet_partitions_on_dask_give_the_single_machine_draw(
     _same(single_machine, res)
 
 
+@pytest.mark.parametrize(("files", "chunk"), [(1, 500), (4, 1_000), (7, 10**6)])
+def test_the_streamed_checks_are_the_single_machine_table(
+    nation: tuple[Dataset, pd.DataFrame],
+    single_machine: DrawResult,
+    files: int,
+    chunk: int,
+) -> None:
+    ds, ents = nation
+    rows = ents.sample(frac=1.0, random_state=files)
+    pieces: list[pd.DataFrame] = []
+    res = draw_partitioned(
+        ds,
+        N.no_tiers(),
+        year=YEAR,
+        seed=SEED,
+        partitions=[
+            rows.iloc[ix] for ix in np.array_split(np.arange(len(rows)), files)
+        ],
+        checks_sink=pieces.append,
+        chunk_rows=chunk,
+    )
+    want = single_machine.checks
+    assert len(pieces) == max(1, -(-len(want) // chunk))
+    assert all(len(p) <= chunk for p in pieces) and len(res.checks) == 0
+    assert list(res.checks.columns) == list(want.columns)
+    got = pd.concat(pieces, ignore_index=True)
+    pd.testing.assert_frame_equal(got, want)
+    for name in set(FRAMES) - {"checks"}:
+        pd.testing.assert_frame_equal(getattr(res, name), getattr(single_machine, name))
+    assert json.dumps(res.ledger) == json.dumps(single_machine.ledger)
+
+
+def test_the_benchmark_writes_the_checks_to_parquet(
+    nation: tuple[Dataset, pd.DataFrame],
+    single_machine: DrawResult,
+    tmp_path: Path,
+) -> None:
+    ds, ents = nation
+    folder = _write(ents, tmp_path / "nation", 3)
+    path = tmp_path / "checks.parquet"
+    res, info = N.run_draw(folder, ds, year=YEAR, seed=SEED, checks_to=path)
+    got = pq.read_table(path).to_pandas()
+    assert info["checks"] == len(got) == len(single_machine.checks)
+    pd.testing.assert_frame_equal(got, single_machine.checks, check_dtype=False)
+    pd.testing.assert_frame_equal(res.visits, single_machine.visits)
+
+
 def test_a_local_cluster_gives_the_same_draw(
     nation: tuple[Dataset, pd.DataFrame],
     single_machine: DrawResult,

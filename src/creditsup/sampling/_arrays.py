@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -21,6 +21,10 @@ U64 = npt.NDArray[np.uint64]
 F64 = npt.NDArray[np.float64]
 B = npt.NDArray[np.bool_]
 Obj = npt.NDArray[np.object_]
+#: Positions of pool members: int32 while they fit (:func:`pos_dtype`), else int64.
+Pos = npt.NDArray[np.signedinteger[Any]]
+#: Identifiers: fixed-width ASCII bytes (:func:`compact_ids`) or ``str`` objects.
+Ids = npt.NDArray[Any]
 
 #: Hash key of the joins when no PRN key is given (``estimate_inclusion``).
 ALIGN_KEY = "creditsup-align1"
@@ -32,6 +36,121 @@ MONTHS = np.arange(1, 13)
 def as_object(s: pd.Series) -> Obj:
     """The values of ``s`` as an object array of strings (NA as ``""``)."""
     return np.asarray(s.to_numpy(dtype=object, na_value=""), dtype=object)
+
+
+def pos_dtype(n: int) -> type[np.signedinteger[Any]]:
+    """The integer type of positions among ``n`` entities (4 bytes while they fit).
+
+    Examples
+    --------
+    >>> pos_dtype(50_000_000).__name__, pos_dtype(2**31 + 1).__name__
+    ('int32', 'int64')
+    """
+    return np.int32 if n < 2**31 else np.int64
+
+
+def compact_ids(ids: Obj) -> Ids:
+    """ASCII identifiers as fixed-width bytes, others as they are.
+
+    A USCC then takes 18 bytes instead of about 75 (a pointer and a ``str``
+    object), and fixed-width bytes sort as the strings do. :func:`id_texts`
+    gives the strings back.
+
+    Examples
+    --------
+    >>> compact_ids(np.array(["91B", "12A"], dtype=object)).dtype.kind
+    'S'
+    >>> compact_ids(np.array(["企业", "12A"], dtype=object)).dtype.kind
+    'O'
+    """
+    if not len(ids):
+        return ids
+    try:
+        out = ids.astype("S")
+    except (UnicodeEncodeError, TypeError, ValueError):
+        return ids
+    lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+    if not np.array_equal(np.char.str_len(out), lengths):  # a trailing NUL
+        return ids
+    return out
+
+
+def id_texts(ids: Ids) -> Obj:
+    """The identifiers as an object array of ``str`` (see :func:`compact_ids`).
+
+    Examples
+    --------
+    >>> id_texts(compact_ids(np.array(["91B", "12A"], dtype=object))).tolist()
+    ['91B', '12A']
+    """
+    if ids.dtype == object:
+        return ids
+    return np.asarray(ids.astype("U").astype(object), dtype=object)
+
+
+def concat_ids(parts: Iterable[Ids]) -> Ids:
+    """Identifiers of several slices in one array (``str`` if any slice has them)."""
+    arrays = list(parts)
+    if any(a.dtype == object for a in arrays):
+        arrays = [id_texts(a) for a in arrays]
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=object)
+
+
+class PiCodes(Sequence[F64]):
+    """Per item, pool probabilities as codes into the item's distinct values.
+
+    A pool member's probability comes from a handful of values (the item's
+    ratio per tier, key supervision, targeted draws), so one byte per member
+    stands for eight. ``codes[i][k]`` indexes ``values[i]``; ``self[i]``
+    decodes item ``i`` (a new float64 array, exactly the encoded values).
+
+    Examples
+    --------
+    >>> pc = PiCodes.encode([np.array([0.1, 0.7, 0.1]), np.array([])])
+    >>> pc[0].tolist(), len(pc), pc.codes[0].dtype.name
+    ([0.1, 0.7, 0.1], 2, 'uint8')
+    """
+
+    def __init__(self, values: list[F64], codes: list[npt.NDArray[Any]]) -> None:
+        self.values, self.codes = values, codes
+
+    @classmethod
+    def encode(cls, arrays: Iterable[F64]) -> PiCodes:
+        """The codes of float arrays (one per item)."""
+        values, codes = [], []
+        for a in arrays:
+            v, inv = np.unique(np.asarray(a, dtype=np.float64), return_inverse=True)
+            values.append(v)
+            codes.append(inv.ravel().astype(np.min_scalar_type(max(len(v) - 1, 0))))
+        return cls(values, codes)
+
+    @classmethod
+    def concat(cls, parts: Sequence[tuple[F64, npt.NDArray[Any]]]) -> tuple[F64, Any]:
+        """One item's (values, codes) pairs of several slices, concatenated."""
+        v = sorted_unique(np.concatenate([p[0] for p in parts]))
+        dtype = np.min_scalar_type(max(len(v) - 1, 0))
+        code = [np.searchsorted(v, pv).astype(dtype)[pc] for pv, pc in parts]
+        return v, np.concatenate(code) if code else np.zeros(0, dtype)
+
+    def pairs(self) -> list[tuple[F64, npt.NDArray[Any]]]:
+        """``(values, codes)`` per item."""
+        return list(zip(self.values, self.codes, strict=True))
+
+    @overload
+    def __getitem__(self, i: int) -> F64: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[F64]: ...
+    def __getitem__(self, i: int | slice) -> F64 | list[F64]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        out: F64 = self.values[i][self.codes[i]]
+        return out
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __iter__(self) -> Iterator[F64]:
+        return (self[i] for i in range(len(self)))
 
 
 def codes(values: pd.Series, vocab: tuple[str, ...]) -> I64:
@@ -140,6 +259,38 @@ def sha_lines(values: Iterable[str]) -> str:
     """SHA-256 of the values joined by newlines."""
     h = hashlib.sha256()
     h.update("\n".join(values).encode("utf-8"))
+    return h.hexdigest()
+
+
+def hash_ids(h: Any, ids: Ids, chunk: int = 1 << 20) -> None:
+    """Feed ``"\\n".join(ids)`` (UTF-8) to the hash ``h``, a million at a time.
+
+    The same bytes as ``h.update("\\n".join(ids).encode())`` without the
+    whole joined text (and a ``str`` per identifier) in memory at once.
+
+    Examples
+    --------
+    >>> a, b = hashlib.sha256(), hashlib.sha256()
+    >>> ids = np.array(["x", "yz", "w"], dtype=object)
+    >>> hash_ids(a, compact_ids(ids), chunk=2)
+    >>> b.update("x\\nyz\\nw".encode())
+    >>> a.hexdigest() == b.hexdigest()
+    True
+    """
+    for a in range(0, len(ids), chunk):
+        part = ids[a : a + chunk]
+        text = (
+            b"\n".join(part.tolist())
+            if part.dtype.kind == "S"
+            else "\n".join(part.tolist()).encode("utf-8")
+        )
+        h.update(b"\n" + text if a else text)
+
+
+def sha_ids(ids: Ids) -> str:
+    """:func:`sha_lines` of identifiers (:func:`hash_ids`)."""
+    h = hashlib.sha256()
+    hash_ids(h, ids)
     return h.hexdigest()
 
 

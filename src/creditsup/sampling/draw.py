@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -13,7 +13,7 @@ from creditsup.exceptions import InfeasiblePlanError
 from creditsup.sampling._prn import prn_key
 from creditsup.sampling.budget import final_draw
 from creditsup.sampling.estimate import estimate
-from creditsup.sampling.outputs import build_result
+from creditsup.sampling.outputs import CHUNK_ROWS, build_result
 from creditsup.sampling.pipeline import Mapper, prepare, serial
 from creditsup.sampling.policy import SamplingPolicy
 from creditsup.sampling.result import DrawResult
@@ -33,6 +33,8 @@ def draw_partitioned(
     mapper: Mapper = serial,
     inclusion_keys: int = 0,
     as_of: _dt.date | str | None = None,
+    checks_sink: Callable[[pd.DataFrame], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> DrawResult:
     """:func:`draw_visits` with the per-entity stages run slice by slice.
 
@@ -41,6 +43,13 @@ def draw_partitioned(
     the per-slice stages (eligibility and pools, then PRNs and selection),
     for instance in parallel. The result is exactly that of
     :func:`draw_visits`.
+
+    ``checks_sink`` (for draws too large to hold their checks table, some
+    1.3 rows per entity): called with consecutive pieces of the checks
+    table, at most ``chunk_rows`` rows each, whose concatenation is
+    ``draw_visits(...).checks``; the result's ``checks`` then has no row.
+    The driver also lets the slices go once drawn (no inclusion estimate
+    needs them).
 
     Examples
     --------
@@ -65,7 +74,17 @@ def draw_partitioned(
         as_of=as_of,
     )
     draw, alloc, fit = final_draw(design, seed, mapper=mapper)
-    result = build_result(design.ctx, design.merged, alloc, draw, fit)
+    if checks_sink is not None and inclusion_keys <= 0 and len(design.parts) > 1:
+        design.parts.clear()  # views of the merge with their own positions
+    result = build_result(
+        design.ctx,
+        design.merged,
+        alloc,
+        draw,
+        fit,
+        checks_sink=checks_sink,
+        chunk_rows=chunk_rows,
+    )
     if policy.on_conflict == "raise":
         bad = [
             w

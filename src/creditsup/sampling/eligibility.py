@@ -35,11 +35,15 @@ from creditsup.sampling._arrays import (
     I64,
     U64,
     B,
+    Ids,
     KeyedIds,
-    Obj,
+    PiCodes,
+    Pos,
     as_object,
     canonical_rank,
     codes,
+    compact_ids,
+    pos_dtype,
     tier_codes,
 )
 from creditsup.sampling.context import DrawContext
@@ -80,7 +84,7 @@ class EntityPools:
     the entities' hash under ``hash_key`` when the joins computed it.
     """
 
-    uscc: Obj
+    uscc: Ids
     rank: I64
     is_sorted: bool
     tier: I8
@@ -94,8 +98,8 @@ class EntityPools:
     hist_any: B
     required: B
     eligible: B
-    pools: list[I64]
-    pool_pi: list[F64]
+    pools: list[Pos]
+    pool_pi: PiCodes
     pool_stratum: list[I8]
     pool_unscaled: list[B]
     pool_target: list[I8]
@@ -142,7 +146,7 @@ def _entity_reasons(
     return reason
 
 
-_ItemPools = tuple[list[I64], list[F64], list[I8], list[B], list[I8], I64, B]
+_ItemPools = tuple[list[Pos], list[F64], list[I8], list[B], list[I8], I64, B]
 
 
 def _raise_targets(
@@ -180,11 +184,11 @@ def _item_pools(
     use_ks = ctx.policy.key_supervision_ratio is not None
     counts = np.zeros((2, n_items, nt), dtype=np.int64)  # in scope, recent
     flags = np.zeros((3, n), dtype=bool)  # any scope, any fresh, eligible
-    out: tuple[list[I64], list[F64], list[I8], list[B], list[I8]] = ([], [], [], [], [])
+    out: tuple[list[Pos], list[F64], list[I8], list[B], list[I8]] = ([], [], [], [], [])
     cand_cache: dict[int, I64] = {}
     for i in range(n_items):
         if id(scopes[i]) not in cand_cache:  # items of one scope share a mask
-            found = np.flatnonzero(scopes[i] & base_ok).astype(np.int64)
+            found = np.flatnonzero(scopes[i] & base_ok).astype(pos_dtype(n))
             cand_cache[id(scopes[i])] = found
             flags[0, found] = True
         cand = cand_cache[id(scopes[i])]
@@ -318,7 +322,7 @@ def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
     if ctx.policy.cover_key_supervision:
         required |= ks
     return EntityPools(
-        uscc=uscc,
+        uscc=compact_ids(uscc),
         rank=rank,
         is_sorted=is_sorted,
         tier=tier,
@@ -333,7 +337,7 @@ def eligible_pools(entities: pd.DataFrame, ctx: DrawContext) -> EntityPools:
         required=required,
         eligible=flags[2],
         pools=members,
-        pool_pi=prob,
+        pool_pi=PiCodes.encode(prob),
         pool_stratum=strata,
         pool_unscaled=unscaled,
         pool_target=target,

@@ -14,7 +14,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from creditsup.sampling._arrays import F64
+from creditsup.sampling._arrays import F64, id_texts
 from creditsup.sampling.budget import final_draw
 from creditsup.sampling.floors import entity_pi
 from creditsup.sampling.pipeline import Design, prepare
@@ -98,7 +98,7 @@ def _entity_frame(design: Design, tally: _Tally, n_keys: int) -> pd.DataFrame:
         rows.append(
             pd.DataFrame(
                 {
-                    "uscc": pools.uscc[p],
+                    "uscc": id_texts(pools.uscc[p]),
                     "item_id": str(ctx.item_ids[i]),
                     "tier": tiers[pools.tier[p]],
                     "target_pi": _target_pi(design, i),
@@ -111,7 +111,7 @@ def _entity_frame(design: Design, tally: _Tally, n_keys: int) -> pd.DataFrame:
     rows.append(
         pd.DataFrame(
             {
-                "uscc": pools.uscc[e],
+                "uscc": id_texts(pools.uscc[e]),
                 "item_id": "(any)",
                 "tier": tiers[pools.tier[e]],
                 "target_pi": entity_pi(pools, design.alloc.pool_pi)[e],

@@ -21,7 +21,7 @@ factor on the discretionary ratios that still meets the floors: budgets
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +51,7 @@ _TEXT = {
 }
 
 
-def scaled_pi(pools: EntityPools, scale: float) -> list[F64]:
+def scaled_pi(pools: EntityPools, scale: float) -> Sequence[F64]:
     """Each pool's probability after the budget factor (mandates unscaled)."""
     if not scale < 1.0:
         return pools.pool_pi
@@ -61,7 +61,9 @@ def scaled_pi(pools: EntityPools, scale: float) -> list[F64]:
     ]
 
 
-def entity_pi(pools: EntityPools, pool_pi: list[F64], items: B | None = None) -> F64:
+def entity_pi(
+    pools: EntityPools, pool_pi: Sequence[F64], items: B | None = None
+) -> F64:
     """``R_k``: the largest probability of each entity over its (selected) items.
 
     Examples

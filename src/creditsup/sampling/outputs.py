@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from creditsup.config import config_hash
 from creditsup.sampling import tables as T
-from creditsup.sampling._arrays import jsonable, sha_lines
+from creditsup.sampling._arrays import hash_ids, jsonable, sha_ids, sha_lines
 from creditsup.sampling.budget import CapacityFit
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.diagnosis import capacity_report, floors_frame, one_door
@@ -30,7 +32,10 @@ from creditsup.sampling.result import ALGORITHM, DrawResult
 from creditsup.sampling.visits import Draw, visit_labels
 from creditsup.schemas import EXCLUSION_REASONS, TIERS, table_hash
 
-__all__ = ["build_result"]
+__all__ = ["CHUNK_ROWS", "build_result"]
+
+#: Rows per piece of the checks table sent to a ``checks_sink``.
+CHUNK_ROWS = 1 << 21
 
 logger = logging.getLogger(__name__)
 Record = dict[str, Any]
@@ -43,7 +48,7 @@ def _head_ledger(
     policy = ctx.policy
     elig = np.flatnonzero(pools.reason < 0)
     pool_hash = hashlib.sha256()
-    pool_hash.update("\n".join(pools.uscc[elig].tolist()).encode("utf-8"))
+    hash_ids(pool_hash, pools.uscc[elig])
     pool_hash.update(b"\x00" + pools.tier[elig].tobytes())
     pool_hash.update(b"\x00" + pools.ks[elig].tobytes())
     counts = np.bincount(
@@ -103,7 +108,7 @@ def _assumed_ledger(pools: EntityPools) -> list[Record]:
                 for k, code in enumerate(ASSUMED_TIER_REASONS)
                 if k and counts[k]
             },
-            "assumed_sha256": sha_lines(pools.uscc[ent].tolist()),
+            "assumed_sha256": sha_ids(pools.uscc[ent]),
         }
     ]
 
@@ -120,7 +125,7 @@ def _targeted_ledger(ctx: DrawContext, pools: EntityPools) -> list[Record]:
                 "filter": tg.spec.model_dump(mode="json"),
                 "items": [str(ctx.item_ids[i]) for i in tg.items.tolist()],
                 "n_matched": len(hit),
-                "matched_sha256": sha_lines(pools.uscc[hit].tolist()),
+                "matched_sha256": sha_ids(pools.uscc[hit]),
             }
         )
     return out
@@ -149,7 +154,7 @@ def _task_ledger(
                 "drawn": {
                     t: int(c.drawn[i, j]) for j, t in enumerate(TIERS) if c.drawn[i, j]
                 },
-                "drawn_sha256": sha_lines(pools.uscc[sel].tolist()),
+                "drawn_sha256": sha_ids(pools.uscc[sel]),
             }
         )
     return out
@@ -228,9 +233,21 @@ def _tail_ledger(
 
 
 def build_result(
-    ctx: DrawContext, merged: Merged, alloc: Allocation, draw: Draw, fit: CapacityFit
+    ctx: DrawContext,
+    merged: Merged,
+    alloc: Allocation,
+    draw: Draw,
+    fit: CapacityFit,
+    *,
+    checks_sink: Callable[[pd.DataFrame], None] | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> DrawResult:
-    """Months, every table and the ledger of a draw."""
+    """Months, every table and the ledger of a draw.
+
+    ``checks_sink``: the checks table goes to it in consecutive pieces of at
+    most ``chunk_rows`` rows (their concatenation is the table), and the
+    result's ``checks`` keeps the columns but no row.
+    """
     pools = merged.pools
     kv = T.kept_visits(ctx, draw)
     plan = assign_months(
@@ -259,7 +276,15 @@ def build_result(
         *door_warnings,
     ]
     visits = T.visits_frame(ctx, pools, draw, kv, plan.month)
-    checks = T.checks_frame(ctx, pools, draw, kv)
+    if checks_sink is None:
+        checks = T.checks_frame(ctx, pools, draw, kv)
+    else:
+        for piece in T.checks_chunks(ctx, pools, draw, kv, chunk_rows):
+            checks_sink(piece)
+            # no row, and no view of the piece's buffers (an empty slice keeps them)
+            checks = pd.DataFrame(
+                {c: pd.Series([], dtype=t) for c, t in piece.dtypes.items()}
+            )
     ledger = [
         *_head_ledger(ctx, pools, alloc, draw),
         *_targeted_ledger(ctx, pools),
@@ -282,7 +307,7 @@ def build_result(
             "step": "result",
             "n_visits": len(kv.vis),
             "n_joint_visits": int(visits["joint"].sum()),
-            "n_checks": len(checks),
+            "n_checks": len(kv.chk),
             "visits_table_hash": table_hash(visits),
         },
     ]

@@ -114,9 +114,10 @@ def prepare(
     ctx = build_context(dataset, tiers, policy, year, hash_key=hash_key, as_of=as_of)
     slices = [dataset.entities] if partitions is None else partitions
     parts = list(mapper(functools.partial(eligible_pools, ctx=ctx), slices))
-    merged = merge_pools(parts, ctx)
-    if len(parts) > 1:  # select from views of the merge: the slices can go
-        parts, merged = canonical_slices(merged, len(parts))
+    k = len(parts)
+    merged = merge_pools(parts, ctx, release=k > 1)
+    if k > 1:  # select from views of the merge: the slices are gone
+        parts, merged = canonical_slices(merged, k)
     return Design(ctx, parts, merged, allocate(merged.pools, ctx))
 
 
@@ -147,5 +148,6 @@ def draw_once(
     select = functools.partial(select_candidates, ctx=ctx, alloc=alloc, streams=streams)
     cands = list(mapper(select, design.parts))
     checks = merge_candidates(design.pools, alloc, design.merged.index, cands)
+    del cands  # some 25 bytes a candidate: gone before the visits' sort
     visits = merge_visits(checks, design.pools, ctx)
     return Draw(checks, visits, cap_visits(visits, design.pools, ctx, streams), streams)

@@ -19,7 +19,17 @@ from typing import Any
 
 import numpy as np
 
-from creditsup.sampling._arrays import F64, I8, I64, B, Obj
+from creditsup.sampling._arrays import (
+    F64,
+    I8,
+    I64,
+    B,
+    Ids,
+    PiCodes,
+    Pos,
+    concat_ids,
+    pos_dtype,
+)
 from creditsup.sampling._prn import largest_remainder
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
@@ -68,26 +78,67 @@ def _order_of(g: I64, seen: B, where: I64) -> I64:
     return where[members]
 
 
+_POOL_FIELDS = ("pools", "pool_pi", "pool_stratum", "pool_unscaled", "pool_target")
+_ENTITY_FIELDS = ("tier", "assumed", "legacy", "enterprise", "ks", "reason", "used",
+                  "remaining", "hist_any", "required", "eligible", "target_bits")  # fmt: skip
+
+
+class _Columns:
+    """The slices' arrays by field; ``release``: each is dropped once taken.
+
+    Taking a field from every slice, then letting it go, keeps the driver's
+    peak near one copy of the entities rather than two (slices and merge).
+    """
+
+    def __init__(self, parts: Sequence[EntityPools], release: bool) -> None:
+        self.cols = [
+            {
+                **vars(p),
+                **{f: list(getattr(p, f)) for f in _POOL_FIELDS if f != "pool_pi"},
+                "pool_pi": p.pool_pi.pairs(),
+            }
+            for p in parts
+        ]
+        self.release = release
+
+    def take(self, name: str) -> list[Any]:
+        out = [c[name] for c in self.cols]
+        if self.release:
+            for c in self.cols:
+                c[name] = None
+        return out
+
+    def take_item(self, name: str, i: int) -> list[Any]:
+        out = [c[name][i] for c in self.cols]
+        if self.release:
+            for c in self.cols:
+                c[name][i] = None
+        return out
+
+
 def _concat_pools(
-    parts: Sequence[EntityPools], index: list[I64], i: int, scratch: tuple[B, I64]
-) -> tuple[I64, F64, I8, B, I8]:
+    cols: _Columns, index: list[I64], i: int, scratch: tuple[B, I64]
+) -> tuple[Pos, tuple[F64, Any], I8, B, I8]:
     """Item ``i``'s pool over all slices, in canonical order."""
-    g = np.concatenate([ix[p.pools[i]] for p, ix in zip(parts, index, strict=True)])
+    members = cols.take_item("pools", i)
+    g = np.concatenate([ix[m] for m, ix in zip(members, index, strict=True)])
+    del members
     o = _order_of(g, *scratch)
 
     def cat(name: str) -> Any:
-        return np.concatenate([getattr(p, name)[i] for p in parts])[o]
+        return np.concatenate(cols.take_item(name, i))[o]
 
+    values, pi_codes = PiCodes.concat(cols.take_item("pool_pi", i))
     return (
-        g[o],
-        cat("pool_pi"),
+        g[o].astype(pos_dtype(len(scratch[0]))),
+        (values, pi_codes[o]),
         cat("pool_stratum"),
         cat("pool_unscaled"),
         cat("pool_target"),
     )
 
 
-def _sort_key(uscc: Obj) -> Any:
+def _sort_key(uscc: Ids) -> Any:
     """Values that sort as the identifiers do, in as little memory as possible.
 
     ASCII identifiers (every USCC) become fixed-width bytes, whose byte order
@@ -100,18 +151,18 @@ def _sort_key(uscc: Obj) -> Any:
         return uscc.astype(str)
 
 
-def _canonical_order(parts: Sequence[EntityPools], uscc: Obj) -> I64:
+def _canonical_order(ranks: Sequence[I64], uscc: Ids) -> I64:
     """Positions of the concatenated slices in USCC order.
 
     Each slice comes in its own USCC order (its ``rank``, computed where the
     slice was), so the stable sort merges sorted runs rather than sorting
     from scratch; the order is the same.
     """
-    starts = np.cumsum([0, *(len(p.uscc) for p in parts)])
+    starts = np.cumsum([0, *(len(r) for r in ranks)])
     runs = []
-    for p, s in zip(parts, starts[:-1].tolist(), strict=True):
-        by_rank = np.empty(len(p.rank), dtype=np.int64)
-        by_rank[p.rank] = np.arange(len(p.rank), dtype=np.int64)
+    for r, s in zip(ranks, starts[:-1].tolist(), strict=True):
+        by_rank = np.empty(len(r), dtype=np.int64)
+        by_rank[r] = np.arange(len(r), dtype=np.int64)
         runs.append(by_rank + s)
     run = np.concatenate(runs)
     key = _sort_key(uscc[run])
@@ -119,65 +170,70 @@ def _canonical_order(parts: Sequence[EntityPools], uscc: Obj) -> I64:
     return order
 
 
-def _merge(parts: Sequence[EntityPools]) -> tuple[EntityPools, list[I64]]:
-    """All slices in one canonical (USCC) order; where each slice's rows went."""
-    uscc = np.concatenate([p.uscc for p in parts])
+def _merge(
+    parts: Sequence[EntityPools], release: bool = False
+) -> tuple[EntityPools, list[I64]]:
+    """All slices in one canonical (USCC) order; where each slice's rows went.
+
+    ``release``: ``parts`` is a list the merge empties, dropping each slice's
+    arrays as soon as they are merged.
+    """
+    sizes = [len(p.uscc) for p in parts]
+    n_items = len(parts[0].pools)
+    hashes = [p.prn_hash is not None for p in parts]
+    one_key = len({p.hash_key for p in parts}) == 1
+    hash_key = parts[0].hash_key
+    scope_counts = np.add.reduce([p.scope_counts for p in parts])
+    recent_counts = np.add.reduce([p.recent_counts for p in parts])
+    n_tier_rows = sum(p.n_tier_rows for p in parts)
+    cols = _Columns(parts, release)
+    if release and isinstance(parts, list):
+        parts.clear()
+    uscc = concat_ids(cols.take("uscc"))
     n = len(uscc)
-    order = _canonical_order(parts, uscc)
+    order = _canonical_order(cols.take("rank"), uscc)
     ordered = uscc[order]
+    del uscc
     if n > 1 and bool((ordered[1:] == ordered[:-1]).any()):
         raise ValueError("The slices of entities overlap: an entity is in two.")
     pos = np.empty(n, dtype=np.int64)
     pos[order] = np.arange(n)
-    index = np.split(pos, np.cumsum([len(p.uscc) for p in parts])[:-1])
+    index = np.split(pos, np.cumsum(sizes)[:-1])
     scratch = (np.zeros(n, dtype=bool), np.empty(n, dtype=np.int64))
-    items = [
-        _concat_pools(parts, index, i, scratch) for i in range(len(parts[0].pools))
-    ]
+    items = [_concat_pools(cols, index, i, scratch) for i in range(n_items)]
     del scratch
-    hashes = [p.prn_hash for p in parts]
-    one_key = len({p.hash_key for p in parts}) == 1
 
     def cat(name: str) -> Any:
-        return np.concatenate([getattr(p, name) for p in parts])[order]
+        return np.concatenate(cols.take(name))[order]
 
     whole = EntityPools(
         uscc=ordered,
         rank=np.arange(n, dtype=np.int64),
         is_sorted=True,
-        tier=cat("tier"),
-        assumed=cat("assumed"),
-        legacy=cat("legacy"),
-        enterprise=cat("enterprise"),
-        ks=cat("ks"),
-        reason=cat("reason"),
-        used=cat("used"),
-        remaining=cat("remaining"),
-        hist_any=cat("hist_any"),
-        required=cat("required"),
-        eligible=cat("eligible"),
+        **{name: cat(name) for name in _ENTITY_FIELDS},
         pools=[t[0] for t in items],
-        pool_pi=[t[1] for t in items],
+        pool_pi=PiCodes([t[1][0] for t in items], [t[1][1] for t in items]),
         pool_stratum=[t[2] for t in items],
         pool_unscaled=[t[3] for t in items],
         pool_target=[t[4] for t in items],
-        target_bits=cat("target_bits"),
-        scope_counts=np.add.reduce([p.scope_counts for p in parts]),
-        recent_counts=np.add.reduce([p.recent_counts for p in parts]),
-        n_tier_rows=sum(p.n_tier_rows for p in parts),
-        hash_key=parts[0].hash_key,
-        prn_hash=cat("prn_hash")
-        if one_key and all(h is not None for h in hashes)
-        else None,
+        scope_counts=scope_counts,
+        recent_counts=recent_counts,
+        n_tier_rows=n_tier_rows,
+        hash_key=hash_key,
+        prn_hash=cat("prn_hash") if one_key and all(hashes) else None,
     )
     return whole, list(index)
 
 
-def merge_pools(parts: Sequence[EntityPools], ctx: DrawContext) -> Merged:
+def merge_pools(
+    parts: Sequence[EntityPools], ctx: DrawContext, *, release: bool = False
+) -> Merged:
     """Merge the slices of :func:`~creditsup.sampling.eligibility.eligible_pools`.
 
     The slices must be disjoint; together they are the entities of the draw.
-    One sorted slice is taken as it is.
+    One sorted slice is taken as it is. ``release``: ``parts`` is a list that
+    the merge empties, freeing each slice's arrays once merged (the driver
+    then holds about one copy of the entities, not two).
 
     Examples
     --------
@@ -195,7 +251,7 @@ def merge_pools(parts: Sequence[EntityPools], ctx: DrawContext) -> Merged:
     if len(parts) == 1 and parts[0].is_sorted:
         whole, index = parts[0], [np.arange(len(parts[0].uscc), dtype=np.int64)]
     else:
-        whole, index = _merge(parts)
+        whole, index = _merge(parts, release)
     warnings = []
     n_unknown = len(ctx.tiers.codes) - whole.n_tier_rows
     if n_unknown:
@@ -255,7 +311,10 @@ def slice_pools(
         required=whole.required[cut],
         eligible=whole.eligible[cut],
         pools=[m - start for m in pool("pools")],
-        pool_pi=pool("pool_pi"),
+        pool_pi=PiCodes(
+            whole.pool_pi.values,
+            [c[lo:hi] for c, (lo, hi) in zip(whole.pool_pi.codes, bounds, strict=True)],
+        ),
         pool_stratum=pool("pool_stratum"),
         pool_unscaled=pool("pool_unscaled"),
         pool_target=pool("pool_target"),
@@ -290,7 +349,8 @@ def canonical_slices(merged: Merged, k: int) -> tuple[list[EntityPools], Merged]
     bounds = np.linspace(0, n, max(k, 1) + 1).round().astype(np.int64).tolist()
     spans = list(itertools.pairwise(bounds))
     views = [slice_pools(whole, a, b, first=j == 0) for j, (a, b) in enumerate(spans)]
-    positions = np.arange(n, dtype=np.int64)
+    # a sorted whole's rank is its positions: share them (8 bytes an entity)
+    positions = whole.rank if whole.is_sorted else np.arange(n, dtype=np.int64)
     index = [positions[a:b] for a, b in spans]
     return views, Merged(whole, index, merged.warnings)
 
@@ -399,7 +459,7 @@ class Allocation:
     """
 
     scale: float
-    pool_pi: list[F64]
+    pool_pi: Sequence[F64]
     stratum_n: list[I64 | None]
     floors: FloorCheck
     min_scale: float
@@ -408,7 +468,7 @@ class Allocation:
 
 
 def _stratum_n(
-    ctx: DrawContext, pools: EntityPools, pool_pi: list[F64], i: int
+    ctx: DrawContext, pools: EntityPools, pool_pi: Sequence[F64], i: int
 ) -> tuple[I64 | None, dict[str, Any] | None]:
     """SRSWOR units per stratum of item ``i`` (None: Poisson), and a warning."""
     policy, item_id = ctx.policy, str(ctx.item_ids[i])

@@ -19,12 +19,13 @@ None of this depends on the other slices, or on row order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from creditsup._random import keyed_uint64, to_uniform
-from creditsup.sampling._arrays import F64, I8, I64, U64, B
+from creditsup.sampling._arrays import F64, I8, I64, U64, B, id_texts
 from creditsup.sampling._prn import prn_key, smallest_per_stratum, start_points
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
@@ -111,13 +112,13 @@ class _Prn:
             self.h = part.prn_hash  # the joins already hashed every USCC
         else:
             elig = np.flatnonzero(part.eligible)
-            self.h[elig] = keyed_uint64(part.uscc[elig], streams.prn_key)
+            self.h[elig] = keyed_uint64(id_texts(part.uscc[elig]), streams.prn_key)
 
     def __call__(self, i: int, idx: I64) -> U64:
         if self.streams.independent:
             item = str(self.ctx.item_ids[i])
             key = prn_key(self.streams.seed, self.streams.year, "prn", item)
-            hv = keyed_uint64(self.part.uscc[idx], key)
+            hv = keyed_uint64(id_texts(self.part.uscc[idx]), key)
         else:
             hv = self.h[idx]
         out: U64 = hv + np.uint64(self.streams.starts[i])
@@ -166,7 +167,7 @@ def select_candidates(
     ([0, 1, 0, 1], [0, 0, 1, 1])
     """
     prn = _Prn(part, ctx, streams)
-    pool_pi: list[F64] = scaled_pi(part, alloc.scale)
+    pool_pi: Sequence[F64] = scaled_pi(part, alloc.scale)
     ent, item, key, stratum = [], [], [], []
     for i, idx in enumerate(part.pools):
         v, n_h = prn(i, idx), alloc.stratum_n[i]

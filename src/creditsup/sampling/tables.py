@@ -10,6 +10,7 @@ the per-tier accounting. Entities known by a legacy registration number
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +22,9 @@ from creditsup.sampling._arrays import (
     I64,
     MONTHS,
     B,
+    Ids,
     Obj,
+    id_texts,
     set_codes,
     sorted_unique,
 )
@@ -41,6 +44,7 @@ __all__ = [
     "assumed_tiers_frame",
     "cap_removals_frame",
     "check_targets",
+    "checks_chunks",
     "checks_frame",
     "exclusions_frame",
     "id_kind",
@@ -96,14 +100,14 @@ def _text(values: Obj | list[str]) -> pd.api.extensions.ExtensionArray:
 
 
 def _taken(
-    values: Obj | list[str], codes: I64 | I8
+    values: Ids | list[str], codes: I64 | I8
 ) -> pd.api.extensions.ExtensionArray:
     """``values[codes]`` as text, converting each distinct used value once."""
     c = np.asarray(codes, dtype=np.int64)
     if len(values) <= 64:
-        return _text(values).take(c)
+        return _text(id_texts(np.asarray(values))).take(c)
     used, inv = np.unique(c, return_inverse=True)
-    return _text(np.asarray(values, dtype=object)[used]).take(inv.ravel())
+    return _text(id_texts(np.asarray(values)[used])).take(inv.ravel())
 
 
 def _joined(names: list[str] | Obj, sets: list[tuple[int, ...]]) -> Obj:
@@ -205,16 +209,21 @@ def kept_visits(ctx: DrawContext, draw: Draw) -> KeptVisits:
     )
 
 
-def visit_ids(year: int, n: int) -> Obj:
-    """``V<year>-000001`` ... (at least six digits).
+def visit_ids(year: int, n: int, start: int = 0, stop: int | None = None) -> Obj:
+    """``V<year>-000001`` ... (at least six digits) of ``n`` visits.
+
+    ``start``/``stop``: only the ids of visits ``start:stop`` (same width).
 
     Examples
     --------
     >>> visit_ids(2027, 2).tolist()
     ['V2027-000001', 'V2027-000002']
+    >>> visit_ids(2027, 2_000_000, 5, 6).tolist()
+    ['V2027-0000006']
     """
     width = max(6, len(str(n)))
-    nums = pd.Series(np.arange(1, n + 1)).astype(str).str.zfill(width)
+    stop = n if stop is None else stop
+    nums = pd.Series(np.arange(start + 1, stop + 1)).astype(str).str.zfill(width)
     return np.asarray((f"V{year}-" + nums).to_numpy(dtype=object), dtype=object)
 
 
@@ -228,7 +237,7 @@ def visits_frame(
     return pd.DataFrame(
         {
             "visit_id": _text(visit_ids(ctx.year, len(kv.vis))),
-            "uscc": _text(pools.uscc[kv.ent]),
+            "uscc": _text(id_texts(pools.uscc[kv.ent])),
             "tier": _text(_TIER_TEXT[pools.tier[kv.ent]]),
             "month": month.astype(np.int64),
             "departments": _text(dept_txt[kv.dept_code]),
@@ -249,14 +258,36 @@ def checks_frame(
     targeted draw, named in ``task``) or ``coverage``.
     """
     co = np.lexsort((kv.chk_item, kv.chk_visit))
+    return _checks_rows(ctx, pools, draw, kv, co)
+
+
+def checks_chunks(
+    ctx: DrawContext, pools: EntityPools, draw: Draw, kv: KeptVisits, rows: int
+) -> Iterator[pd.DataFrame]:
+    """:func:`checks_frame` in consecutive pieces of at most ``rows`` rows.
+
+    Their concatenation is the frame; only one piece is in memory at a time
+    (a 50M-entity draw has some 64M checks).
+    """
+    co = np.lexsort((kv.chk_item, kv.chk_visit))
+    for a in range(0, max(len(co), 1), max(rows, 1)):
+        yield _checks_rows(ctx, pools, draw, kv, co[a : a + rows])
+
+
+def _checks_rows(
+    ctx: DrawContext, pools: EntityPools, draw: Draw, kv: KeptVisits, co: I64
+) -> pd.DataFrame:
+    """Rows ``co`` (kept-check positions, in visit and item order) of the checks."""
     item = kv.chk_item[co]
-    ent = draw.checks.ent[kv.chk][co]
+    ent = draw.checks.ent[kv.chk[co]]
     target = check_targets(pools, ent, item)
     names = [t.spec.name for t in ctx.targets] + [""]
-    source = np.where(draw.checks.cov[kv.chk][co], 2, (target >= 0).astype(np.int64))
+    source = np.where(draw.checks.cov[kv.chk[co]], 2, (target >= 0).astype(np.int64))
+    vis = kv.chk_visit[co]
+    lo, hi = (int(vis[0]), int(vis[-1]) + 1) if len(vis) else (0, 0)
     return pd.DataFrame(
         {
-            "visit_id": _taken(visit_ids(ctx.year, len(kv.vis)), kv.chk_visit[co]),
+            "visit_id": _taken(visit_ids(ctx.year, len(kv.vis), lo, hi), vis - lo),
             "uscc": _taken(pools.uscc, ent),
             "item_id": _taken(ctx.item_ids, item),
             "department": _taken(ctx.departments, ctx.item_dept[item]),
@@ -388,7 +419,7 @@ def exclusions_frame(pools: EntityPools) -> pd.DataFrame:
     reason = pools.reason[exc]
     return pd.DataFrame(
         {
-            "uscc": _text(pools.uscc[exc]),
+            "uscc": _text(id_texts(pools.uscc[exc])),
             "reason_code": _text(np.array(EXCLUSION_REASONS, dtype=object)[reason]),
             "detail": _text(
                 np.array([_DETAILS[c] for c in EXCLUSION_REASONS], object)[reason]
@@ -404,7 +435,7 @@ def assumed_tiers_frame(ctx: DrawContext, pools: EntityPools) -> pd.DataFrame:
     code = np.array(ASSUMED_TIER_REASONS, dtype=object)[pools.assumed[ent]]
     return pd.DataFrame(
         {
-            "uscc": _text(pools.uscc[ent]),
+            "uscc": _text(id_texts(pools.uscc[ent])),
             "tier": _text(_TIER_TEXT[pools.tier[ent]]),
             "reason_code": _text(code),
             "detail": _text(
@@ -477,7 +508,7 @@ def cap_removals_frame(
     ]
     out = pd.DataFrame(
         {
-            "uscc": pools.uscc[ent],
+            "uscc": id_texts(pools.uscc[ent]),
             "tier": tier_txt,
             "group": np.array(ctx.visit_groups, dtype=object)[d.visits.group[removed]],
             "departments": _joined(ctx.departments, dsets)[dcode],

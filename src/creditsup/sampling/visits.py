@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from creditsup._random import keyed_uint64
-from creditsup.sampling._arrays import I64, B, Obj
+from creditsup.sampling._arrays import I64, B, Ids, Obj, id_texts
 from creditsup.sampling._prn import prn_key, smallest_per_stratum
 from creditsup.sampling.context import DrawContext
 from creditsup.sampling.eligibility import EntityPools
@@ -51,6 +51,13 @@ class Checks:
     unmet: I64
 
 
+def _by_item(item: I64) -> I64 | slice:
+    """The rows of a slice's candidates in item order (as they are, usually)."""
+    if len(item) < 2 or bool((item[1:] >= item[:-1]).all()):
+        return slice(None)
+    return np.asarray(np.argsort(item, kind="stable"), dtype=np.int64)
+
+
 def merge_candidates(
     pools: EntityPools,
     alloc: Allocation,
@@ -63,20 +70,31 @@ def merge_candidates(
     :func:`~creditsup.sampling.pools.merge_pools`; ``cands[j]`` from
     :func:`~creditsup.sampling.select.select_candidates` on slice ``j``.
     """
-    ent = np.concatenate([ix[c.ent] for ix, c in zip(index, cands, strict=True)])
-    item = np.concatenate([c.item for c in cands])
-    key = np.concatenate([c.key for c in cands])
-    stratum = np.concatenate([c.stratum for c in cands])
-    by_item = np.argsort(item, kind="stable")
-    bounds = np.searchsorted(item[by_item], np.arange(len(alloc.stratum_n) + 1))
+    n_items = len(alloc.stratum_n)
+    # each slice's rows by item (selection writes them item after item), so
+    # an item's candidates are gathered without concatenating every slice's
+    orders = [_by_item(c.item) for c in cands]
+    spans = [
+        np.searchsorted(c.item[o], np.arange(n_items + 1))
+        for c, o in zip(cands, orders, strict=True)
+    ]
     ent_parts: list[I64] = []
     for i, n_h in enumerate(alloc.stratum_n):
-        m = by_item[bounds[i] : bounds[i + 1]]
-        e = ent[m]
+        rows = [
+            slice(b[i], b[i + 1]) if isinstance(o, slice) else o[b[i] : b[i + 1]]
+            for o, b in zip(orders, spans, strict=True)
+        ]
+        e = np.concatenate(
+            [np.zeros(0, np.int64)]
+            + [ix[c.ent[r]] for ix, c, r in zip(index, cands, rows, strict=True)]
+        )
         if n_h is not None:
-            e = e[smallest_per_stratum(key[m], stratum[m], pools.rank[e], n_h)]
+            key = np.concatenate([c.key[r] for c, r in zip(cands, rows, strict=True)])
+            stratum = np.concatenate(
+                [c.stratum[r] for c, r in zip(cands, rows, strict=True)]
+            )
+            e = e[smallest_per_stratum(key, stratum, pools.rank[e], n_h)]
         ent_parts.append(np.sort(e))
-    n_items = len(ent_parts)
     chk_item = np.repeat(
         np.arange(n_items, dtype=np.int64), [len(e) for e in ent_parts]
     )
@@ -91,8 +109,8 @@ def merge_candidates(
     add = order[~has[cov_ent[order]]]
     unmet = pools.required & ~pools.hist_any & ~pools.eligible
     return Checks(
-        ent=np.concatenate([chk_ent, cov_ent[add]]).astype(np.int64),
-        item=np.concatenate([chk_item, cov_item[add]]).astype(np.int64),
+        ent=np.concatenate([chk_ent, cov_ent[add]]).astype(np.int64, copy=False),
+        item=np.concatenate([chk_item, cov_item[add]]).astype(np.int64, copy=False),
         cov=np.r_[np.zeros(len(chk_ent), bool), np.ones(len(add), bool)],
         unmet=np.flatnonzero(unmet).astype(np.int64),
     )
@@ -136,10 +154,10 @@ def merge_visits(checks: Checks, pools: EntityPools, ctx: DrawContext) -> Visits
     )
 
 
-def visit_labels(uscc: Obj, groups: list[str], ent: I64, group: I64) -> Obj:
+def visit_labels(uscc: Ids, groups: list[str], ent: I64, group: I64) -> Obj:
     """``"<uscc>|<group>"`` of each visit: the key of its later PRNs."""
     g = np.array(["|" + x for x in groups], dtype=object)
-    out: Obj = uscc[ent] + g[group]
+    out: Obj = id_texts(uscc[ent]) + g[group]
     return out
 
 
