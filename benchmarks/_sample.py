@@ -40,6 +40,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from creditsup._random import derive_key, keyed_uint64
+from creditsup.io import csv_text_options
 
 #: Tables whose rows follow their entity (by ``uscc``).
 _BY_ENTITY = ("records", "history", "conflicts")
@@ -54,17 +55,12 @@ def _header(path: Path) -> list[str]:
 def _batches(path: Path, columns: list[str] | None = None) -> pacsv.CSVStreamingReader:
     """The rows of a CSV file, block by block, every column as text."""
     names = _header(path)
+    parse, convert = csv_text_options(names, columns)
     return pacsv.open_csv(
         path,
         read_options=pacsv.ReadOptions(block_size=_BLOCK),
-        parse_options=pacsv.ParseOptions(newlines_in_values=True),
-        convert_options=pacsv.ConvertOptions(
-            column_types={n: pa.large_string() for n in names},
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-            null_values=[""],
-            include_columns=columns,
-        ),
+        parse_options=parse,
+        convert_options=convert,
     )
 
 

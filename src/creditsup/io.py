@@ -26,6 +26,7 @@ __all__ = [
     "PARTITIONED_TABLES",
     "TABLE_NAMES",
     "csv_bytes",
+    "csv_text_options",
     "dataset_files",
     "dataset_paths",
     "inert_cells",
@@ -75,6 +76,35 @@ def _check_not_big5(path: Path) -> None:
     )
 
 
+def csv_text_options(
+    names: list[str], columns: list[str] | None = None
+) -> tuple[object, object]:
+    """pyarrow's CSV options for a table read as text, as the loader reads it.
+
+    Every column a ``large_string``, only empty cells missing, quoted newlines
+    allowed; ``columns`` keeps only those (all when ``None``). Returns the
+    ``(ParseOptions, ConvertOptions)`` pair.
+
+    Examples
+    --------
+    >>> parse, convert = csv_text_options(["uscc", "name"])
+    >>> convert.null_values
+    ['']
+    """
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    parse = pacsv.ParseOptions(newlines_in_values=True)
+    convert = pacsv.ConvertOptions(
+        column_types={n: pa.large_string() for n in names},
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=True,
+        null_values=[""],
+        include_columns=columns or [],
+    )
+    return parse, convert
+
+
 def _read_csv_arrow(path: Path, header: list[str]) -> pd.DataFrame | None:
     """A clean UTF-8 CSV read by pyarrow's reader, as Arrow-backed text columns.
 
@@ -90,16 +120,8 @@ def _read_csv_arrow(path: Path, header: list[str]) -> pd.DataFrame | None:
     if len(names) < 2 or len(set(names)) < len(names) or not all(names):
         return None
     try:
-        table = pacsv.read_csv(
-            path,
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.large_string() for n in names},
-                strings_can_be_null=True,
-                quoted_strings_can_be_null=True,
-                null_values=[""],
-            ),
-        )
+        parse, convert = csv_text_options(names)
+        table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
         # the header as UTF-8 must give the names that were asked for (a GB18030
         # file does not), and every column must have been read as text
         if table.column_names != names or any(
