@@ -63,14 +63,6 @@ from creditsup.schemas import TIERS, Dataset
 TIER_SHARES = (0.20, 0.55, 0.15, 0.07, 0.03)
 #: Share of entities without a tier (they get the policy's new-entity tier).
 UNTIERED = 0.01
-STAGES = (
-    "generate",
-    "read",
-    "eligible pools",
-    "merge/allocate",
-    "select",
-    "merge/visits",
-)
 COLUMNS = (
     "uscc",
     "entity_type",

@@ -38,6 +38,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+#: The stages of a ``nation`` run (``_nation.py``), here because ``run.py``
+#: must not import creditsup.
+NATION_STAGES = (
+    "generate",
+    "read",
+    "eligible pools",
+    "merge/allocate",
+    "select",
+    "merge/visits",
+)
 STAGES = (
     "load",
     "hashing",

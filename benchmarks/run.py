@@ -77,7 +77,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from _report import markdown, readme_table, update_readme  # noqa: E402
-from _stages import STAGES  # noqa: E402
+from _stages import NATION_STAGES, STAGES  # noqa: E402
 
 RESULTS = HERE / "results"
 
@@ -93,15 +93,6 @@ SCENARIOS: dict[str, tuple[int, int, int, float | None, float | None]] = {
     "nation": (50_000_000, 90_000, 1, 600.0, 8192.0),
 }
 NATION = ("nation-smoke", "nation-5m", "nation-10m", "nation")
-#: The stages of a nation run (``_nation.STAGES``; that module imports creditsup).
-NATION_STAGES = (
-    "generate",
-    "read",
-    "eligible pools",
-    "merge/allocate",
-    "select",
-    "merge/visits",
-)
 #: glibc: serve large arrays by mmap, so that a freed array goes back to the
 #: system at once (the nation's driver frees many large temporaries).
 NATION_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536", "ARROW_DEFAULT_MEMORY_POOL": "system"}

@@ -22,6 +22,7 @@ BENCH = Path(__file__).parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCH))
 
 import _nation as N  # noqa: E402
+from _stages import NATION_STAGES  # noqa: E402
 
 from creditsup.exceptions import DataValidationError  # noqa: E402
 from creditsup.sampling import (  # noqa: E402
@@ -186,7 +187,7 @@ def test_the_benchmark_smoke_run_writes_its_rows(tmp_path: Path) -> None:
     row = json.loads((out / "run.json").read_text())["scenarios"]["nation-smoke"]
     assert row["kind"] == "nation" and row["entities"] == N_ENTITIES
     stages = row["after"]["stages"]
-    assert list(stages) == list(N.STAGES)
+    assert list(stages) == list(NATION_STAGES)
     assert all(r["wall_s"] > 0 and r["peak_rss_mib"] > 0 for r in stages.values())
     assert row["after"]["visits"] > 0 and not row["after"]["aborted"]
     assert "## nation-smoke: 3,000 entities" in (out / "run.md").read_text()
